@@ -1,0 +1,95 @@
+"""`calc-tui bench`: derivative throughput beside raw torch, and the time of a full error-vs-h sweep.
+
+A benchmark to read and report, not a test with a timing threshold.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import torch
+
+from engine.compiled import compile_expression, higher_derivative
+from engine.devices import describe_device
+from engine.expression import parse_expression
+from engine.methods import autograd, central, exact
+from engine.reference import _cached
+from engine.sweep import h_grid, sweep
+
+
+@dataclass
+class BenchReport:
+    device: str
+    n: int
+    points_per_second: dict[str, float] = field(default_factory=dict)
+    sweep_ms: dict[str, float] = field(default_factory=dict)
+    sweep_shape: str = ""
+
+    @property
+    def autograd_vs_raw(self) -> float:
+        return self.points_per_second["engine autograd"] / self.points_per_second["raw torch.autograd.grad(sin)"]
+
+    def as_dict(self) -> dict[str, object]:
+        return {**asdict(self), "autograd_vs_raw": self.autograd_vs_raw}
+
+    def table(self) -> str:
+        lines = [f"device {self.device}, N = {self.n:,} float64 points, f = sin(x); best of the timed runs", ""]
+        lines += [f"  {name:<32}{rate / 1e6:>10.1f} M points/s" for name, rate in self.points_per_second.items()]
+        lines.append(f"  engine autograd / raw torch       {self.autograd_vs_raw:>10.2f}x   (target >= 0.8x)")
+        lines.append("")
+        lines.append(f"sweep ({self.sweep_shape}):")
+        lines += [f"  {name:<32}{ms:>10.1f} ms   (target < 200 ms)" for name, ms in self.sweep_ms.items()]
+        return "\n".join(lines)
+
+
+def _best_time(run: Callable[[], object], device: torch.device, repeats: int) -> float:
+    run()  # warm-up: compile, allocate, load kernels
+    best = math.inf
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        start = time.perf_counter()
+        run()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _raw_autograd(points: torch.Tensor) -> torch.Tensor:
+    x = points.detach().requires_grad_(True)
+    y = torch.sin(x)
+    (grad,) = torch.autograd.grad(y, x, grad_outputs=torch.ones_like(y))
+    return grad
+
+
+def run_benchmarks(n: int, device: torch.device, repeats: int = 5) -> BenchReport:
+    expression = parse_expression("sin(x)")
+    points = torch.linspace(-math.pi, math.pi, n, dtype=torch.float64, device=device)
+    report = BenchReport(device=describe_device(device), n=n)
+    runs: dict[str, Callable[[], object]] = {
+        "raw torch.autograd.grad(sin)": lambda: _raw_autograd(points),
+        "engine autograd": lambda: autograd(expression, points, 0.0, torch.float64, device),
+        "engine exact": lambda: exact(expression, points, 0.0, torch.float64, device),
+        "engine central": lambda: central(expression, points, 1e-5, torch.float64, device),
+    }
+    for name, run in runs.items():
+        report.points_per_second[name] = n / _best_time(run, device, repeats)
+
+    domain = torch.linspace(-math.pi, math.pi, 400, dtype=torch.float64)
+    hs = h_grid()
+    report.sweep_shape = f"{len(hs)} h values x 400 points x 5 methods, with the 50-digit reference and the error model"
+
+    def full_sweep() -> object:
+        return sweep(expression, domain, hs, device=device)
+
+    for cache in (compile_expression, higher_derivative, _cached):
+        cache.cache_clear()
+    start = time.perf_counter()
+    full_sweep()
+    report.sweep_ms["cold (engine caches empty)"] = 1e3 * (time.perf_counter() - start)
+    report.sweep_ms["warm (compiled, reference cached)"] = 1e3 * _best_time(full_sweep, device, repeats)
+    return report

@@ -1,0 +1,72 @@
+"""Which device and dtype the numbers are computed on, chosen by name."""
+
+from __future__ import annotations
+
+import torch
+
+DTYPES: dict[str, torch.dtype] = {
+    "float64": torch.float64,
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+}
+
+
+class DeviceError(ValueError):
+    """The user asked for a device or dtype this machine's torch cannot give."""
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """`auto` (CUDA when torch sees one, else CPU), `cpu`, `cuda` or `cuda:N`."""
+    name = name.strip().lower()
+    if name == "auto":
+        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    if name == "cpu":
+        return torch.device("cpu")
+    if name == "cuda" or name.startswith("cuda:"):
+        index_text = name.partition(":")[2] or "0"
+        if not index_text.isdigit():
+            raise DeviceError(f"bad device {name!r}: write cuda or cuda:N with N a number")
+        if not torch.cuda.is_available():
+            built = f"a CUDA {torch.version.cuda} build" if torch.version.cuda else "a CPU-only build"
+            raise DeviceError(f"device {name!r} asked for, but torch {torch.__version__} ({built}) sees no CUDA device; use --device cpu")
+        count = torch.cuda.device_count()
+        if int(index_text) >= count:
+            raise DeviceError(f"device {name!r} asked for, but torch sees {count} CUDA device(s): cuda:0..cuda:{count - 1}")
+        return torch.device(f"cuda:{int(index_text)}")
+    raise DeviceError(f"unknown device {name!r}: use auto, cpu, cuda or cuda:N")
+
+
+def parse_dtype(name: str) -> torch.dtype:
+    try:
+        return DTYPES[name.strip().lower()]
+    except KeyError:
+        raise DeviceError(f"unknown dtype {name!r}: use one of {', '.join(DTYPES)}") from None
+
+
+def dtype_name(dtype: torch.dtype) -> str:
+    return next(name for name, value in DTYPES.items() if value == dtype)
+
+
+def supported_dtypes(device: torch.device) -> list[str]:
+    """The dtypes whose elementary functions and autograd work on `device` with this torch."""
+    supported = []
+    for name, dtype in DTYPES.items():
+        try:
+            x = torch.linspace(0.1, 1.0, 4, dtype=dtype, device=device, requires_grad=True)
+            torch.autograd.grad((torch.sin(x) * torch.exp(x) + torch.log(x)).sum(), x)
+        except (RuntimeError, TypeError):
+            continue
+        supported.append(name)
+    return supported
+
+
+def available_devices() -> list[str]:
+    return ["cpu", *(f"cuda:{i}" for i in range(torch.cuda.device_count() if torch.cuda.is_available() else 0))]
+
+
+def describe_device(device: torch.device) -> str:
+    """`cpu`, or `cuda:0 (NVIDIA H100 80GB HBM3)`."""
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return str(device)

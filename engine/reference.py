@@ -1,0 +1,35 @@
+"""The 50-digit reference: f and f' evaluated with mpmath, rounded once to float64 at the end.
+
+Errors are measured against this rather than against float64 `cos(x)`, so the
+error of a float64 method is not hidden by the error of the yardstick.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import torch
+
+from engine.compiled import MpmathCallable, compile_expression
+from engine.expression import Expression
+
+
+def _evaluate(function: MpmathCallable, points: tuple[float, ...]) -> torch.Tensor:
+    return torch.tensor([function(p) for p in points], dtype=torch.float64)
+
+
+@lru_cache(maxsize=32)
+def _cached(expression: Expression, which: str, points: tuple[float, ...]) -> torch.Tensor:
+    compiled = compile_expression(expression)
+    function = compiled.reference[0] if which == "derivative" else compiled.reference_function
+    return _evaluate(function, points)
+
+
+def reference_derivative(expression: Expression, points: torch.Tensor) -> torch.Tensor:
+    """f'(x) at each point (float64 on the CPU), NaN where f' is undefined or not real."""
+    return _cached(expression, "derivative", tuple(points.detach().double().cpu().tolist())).clone()
+
+
+def reference_function(expression: Expression, points: torch.Tensor) -> torch.Tensor:
+    """f(x) at each point to 50 digits, rounded to float64."""
+    return _cached(expression, "function", tuple(points.detach().double().cpu().tolist())).clone()

@@ -1,0 +1,106 @@
+"""Error versus h: each step method over a log grid of h, beside the truncation + round-off model.
+
+All h values are evaluated in one batch: the points broadcast against an
+(H, 1) column of steps, so a 61-step sweep costs a handful of tensor ops.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from engine.compiled import EvaluationError
+from engine.derive import reference_with_gaps, run_method
+from engine.devices import dtype_name
+from engine.expression import Expression
+from engine.methods import ORDER, STEP_METHODS
+from engine.theory import ErrorModel, error_model
+
+
+@dataclass(frozen=True)
+class MethodSweep:
+    """One method's measured error at each h, its best h, and the model's curve and optimum."""
+
+    method: str
+    errors: torch.Tensor | None  # (H,) max |error| over the points at each h; inf where the method broke down
+    best_h: float | None
+    best_error: float | None
+    model: ErrorModel | None
+    reason: str | None = None  # why there are no errors (not applicable) or no model
+
+
+@dataclass(frozen=True)
+class Sweep:
+    expression: Expression
+    h: torch.Tensor  # (H,) float64, largest first
+    dtype: str
+    device: str
+    points: torch.Tensor
+    methods: dict[str, MethodSweep]
+
+
+def h_grid(h_max: float = 1e-1, h_min: float = 1e-16, per_decade: int = 4) -> torch.Tensor:
+    """A log grid from h_max down to h_min, `per_decade` steps per decade, both ends included."""
+    if not (0 < h_min < h_max) or not math.isfinite(h_max):
+        raise ValueError(f"need 0 < hmin < hmax, got hmin={h_min:g}, hmax={h_max:g}")
+    if per_decade < 1:
+        raise ValueError(f"need at least 1 step per decade, got {per_decade}")
+    decades = math.log10(h_max / h_min)
+    count = max(2, round(decades * per_decade) + 1)
+    return torch.logspace(math.log10(h_max), math.log10(h_min), count, dtype=torch.float64)
+
+
+def sweep(
+    expression: Expression,
+    points: torch.Tensor,
+    hs: torch.Tensor | None = None,
+    methods: Sequence[str] = STEP_METHODS,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+) -> Sweep:
+    """Max absolute error over `points` (a single point works too) for each method and each h."""
+    hs = h_grid() if hs is None else hs.detach().to(torch.float64).flatten()
+    working = points.detach().to(device=device, dtype=dtype).flatten()
+    as_held = working.to("cpu", torch.float64)
+    reference = reference_with_gaps(expression, as_held)
+    steps = hs.to(device=device, dtype=dtype).unsqueeze(1)  # (H, 1) against (N,)
+    results = {}
+    for method in methods:
+        if method not in ORDER:
+            raise ValueError(f"{method!r} has no step h to sweep; choose from {', '.join(ORDER)}")
+        measured = run_method(method, expression, working, steps, dtype, device, reference)
+        model = _model_or_none(expression, as_held, hs, method, dtype)
+        if measured.abs_error is None:
+            results[method] = MethodSweep(method, None, None, None, model, measured.reason)
+            continue
+        errors = _max_over_points(measured.abs_error)
+        best = int(torch.argmin(errors.nan_to_num(nan=math.inf)))
+        finite = bool(torch.isfinite(errors[best]))
+        results[method] = MethodSweep(
+            method,
+            errors,
+            float(hs[best]) if finite else None,
+            float(errors[best]) if finite else None,
+            model,
+            None if model else "no error model: the higher derivatives are too large to build",
+        )
+    return Sweep(expression, hs, dtype_name(dtype), str(working.device), as_held, results)
+
+
+def _max_over_points(errors: torch.Tensor) -> torch.Tensor:
+    """(H, N) -> (H,), ignoring points where the reference is undefined (NaN)."""
+    defined = ~torch.isnan(errors)
+    if not bool(defined.any()):
+        return torch.full((errors.shape[0],), math.nan, dtype=torch.float64)
+    return torch.where(defined, errors, torch.zeros_like(errors)).amax(dim=1)
+
+
+def _model_or_none(expression: Expression, points: torch.Tensor, hs: torch.Tensor, method: str, dtype: torch.dtype) -> ErrorModel | None:
+    try:
+        return error_model(expression, points, hs, method, torch.finfo(dtype).eps)
+    except EvaluationError:
+        return None
+

@@ -1,0 +1,104 @@
+"""The textbook model of a step method's error: truncation ~ C h^p plus round-off ~ eps |f| / h.
+
+Per point, with the derivatives of the right order from SymPy:
+
+    truncation = sum_k  c_k |f^(n_k)(x)| h^(p_k)      (two leading Taylor terms)
+    round-off  = eps (S |f(x)| + |x f'(x)| / 2) / h     (S = sum of |stencil weights|;
+                                                         the second term is x + h itself being rounded)
+
+and the complex step, which subtracts nothing, has round-off eps |f'(x)| whatever h is.
+Over a domain the model is the max over the points, as the measured error is.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from engine.compiled import EvaluationError, higher_derivative
+from engine.expression import Expression
+
+# method -> ((power of h, order of the derivative, coefficient), next term)
+TRUNCATION: dict[str, tuple[tuple[int, int, float], ...]] = {
+    "forward": ((1, 2, 1 / 2), (2, 3, 1 / 6)),
+    "backward": ((1, 2, 1 / 2), (2, 3, 1 / 6)),
+    "central": ((2, 3, 1 / 6), (4, 5, 1 / 120)),
+    "five-point": ((4, 5, 1 / 30), (6, 7, 1 / 252)),
+    "complex-step": ((2, 3, 1 / 6), (4, 5, 1 / 120)),
+}
+STENCIL_WEIGHT: dict[str, float] = {"forward": 2.0, "backward": 2.0, "central": 1.0, "five-point": 1.5}
+ORDER_RULE: dict[str, str] = {
+    "forward": "h* ~ eps^(1/2)",
+    "backward": "h* ~ eps^(1/2)",
+    "central": "h* ~ eps^(1/3)",
+    "five-point": "h* ~ eps^(1/5)",
+    "complex-step": "no cancellation: any h below ~ eps^(1/2) gives full precision",
+}
+_FINE_GRID = torch.logspace(0, -20, 801, dtype=torch.float64)
+
+
+@dataclass(frozen=True)
+class ErrorModel:
+    method: str
+    order: int  # p in C h^p
+    errors: torch.Tensor  # the model's max error at each h of the sweep
+    optimal_h: float | None  # where the model is smallest (for the complex step: where truncation stops mattering)
+    optimal_error: float | None
+    rule: str  # the scaling law, e.g. "h* ~ eps^(1/3)"
+
+
+def _derivative(expression: Expression, order: int, points: torch.Tensor) -> torch.Tensor | None:
+    callable_ = higher_derivative(expression, order)
+    if callable_ is None:
+        return None
+    with torch.no_grad():
+        return callable_(points).abs()
+
+
+def error_model(expression: Expression, points: torch.Tensor, hs: torch.Tensor, method: str, eps: float) -> ErrorModel:
+    """The model's max-over-points error at each h in `hs`, and its optimal h (points and hs in float64)."""
+    if len(expression.variables) != 1:
+        raise EvaluationError("the error model is for f(x)")
+    points = points.detach().to("cpu", torch.float64)
+    terms = TRUNCATION[method]
+    f = _derivative(expression, 0, points)
+    slope = _derivative(expression, 1, points)
+    leading = _derivative(expression, terms[0][1], points)
+    if f is None or slope is None or leading is None:
+        raise EvaluationError("the derivatives the model needs are too large to build")
+    coefficients = [(terms[0][0], terms[0][2] * leading)]
+    following = _derivative(expression, terms[1][1], points)
+    if following is not None:
+        coefficients.append((terms[1][0], terms[1][2] * following))
+    keep = torch.isfinite(f) & torch.isfinite(slope)
+    for _, values in coefficients:
+        keep &= torch.isfinite(values)
+    if not bool(keep.any()):
+        raise EvaluationError("f or its derivatives are undefined at every point")
+
+    def model(h: torch.Tensor) -> torch.Tensor:
+        h = h.unsqueeze(1)
+        truncation = sum(c[keep] * h**power for power, c in coefficients)
+        if method == "complex-step":
+            roundoff = eps * slope[keep] * torch.ones_like(h)
+        else:
+            roundoff = eps * (STENCIL_WEIGHT[method] * f[keep] + points[keep].abs() * slope[keep] / 2) / h
+        return (truncation + roundoff).amax(dim=1)
+
+    fine = model(_FINE_GRID)
+    lowest = float(fine.min())
+    if method == "complex-step":
+        index = int(torch.nonzero(fine <= 2 * lowest)[0])  # the largest h already at the floor
+    else:
+        index = int(torch.argmin(fine))
+    found = math.isfinite(lowest) and 0 < index < len(_FINE_GRID) - 1
+    return ErrorModel(
+        method=method,
+        order=terms[0][0],
+        errors=model(hs.to(torch.float64)),
+        optimal_h=float(_FINE_GRID[index]) if found else None,
+        optimal_error=float(fine[index]) if found else None,
+        rule=ORDER_RULE[method],
+    )

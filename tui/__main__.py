@@ -1,0 +1,5 @@
+import sys
+
+from tui.entry import main
+
+sys.exit(main())
