@@ -19,10 +19,10 @@ from typing import Any
 import mpmath
 import sympy as sp
 import torch
-from sympy.printing.str import StrPrinter
 
 from engine.expression import Expression
 from engine.functions import NON_ANALYTIC
+from engine.printers import FloatPrinter, MpmathPrinter
 
 REFERENCE_DIGITS = 50
 MAX_DERIVATIVE_OPS = 4000  # beyond this a higher derivative is not worth building for the error model
@@ -30,25 +30,6 @@ MAX_DERIVATIVE_OPS = 4000  # beyond this a higher derivative is not worth buildi
 
 class EvaluationError(ArithmeticError):
     """A compiled expression could not be evaluated (overflowing constant, unsupported dtype, ...)."""
-
-
-class _TorchPrinter(StrPrinter):
-    def _print_Rational(self, expr: sp.Rational) -> str:
-        return f"({expr.p}/{expr.q})"
-
-    def _print_Exp1(self, expr: sp.Expr) -> str:
-        return "E"
-
-
-class _MpmathPrinter(StrPrinter):
-    def _print_Rational(self, expr: sp.Rational) -> str:
-        return f"(mpf({expr.p})/mpf({expr.q}))"
-
-    def _print_Float(self, expr: sp.Float) -> str:
-        return f"mpf('{expr}')"
-
-    def _print_Exp1(self, expr: sp.Expr) -> str:
-        return "E"
 
 
 def _scalar(function: Callable[[Any], Any], value: Any) -> Any:
@@ -196,11 +177,11 @@ class MpmathCallable:
 
 
 def torch_callable(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]) -> TorchCallable:
-    return TorchCallable(expr, sp.lambdify(symbols, expr, modules=[TORCH_NAMESPACE], printer=_TorchPrinter))
+    return TorchCallable(expr, sp.lambdify(symbols, expr, modules=[TORCH_NAMESPACE], printer=FloatPrinter))
 
 
 def mpmath_callable(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]) -> MpmathCallable:
-    return MpmathCallable(expr, sp.lambdify(symbols, expr, modules=[MPMATH_NAMESPACE], printer=_MpmathPrinter))
+    return MpmathCallable(expr, sp.lambdify(symbols, expr, modules=[MPMATH_NAMESPACE], printer=MpmathPrinter))
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,58 @@
+"""Messages between workers, panels and screens: small dataclasses, as Toolong does it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from textual.message import Message
+
+from engine.expression import Expression
+
+
+@dataclass
+class TorchReady(Message):
+    """torch is imported and the device resolved; results that need torch can be computed now."""
+
+    device: str
+    device_label: str
+    dtypes: list[str]
+    devices: list[str]
+    warning: str | None = None
+
+
+@dataclass
+class TorchFailed(Message):
+    reason: str
+
+
+@dataclass
+class FunctionApplied(Message):
+    """The user pressed Enter on a function that parsed."""
+
+    expression: Expression
+
+
+@dataclass
+class StepChanged(Message):
+    h: float
+
+
+@dataclass
+class MethodsChanged(Message):
+    methods: tuple[str, ...]
+
+
+@dataclass
+class DomainChanged(Message):
+    x_min: float
+    x_max: float
+    points: int
+
+
+@dataclass
+class Computed(Message):
+    """A worker finished; `result` is whatever the screen's compute function returned."""
+
+    request: int
+    result: Any

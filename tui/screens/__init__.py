@@ -1,0 +1,1 @@
+"""One module per demo screen, plus the help screen."""

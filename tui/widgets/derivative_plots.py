@@ -1,0 +1,128 @@
+"""The Compare demo's views: the derivative curves, f with its tangent and secant, and the error table."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.state import METHOD_COLORS, hex_color
+from tui.widgets.plotting import LabPlot, legend_entry, linear_ticks, plot_with_gaps, robust_limits
+
+EVALUATION_LABELS = {"exact": "1 f'", "autograd": "1+bwd"}
+
+
+@dataclass(frozen=True)
+class Curves:
+    """What the derivative plot draws: x and one curve per method (NaN for gaps)."""
+
+    title: str
+    x: Sequence[float]
+    curves: dict[str, Sequence[float]]
+
+
+@dataclass(frozen=True)
+class Tangent:
+    """f on the domain and the lines at the cursor point x0."""
+
+    x: Sequence[float]
+    values: Sequence[float]
+    x0: float
+    f0: float
+    slope: float  # the exact f'(x0)
+    secant: float  # (f(x0+h) - f(x0)) / h
+    h: float
+
+
+class DerivativePlot(LabPlot):
+    def draw(self, curves: Curves, enabled: Sequence[str]) -> None:
+        plt = self.start(curves.title)
+        drawn = [m for m in curves.curves if m in enabled]
+        limits = robust_limits([v for m in drawn for v in curves.curves[m]])
+        if not drawn or limits is None or not curves.x:
+            self.show_message(curves.title, "no method enabled: press e, a, w, b, c, v or i" if not drawn else "f' is undefined on the whole domain")
+            return
+        for method in drawn:
+            plot_with_gaps(plt, curves.x, curves.curves[method], METHOD_COLORS[method])
+        box = (curves.x[0], curves.x[-1], *limits)
+        for method in drawn:
+            legend_entry(plt, curves.x, curves.curves[method], method, METHOD_COLORS[method], box)
+        plt.xlim(curves.x[0], curves.x[-1])
+        plt.ylim(*limits)
+        plt.yticks(*linear_ticks(*limits, max(3, self.size.height // 3)))
+        plt.xticks(*linear_ticks(curves.x[0], curves.x[-1], max(3, self.size.width // 12)))
+        self.refresh()
+
+
+class TangentPlot(LabPlot):
+    def draw(self, tangent: Tangent) -> None:
+        plt = self.start("f(x), tangent and secant at x0")
+        x = list(tangent.x)
+        limits = robust_limits(tangent.values)
+        if limits is None or not x:
+            self.show_message("f(x), tangent and secant at x0", "f is undefined on the whole domain")
+            return
+        box = (x[0], x[-1], *limits)
+        plot_with_gaps(plt, x, tangent.values, "default")
+        legend_entry(plt, x, tangent.values, "f(x)", "default", box)
+        if math.isfinite(tangent.f0):
+            ends = [x[0], x[-1]]
+            # The secant first, so that as h shrinks the tangent is drawn over it and takes its place.
+            for name, slope, color in (("secant", tangent.secant, METHOD_COLORS["forward"]), ("tangent", tangent.slope, METHOD_COLORS["exact"])):
+                if math.isfinite(slope):
+                    line = [tangent.f0 + slope * (e - tangent.x0) for e in ends]
+                    plt.plot(ends, line, color=color, marker="braille")
+                    plt.scatter([tangent.x0], [tangent.f0], color=color, marker="braille", label=name)
+            plt.scatter([tangent.x0], [tangent.f0], color=METHOD_COLORS["exact"], marker="●")
+        plt.xlim(x[0], x[-1])
+        plt.ylim(*limits)
+        plt.yticks(*linear_ticks(*limits, max(3, self.size.height // 3)))
+        plt.xticks(*linear_ticks(x[0], x[-1], max(3, self.size.width // 12)))
+        self.refresh()
+
+
+def format_error(value: float) -> str:
+    if math.isnan(value):
+        return "—"
+    return "inf" if math.isinf(value) else f"{value:.1e}"
+
+
+@dataclass(frozen=True)
+class ErrorRow:
+    method: str
+    max_error: float
+    mean_error: float
+    evaluations: int
+    reason: str | None = None
+
+
+class ErrorTable(Static):
+    """Per method: max and mean |error| against the 50-digit reference, and f evaluations per point."""
+
+    def show(self, rows: Sequence[ErrorRow], enabled: Sequence[str], caption: str = "") -> None:
+        table = Table(box=None, padding=(0, 1), expand=False, show_edge=False, caption=caption or None, caption_justify="left")
+        table.add_column("method", no_wrap=True)
+        table.add_column("max|err|", justify="right", no_wrap=True)
+        table.add_column("mean|err|", justify="right", no_wrap=True)
+        table.add_column("evals", justify="right", no_wrap=True)
+        notes = []
+        for row in rows:
+            if row.method not in enabled:
+                continue
+            name = Text(row.method, style=hex_color(row.method))
+            evals = EVALUATION_LABELS.get(row.method, str(row.evaluations))
+            if row.reason:
+                table.add_row(name, "n/a", "", evals)
+                notes.append(f"{row.method}: {row.reason}")
+            else:
+                table.add_row(name, format_error(row.max_error), format_error(row.mean_error), evals)
+        if not table.row_count:
+            self.update("no method enabled")
+            return
+        if notes:
+            table.caption = "\n".join([caption, *notes]).strip()
+        self.update(table)

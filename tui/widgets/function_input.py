@@ -1,0 +1,91 @@
+"""The function input: Enter applies, a parse error shows inline and the last good function stays."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label
+
+from engine.expression import Expression, ExpressionError, parse_expression
+from tui.widgets.inline_error import InlineError
+from tui.messages import FunctionApplied
+
+
+class FormulaInput(Input):
+    """An Input whose Escape hands the keys back to the screen and whose up/down walk the history."""
+
+    BINDINGS = [
+        Binding("escape", "release", "Back to the demo", show=False),
+        Binding("up", "history(-1)", "Earlier", show=False),
+        Binding("down", "history(1)", "Later", show=False),
+    ]
+
+    def action_release(self) -> None:
+        self.screen.set_focus(None)
+
+    def action_history(self, direction: int) -> None:
+        panel = self.parent.parent if self.parent else None
+        if isinstance(panel, FunctionInput):
+            panel.recall(direction)
+
+
+class FunctionInput(Vertical):
+    """`f(x) = [ sin(x) ]` with the parse error, if any, underneath."""
+
+    def __init__(self, text: str, variables: tuple[str, ...] = ("x",), history: list[str] | None = None, *, id: str | None = None) -> None:
+        super().__init__(id=id, classes="panel function-panel")
+        self.variables = variables
+        self.history = history if history is not None else [text]
+        self._history_index = len(self.history)
+        self._initial = text
+
+    def compose(self) -> ComposeResult:
+        label = "f(x, y) =" if len(self.variables) == 2 else "f(x) ="
+        with Horizontal(classes="row"):
+            yield Label(label, classes="field-label")
+            yield FormulaInput(self._initial, compact=True, id="formula", select_on_focus=True)
+        yield InlineError(id="formula-error")
+
+    @property
+    def input(self) -> FormulaInput:
+        return self.query_one(FormulaInput)
+
+    def focus_formula(self) -> None:
+        self.input.focus()
+        self.input.select_all()
+
+    def set_text(self, text: str) -> None:
+        self.input.value = text
+        self.input.cursor_position = len(text)
+
+    def apply(self, text: str) -> Expression | None:
+        """Parse `text`; on success post FunctionApplied, on failure show the error and keep the last good function."""
+        error = self.query_one("#formula-error", InlineError)
+        try:
+            expression = parse_expression(text, self.variables)
+        except ExpressionError as problem:
+            error.show(f"{problem}")
+            self.add_class("-invalid")
+            return None
+        error.clear()
+        self.remove_class("-invalid")
+        if not self.history or self.history[-1] != expression.text:
+            self.history.append(expression.text)
+        self._history_index = len(self.history)
+        self.post_message(FunctionApplied(expression))
+        return expression
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.apply(event.value)
+
+    def recall(self, direction: int) -> None:
+        if not self.history:
+            return
+        self._history_index = max(0, min(len(self.history) - 1, self._history_index + direction))
+        self.set_text(self.history[self._history_index])
+
+    @property
+    def error_text(self) -> str:
+        return self.query_one("#formula-error", InlineError).message

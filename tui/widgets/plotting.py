@@ -1,0 +1,118 @@
+"""Helpers for drawing on a textual-plotext plot: gaps where values are not finite, readable log ticks."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.app import RenderResult
+from textual_plotext import PlotextPlot
+from textual_plotext.plot import Plot
+
+Color = tuple[int, int, int] | str
+
+
+def finite_segments(xs: Sequence[float], ys: Sequence[float]) -> list[tuple[list[float], list[float]]]:
+    """Split a curve where y is NaN or infinite, so that plotext leaves a gap instead of a spike."""
+    segments: list[tuple[list[float], list[float]]] = []
+    current: tuple[list[float], list[float]] = ([], [])
+    for x, y in zip(xs, ys):
+        if math.isfinite(x) and math.isfinite(y):
+            current[0].append(x)
+            current[1].append(y)
+        elif current[0]:
+            segments.append(current)
+            current = ([], [])
+    if current[0]:
+        segments.append(current)
+    return segments
+
+
+def plot_with_gaps(plt: Plot, xs: Sequence[float], ys: Sequence[float], color: Color, marker: str = "braille") -> None:
+    """Draw a curve without a legend entry (see `legend_entry`), leaving gaps where it is not finite."""
+    for sx, sy in finite_segments(xs, ys):
+        if len(sx) == 1:
+            plt.scatter(sx, sy, color=color, marker=marker)
+        else:
+            plt.plot(sx, sy, color=color, marker=marker)
+
+
+def legend_entry(plt: Plot, xs: Sequence[float], ys: Sequence[float], label: str, color: Color, box: tuple[float, float, float, float], marker: str = "braille") -> None:
+    """Add `label` to the legend through one labelled point laid on a visible point of the curve.
+
+    plotext 5 fails to build a legend whose series has no point inside the axes, so the
+    label rides on a single point that is known to be inside `box` (x0, x1, y0, y1) and
+    already drawn; a curve with no visible point gets no legend entry.
+    """
+    x0, x1, y0, y1 = box
+    for x, y in zip(xs, ys):
+        if math.isfinite(x) and math.isfinite(y) and x0 <= x <= x1 and y0 <= y <= y1:
+            plt.scatter([x], [y], color=color, marker=marker, label=label)
+            return
+
+
+def decade_ticks(low: float, high: float, max_ticks: int) -> tuple[list[float], list[str]]:
+    """Powers of ten between low and high, thinned to at most max_ticks, labelled 1e-8 (not 0.00000001)."""
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    exponents = list(range(first, last + 1))
+    stride = max(1, math.ceil(len(exponents) / max(2, max_ticks)))
+    chosen = [k for k in exponents if (k - last) % stride == 0]
+    return [10.0**k for k in chosen], [f"1e{k}" for k in chosen]
+
+
+def linear_ticks(low: float, high: float, max_ticks: int) -> tuple[list[float], list[str]]:
+    """Round-number ticks (1, 2 or 5 times a power of ten apart), as many as fit, labelled without '-0.00'."""
+    span = high - low
+    if not (math.isfinite(span) and span > 0):
+        return [low], [f"{low:.3g}"]
+    best: list[float] = []
+    top = math.ceil(math.log10(span))
+    for exponent in range(top - 3, top + 1):
+        for mantissa in (1, 2, 5):
+            step = mantissa * 10.0**exponent
+            first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+            ticks = [k * step for k in range(first, last + 1)]
+            if len(ticks) <= max(2, max_ticks) and len(ticks) > len(best):
+                best = ticks
+    return best, [f"{t:.3g}" for t in best]
+
+
+def robust_limits(values: Sequence[float], margin: float = 0.08) -> tuple[float, float] | None:
+    """y-limits around the finite values, padded; None when there are none."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return None
+    low, high = min(finite), max(finite)
+    if high - low < 1e-12 * max(1.0, abs(high)):
+        pad = max(1e-3, abs(high) * 0.1)
+        return low - pad, high + pad
+    pad = (high - low) * margin
+    return low - pad, high + pad
+
+
+class LabPlot(PlotextPlot):
+    """A plotext plot drawn by whole replacements of its data; a plotext failure shows as text, not a crash."""
+
+    def render(self) -> RenderResult:
+        try:
+            return super().render()
+        except Exception as error:  # noqa: BLE001 - plotext is third-party drawing code; the app must go on
+            return Text(f"(this plot could not be drawn: {type(error).__name__}: {error})", style="italic")
+
+    def start(self, title: str) -> Plot:
+        """Clear the data and decorations, set the title: a fresh canvas to draw on."""
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        plt.title(title)
+        return plt
+
+    def show_message(self, title: str, message: str) -> None:
+        plt = self.start(title)
+        plt.xlim(0, 1)
+        plt.ylim(0, 1)
+        plt.xticks([])
+        plt.yticks([])
+        plt.text(message, 0.5, 0.5, alignment="center")
+        self.refresh()
