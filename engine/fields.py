@@ -51,6 +51,8 @@ class GradientField:
     values: torch.Tensor
     grad_x: torch.Tensor
     grad_y: torch.Tensor
+    check_x: torch.Tensor  # the same gradient by central differences
+    check_y: torch.Tensor
     check_max_difference: float | None  # max |autograd - central difference| where both are finite
     undefined: int  # grid points where f or its gradient is not finite
 
@@ -105,6 +107,8 @@ def gradient_field(
         values=cpu(torch.where(defined, values, nan)),
         grad_x=cpu(torch.where(defined, grads[..., 0], nan)),
         grad_y=cpu(torch.where(defined, grads[..., 1], nan)),
+        check_x=cpu(torch.where(defined, check[..., 0], nan)),
+        check_y=cpu(torch.where(defined, check[..., 1], nan)),
         check_max_difference=float(difference.max()) if difference.numel() else None,
         undefined=int((~defined).sum()),
     )
@@ -127,6 +131,7 @@ class DescentPath:
 
 MAX_ITERATE = 1e8  # far outside any domain a demo draws: the run is going nowhere
 MAX_MAGNITUDE = 1e150
+GROWTH_STEPS = 10  # plain descent that raises f this many steps in a row is diverging
 
 
 def descend(
@@ -143,7 +148,8 @@ def descend(
     """Up to `steps` iterations of v <- momentum * v + grad f(x); x <- x - lr * v (x + lr * v for ascent).
 
     Stops early, and says why, when |grad| falls below `tolerance` ("converged") or
-    the iterate, f or the gradient stops being finite or runs away ("diverged");
+    the iterate, f or the gradient stops being finite or runs away, or (without
+    momentum) f moves the wrong way GROWTH_STEPS steps in a row ("diverged");
     otherwise it ends with "max-steps". A bad iterate never raises.
     """
     if not (learning_rate > 0 and math.isfinite(learning_rate)):
@@ -157,6 +163,7 @@ def descend(
     velocity = torch.zeros_like(point)
     points, values, gradients = [], [], []
     outcome, reason = "max-steps", f"stopped at the step limit ({steps})"
+    wrong_way = 0
     for k in range(steps + 1):
         try:
             value, grad = gradient(expression, point)
@@ -167,6 +174,12 @@ def descend(
         values.append(value)
         gradients.append(grad)
         problem = _divergence(point, value, grad)
+        if momentum == 0 and len(values) > 1 and -sign * float(value - values[-2]) > 0:
+            wrong_way += 1
+            if wrong_way >= GROWTH_STEPS and not problem:
+                problem = f"f moved away from the {'maximum' if ascent else 'minimum'} {GROWTH_STEPS} steps in a row: the learning rate is too large"
+        else:
+            wrong_way = 0
         if problem:
             outcome, reason = "diverged", f"{problem} at step {k}"
             break

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from importlib import import_module
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -13,11 +14,6 @@ from textual.worker import Worker, WorkerState
 
 from tui.messages import TorchFailed, TorchReady
 from tui.screens.base import DemoScreen
-from tui.screens.compare import CompareScreen
-from tui.screens.error_vs_h import ErrorScreen
-from tui.screens.gradient_field import GradientFieldScreen
-from tui.screens.help import HelpScreen
-from tui.screens.slope_field import SlopeFieldScreen
 from tui.state import Lab
 
 
@@ -26,14 +22,18 @@ class Demo:
     mode: str
     key: str
     title: str
-    screen: type[DemoScreen]
+    screen: str  # "module:Class", imported when the demo is first opened, so start-up loads only the first
+
+    def factory(self) -> Callable[[], Screen]:
+        module, _, name = self.screen.partition(":")
+        return lambda: getattr(import_module(module), name)()
 
 
 DEMOS: tuple[Demo, ...] = (
-    Demo("compare", "1", "Compare", CompareScreen),
-    Demo("error", "2", "Error vs h", ErrorScreen),
-    Demo("slope", "3", "Slope field", SlopeFieldScreen),
-    Demo("gradient", "4", "Gradient field", GradientFieldScreen),
+    Demo("compare", "1", "Compare", "tui.screens.compare:CompareScreen"),
+    Demo("error", "2", "Error vs h", "tui.screens.error_vs_h:ErrorScreen"),
+    Demo("slope", "3", "Slope field", "tui.screens.slope_field:SlopeFieldScreen"),
+    Demo("gradient", "4", "Gradient field", "tui.screens.gradient_field:GradientFieldScreen"),
 )
 
 
@@ -42,7 +42,7 @@ class CalcApp(App[int]):
 
     TITLE = "calc-tui"
     CSS_PATH = "app.tcss"
-    MODES = {demo.mode: demo.screen for demo in DEMOS}
+    MODES = {demo.mode: demo.factory() for demo in DEMOS}
     DEFAULT_MODE = "compare"
     BINDINGS = [
         *(Binding(demo.key, f"app.switch_demo('{demo.mode}')", demo.title, show=False) for demo in DEMOS),
@@ -126,6 +126,8 @@ class CalcApp(App[int]):
         self.update_subtitle()
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen  # Markdown is only paid for when help is opened
+
         screen = self.screen
         if isinstance(screen, HelpScreen):
             screen.dismiss()

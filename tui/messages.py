@@ -35,7 +35,10 @@ class FunctionApplied(Message):
 
 @dataclass
 class StepChanged(Message):
+    """A log-grid value changed: the step h, or a learning rate (`name` says which)."""
+
     h: float
+    name: str = "h"
 
 
 @dataclass
@@ -47,7 +50,9 @@ class MethodsChanged(Message):
 class DomainChanged(Message):
     x_min: float
     x_max: float
-    points: int
+    points: int  # 0 where the panel has no N
+    y_min: float | None = None  # for f(x, y)
+    y_max: float | None = None
 
 
 @dataclass

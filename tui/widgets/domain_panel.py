@@ -14,10 +14,13 @@ MIN_POINTS, MAX_POINTS = 2, 5000
 
 
 class DomainPanel(Vertical):
-    def __init__(self, x_min: str, x_max: str, points: int | None = 400, *, id: str | None = None) -> None:
+    """x range (and N, or a y range for f(x, y)); Enter in any box applies all of them."""
+
+    def __init__(self, x_min: str, x_max: str, points: int | None = 400, y_range: tuple[str, str] | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id, classes="panel domain-panel")
         self._texts = (x_min, x_max)
         self._points = points
+        self._y_texts = y_range
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
@@ -28,25 +31,40 @@ class DomainPanel(Vertical):
             if self._points is not None:
                 yield Label("N", classes="field-label short")
                 yield Input(str(self._points), compact=True, id="n-points", select_on_focus=True)
+        if self._y_texts is not None:
+            with Horizontal(classes="row"):
+                yield Label("y", classes="field-label short")
+                yield Input(self._y_texts[0], compact=True, id="y-min", select_on_focus=True)
+                yield Label("to", classes="field-label short")
+                yield Input(self._y_texts[1], compact=True, id="y-max", select_on_focus=True)
         yield InlineError(id="domain-error")
 
-    def set_values(self, x_min: str, x_max: str, points: int | None) -> None:
+    def set_values(self, x_min: str, x_max: str, points: int | None, y_range: tuple[str, str] | None = None) -> None:
         self.query_one("#x-min", Input).value = x_min
         self.query_one("#x-max", Input).value = x_max
         if points is not None and self._points is not None:
             self.query_one("#n-points", Input).value = str(points)
+        if y_range is not None and self._y_texts is not None:
+            self.query_one("#y-min", Input).value, self.query_one("#y-max", Input).value = y_range
+
+    def _range(self, low_id: str, high_id: str, axis: str) -> tuple[float, float]:
+        low = parse_number(self.query_one(f"#{low_id}", Input).value)
+        high = parse_number(self.query_one(f"#{high_id}", Input).value)
+        if not low < high:
+            raise ValueError(f"{axis}-min ({low:g}) must be below {axis}-max ({high:g})")
+        return low, high
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         error = self.query_one("#domain-error", InlineError)
         try:
-            x_min = parse_number(self.query_one("#x-min", Input).value)
-            x_max = parse_number(self.query_one("#x-max", Input).value)
+            x_min, x_max = self._range("x-min", "x-max", "x")
+            y_min, y_max = self._range("y-min", "y-max", "y") if self._y_texts is not None else (None, None)
         except ExpressionError as problem:
             error.show(f"domain: {problem}")
             return
-        if not x_min < x_max:
-            error.show(f"x-min ({x_min:g}) must be below x-max ({x_max:g})")
+        except ValueError as problem:
+            error.show(str(problem))
             return
         points = 0
         if self._points is not None:
@@ -56,5 +74,5 @@ class DomainPanel(Vertical):
                 return
             points = int(text)
         error.clear()
-        self.post_message(DomainChanged(x_min, x_max, points))
+        self.post_message(DomainChanged(x_min, x_max, points, y_min, y_max))
         self.screen.set_focus(None)

@@ -57,7 +57,8 @@ class FunctionInput(Vertical):
 
     def set_text(self, text: str) -> None:
         self.input.value = text
-        self.input.cursor_position = len(text)
+        # While editing, the cursor goes to the end; otherwise show the start of a long formula.
+        self.input.cursor_position = len(text) if self.input.has_focus else 0
 
     def apply(self, text: str) -> Expression | None:
         """Parse `text`; on success post FunctionApplied, on failure show the error and keep the last good function."""

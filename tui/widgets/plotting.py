@@ -5,7 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from dataclasses import dataclass
+
 from rich.text import Text
+from textual import events
+from textual.message import Message
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
@@ -93,6 +97,15 @@ def robust_limits(values: Sequence[float], margin: float = 0.08) -> tuple[float,
 
 class LabPlot(PlotextPlot):
     """A plotext plot drawn by whole replacements of its data; a plotext failure shows as text, not a crash."""
+
+    @dataclass
+    class Resized(Message):
+        """The plot's size changed: screens whose content depends on it (arrow counts) recompute."""
+
+        plot: LabPlot
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.post_message(self.Resized(self))
 
     def render(self) -> RenderResult:
         try:

@@ -19,17 +19,21 @@ def format_step(h: float) -> str:
     return f"{h:.1e}"
 
 
-def shifted(h: float, quarter_decades: int) -> float:
-    """h moved along the grid 10^(k/4), snapping to it first, clamped to [1e-20, 1]."""
+def shifted(h: float, quarter_decades: int, low: float = H_MIN, high: float = H_MAX) -> float:
+    """h moved along the grid 10^(k/4), snapping to it first, clamped to [low, high]."""
     k = round(math.log10(h) * 4) + quarter_decades
-    return min(H_MAX, max(H_MIN, 10 ** (k / 4)))
+    return min(high, max(low, 10 ** (k / 4)))
 
 
 class StepSelector(Vertical):
-    def __init__(self, h: float, label: str = "h =", *, id: str | None = None) -> None:
+    """A positive value on a log grid: the step h, or (with other bounds and name) a learning rate."""
+
+    def __init__(self, h: float, label: str = "h =", *, name: str = "h", bounds: tuple[float, float] = (H_MIN, H_MAX), id: str | None = None) -> None:
         super().__init__(id=id, classes="panel step-panel")
         self.h = h
         self._label = label
+        self.value_name = name
+        self.bounds = bounds
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
@@ -38,28 +42,30 @@ class StepSelector(Vertical):
         yield InlineError(id="step-error")
 
     def shift(self, quarter_decades: int) -> None:
-        self.set_step(shifted(self.h, quarter_decades))
+        self.set_step(shifted(self.h, quarter_decades, *self.bounds))
 
     def set_step(self, h: float, announce: bool = True) -> None:
         self.h = h
         self.query_one("#step-input", Input).value = format_step(h)
         self.query_one("#step-error", InlineError).clear()
         if announce:
-            self.post_message(StepChanged(h))
+            self.post_message(StepChanged(h, self.value_name))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         error = self.query_one("#step-error", InlineError)
+        name = self.value_name
         try:
             value = parse_number(event.value)
         except ExpressionError as problem:
-            error.show(f"h: {problem}")
+            error.show(f"{name}: {problem}")
             return
         if not math.isfinite(value) or value <= 0:
-            error.show(f"h must be a positive number, got {event.value.strip()}")
+            error.show(f"{name} must be a positive number, got {event.value.strip()}")
             return
-        if not H_MIN <= value <= H_MAX:
-            error.show(f"h must be between {H_MIN:.0e} and {H_MAX:g}")
+        low, high = self.bounds
+        if not low <= value <= high:
+            error.show(f"{name} must be between {low:.0e} and {high:g}")
             return
         self.set_step(value)
         self.screen.set_focus(None)

@@ -1,0 +1,101 @@
+"""The field demos' plots: a loss curve with slope arrows, and a quiver of grad f(x, y), each with a descent path."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from tui.widgets.arrows import FLAT, Viewport, canvas_size, glyph, magnitude_colors, tangent_arrow
+from tui.widgets.plotting import LabPlot, linear_ticks, plot_with_gaps, robust_limits
+
+PATH_COLOR = (235, 235, 235)
+CURRENT_COLOR = (255, 80, 200)
+
+
+@dataclass(frozen=True)
+class SlopeView:
+    title: str
+    curve_x: Sequence[float]
+    curve_y: Sequence[float]
+    arrow_x: Sequence[float]
+    arrow_y: Sequence[float]
+    slopes: Sequence[float]
+
+
+@dataclass(frozen=True)
+class Trail:
+    """The descent iterates shown so far (the last one is the current point)."""
+
+    x: Sequence[float]
+    y: Sequence[float]
+
+
+class SlopeFieldPlot(LabPlot):
+    def draw(self, view: SlopeView, trail: Trail, descent: bool) -> None:
+        plt = self.start(view.title)
+        limits = robust_limits(view.curve_y)
+        if limits is None or not view.curve_x:
+            self.show_message(view.title, "L is undefined on the whole domain")
+            return
+        x_min, x_max = view.curve_x[0], view.curve_x[-1]
+        columns, rows = canvas_size(self.size.width, self.size.height)
+        viewport = Viewport(x_min, x_max, *limits, columns, rows)
+        plot_with_gaps(plt, view.curve_x, view.curve_y, "default")
+        colors = magnitude_colors([abs(s) for s in view.slopes])
+        for x, y, slope, color in zip(view.arrow_x, view.arrow_y, view.slopes, colors):
+            arrow = tangent_arrow(x, y, slope, viewport, descent=descent)
+            if arrow is None:
+                continue
+            if arrow.head != FLAT:
+                plt.plot([arrow.x0, arrow.x1], [arrow.y0, arrow.y1], color=color, marker="braille")
+            plt.text(arrow.head, arrow.x1, arrow.y1, color=color, alignment="center")
+        _draw_trail(plt, trail, viewport)
+        plt.xlim(x_min, x_max)
+        plt.ylim(*limits)
+        plt.xticks(*linear_ticks(x_min, x_max, max(3, self.size.width // 10)))
+        plt.yticks(*linear_ticks(*limits, max(3, self.size.height // 3)))
+        self.refresh()
+
+
+@dataclass(frozen=True)
+class QuiverView:
+    title: str
+    x: Sequence[float]  # grid columns
+    y: Sequence[float]  # grid rows
+    grad_x: Sequence[Sequence[float]]  # [row][column]
+    grad_y: Sequence[Sequence[float]]
+
+
+class GradientFieldPlot(LabPlot):
+    def draw(self, view: QuiverView, trail: Trail, start: tuple[float, float], descent: bool) -> None:
+        plt = self.start(view.title)
+        x_min, x_max, y_min, y_max = view.x[0], view.x[-1], view.y[0], view.y[-1]
+        pad_x, pad_y = (x_max - x_min) / (2 * max(1, len(view.x) - 1)), (y_max - y_min) / (2 * max(1, len(view.y) - 1))
+        columns, rows = canvas_size(self.size.width, self.size.height)
+        viewport = Viewport(x_min - pad_x, x_max + pad_x, y_min - pad_y, y_max + pad_y, columns, rows)
+        sign = -1.0 if descent else 1.0
+        cells = [(x, y, gx, gy) for row, y in enumerate(view.y) for col, x in enumerate(view.x) for gx, gy in [(view.grad_x[row][col], view.grad_y[row][col])]]
+        colors = magnitude_colors([math.hypot(gx, gy) for _, _, gx, gy in cells])
+        for (x, y, gx, gy), color in zip(cells, colors):
+            if not (math.isfinite(gx) and math.isfinite(gy)):
+                plt.text("×", x, y, color="gray", alignment="center")
+                continue
+            plt.text(glyph(*viewport.visual(sign * gx, sign * gy)), x, y, color=color, alignment="center")
+        _draw_trail(plt, trail, viewport)
+        plt.text("◎", start[0], start[1], color=CURRENT_COLOR, alignment="center")
+        plt.xlim(viewport.x_min, viewport.x_max)
+        plt.ylim(viewport.y_min, viewport.y_max)
+        plt.xticks(*linear_ticks(x_min, x_max, max(3, self.size.width // 10)))
+        plt.yticks(*linear_ticks(y_min, y_max, max(3, self.size.height // 3)))
+        self.refresh()
+
+
+def _draw_trail(plt: object, trail: Trail, viewport: Viewport) -> None:
+    inside = [(x, y) for x, y in zip(trail.x, trail.y) if viewport.x_min <= x <= viewport.x_max and viewport.y_min <= y <= viewport.y_max]
+    if len(trail.x) > 1:
+        plot_with_gaps(plt, trail.x, trail.y, PATH_COLOR)  # type: ignore[arg-type]
+    if inside:
+        plt.scatter([p[0] for p in inside], [p[1] for p in inside], color=PATH_COLOR, marker="•")  # type: ignore[attr-defined]
+    if trail.x and (trail.x[-1], trail.y[-1]) in inside:
+        plt.text("●", trail.x[-1], trail.y[-1], color=CURRENT_COLOR, alignment="center")  # type: ignore[attr-defined]
