@@ -93,7 +93,10 @@ def parse_expression(text: str, variables: Sequence[str] = ("x",)) -> Expression
 
 def parse_number(text: str) -> float:
     """Parse a constant such as `0.5`, `-pi/4` or `1e-8` (the same language, without variables)."""
-    expression = parse_expression(text, variables=())
+    try:
+        expression = parse_expression(text, variables=())
+    except ExpressionError as error:
+        raise ExpressionError(f"not a number: {error.message}", error.column) from None
     value = float(sp.N(expression.sympy, 17))
     if math.isnan(value):
         raise ExpressionError(f"{text.strip()!r} is not a number")
@@ -279,7 +282,7 @@ class _Builder:
             raise ExpressionError(f"{name!r} is not a variable here: this input takes {allowed}", column)
         if name in FUNCTIONS:
             raise ExpressionError(f"{name!r} is a function: write {name}(...)", column)
-        known = [*self.variables, *CONSTANTS, *FUNCTIONS]
+        known = [*self.variables, *CONSTANTS, *FUNCTIONS] if self.variables else list(CONSTANTS)
         guess = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
         hint = f"; did you mean {guess[0]!r}?" if guess else ""
         return _raise(f"unknown name {name!r}{hint}", column)

@@ -81,8 +81,8 @@ class DemoScreen(Screen[None]):
         self.set_class(small, "-too-small")
         if small:
             self.query_one("#too-small", Static).update(
-                f"calc-tui needs a terminal of at least {MIN_WIDTH}×{MIN_HEIGHT}; this one is {width}×{height}.\n\n"
-                "Enlarge the window (or press q to quit)."
+                f"This terminal is {width}×{height}.\ncalc-tui needs at least {MIN_WIDTH}×{MIN_HEIGHT}.\n\n"
+                "Enlarge the window,\nor press q to quit."
             )
 
     def on_screen_resume(self) -> None:

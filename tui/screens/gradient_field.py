@@ -216,6 +216,8 @@ class GradientFieldScreen(DescentScreen):
         preset = PRESETS_2D[index]
         self._preset_index = index
         self.x_range, self.y_range, self.start_point = preset.x_range, preset.y_range, preset.start
+        self.momentum = 0.0  # a preset is a whole known setup
+        self._show_options()
         self.query_one(DomainPanel).set_values(*_texts(preset.x_range), None, _texts(preset.y_range))
         self.query_one("#lr", StepSelector).set_step(preset.learning_rate, announce=False)
         self.function_input.set_text(preset.text)

@@ -12,6 +12,7 @@ from tui.state import METHOD_KEYS, PRESETS_1D, Lab
 from tui.widgets.domain_panel import DomainPanel
 from tui.widgets.function_input import FunctionInput
 from tui.widgets.method_toggles import MethodToggles
+from tui.widgets.plotting import LabPlot
 from tui.widgets.step_selector import StepSelector
 
 STEP_BINDINGS: list[BindingType] = [
@@ -41,6 +42,12 @@ class LabScreen(DemoScreen):
 
     def lab_changed(self, what: str) -> None:
         """`what` is function, h, methods, domain or x0."""
+
+    def redraw(self) -> None:
+        """Draw the last result again (sizes, enabled methods or the current h changed)."""
+
+    def on_lab_plot_resized(self, message: LabPlot.Resized) -> None:
+        self.redraw()  # tick density and table layout follow the size
 
     def on_function_applied(self, message: FunctionApplied) -> None:
         self.lab.expression = message.expression

@@ -57,14 +57,22 @@ finite-difference choice draws the same field.
 | `d` / `D` | next dtype / device; `1`–`4` demos; `?` help; `q` quit |
 """
 
-PRESETS_LOSS: tuple[tuple[str, str], ...] = (
-    ("tutorial loss", TUTORIAL_LOSS),
-    ("two minima", "x^4 - 3*x^2 + x"),
-    ("wiggly bowl", "0.3*sin(5*x) + 0.5*x^2"),
-    ("parabola", "x^2"),
-    ("softplus", "softplus(x)"),
-    ("abs", "abs(x)"),
-    ("log-cosh", "log(cosh(x))"),
+@dataclass(frozen=True)
+class Loss:
+    name: str
+    text: str
+    start: float
+    learning_rate: float
+
+
+PRESETS_LOSS: tuple[Loss, ...] = (
+    Loss("tutorial loss", TUTORIAL_LOSS, 2.5, 0.1),
+    Loss("two minima", "x^4 - 3*x^2 + x", 1.5, 0.02),
+    Loss("wiggly bowl", "0.3*sin(5*x) + 0.5*x^2", 2.5, 0.05),
+    Loss("parabola", "x^2", 2.5, 0.1),
+    Loss("softplus", "softplus(x)", 2.5, 0.5),
+    Loss("abs", "abs(x)", 2.5, 0.1),
+    Loss("log-cosh", "log(cosh(x))", 2.5, 0.5),
 )
 
 
@@ -78,7 +86,7 @@ class SlopeFieldScreen(DescentScreen):
     CSS_PATH = "fields.tcss"
     HELP_TITLE = "Slope field: arrows on the loss, and descent down it"
     HELP = HELP
-    PRESETS = PRESETS_LOSS
+    PRESETS = tuple((loss.name, loss.text) for loss in PRESETS_LOSS)
     STEP_LIMIT = 200
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left", "move_start(-1)", "start", key_display="← →"),
@@ -215,6 +223,15 @@ class SlopeFieldScreen(DescentScreen):
         buttons = list(self.query_one(RadioSet).query(RadioButton))
         index = next((i for i, b in enumerate(buttons) if b.name == self.method), 0)
         buttons[(index + 1) % len(buttons)].value = True
+
+    def action_preset(self, index: int) -> None:
+        if index >= len(PRESETS_LOSS):
+            return
+        loss = PRESETS_LOSS[index]
+        self.start_x = loss.start
+        self.query_one("#start", Input).value = f"{loss.start:g}"
+        self.query_one("#lr", StepSelector).set_step(loss.learning_rate, announce=False)
+        super().action_preset(index)
 
     def action_move_start(self, direction: int) -> None:
         x_min, x_max = self.x_range

@@ -46,9 +46,9 @@ class DerivativePlot(LabPlot):
         if not drawn or limits is None or not curves.x:
             self.show_message(curves.title, "no method enabled: press e, a, w, b, c, v or i" if not drawn else "f' is undefined on the whole domain")
             return
-        for method in drawn:
-            plot_with_gaps(plt, curves.x, curves.curves[method], METHOD_COLORS[method])
         box = (curves.x[0], curves.x[-1], *limits)
+        for method in drawn:
+            plot_with_gaps(plt, curves.x, curves.curves[method], METHOD_COLORS[method], box)
         for method in drawn:
             legend_entry(plt, curves.x, curves.curves[method], method, METHOD_COLORS[method], box)
         plt.xlim(curves.x[0], curves.x[-1])
@@ -67,7 +67,7 @@ class TangentPlot(LabPlot):
             self.show_message("f(x), tangent and secant at x0", "f is undefined on the whole domain")
             return
         box = (x[0], x[-1], *limits)
-        plot_with_gaps(plt, x, tangent.values, "default")
+        plot_with_gaps(plt, x, tangent.values, "default", box)
         legend_entry(plt, x, tangent.values, "f(x)", "default", box)
         if math.isfinite(tangent.f0):
             ends = [x[0], x[-1]]
@@ -75,7 +75,7 @@ class TangentPlot(LabPlot):
             for name, slope, color in (("secant", tangent.secant, METHOD_COLORS["forward"]), ("tangent", tangent.slope, METHOD_COLORS["exact"])):
                 if math.isfinite(slope):
                     line = [tangent.f0 + slope * (e - tangent.x0) for e in ends]
-                    plt.plot(ends, line, color=color, marker="braille")
+                    plot_with_gaps(plt, ends, line, color, box)
                     plt.scatter([tangent.x0], [tangent.f0], color=color, marker="braille", label=name)
             plt.scatter([tangent.x0], [tangent.f0], color=METHOD_COLORS["exact"], marker="●")
         plt.xlim(x[0], x[-1])

@@ -68,15 +68,18 @@ class ErrorPlot(LabPlot):
         if not finite:
             self.show_message(view.title, "no finite error to draw")
             return
-        y_low, y_high = math.floor(min(finite)), math.ceil(max(finite))
-        y_high = max(y_high, y_low + 1)
-        # Headroom above the curves for the legend, which plotext puts in the top-left corner.
+        y_low, data_high = math.floor(min(finite)), math.ceil(max(finite))
+        data_high = max(data_high, y_low + 1)
+        # Headroom above the curves for the legend, which plotext puts in the top-left corner; a short
+        # plot has no room for it, and the coloured table under it names the curves anyway.
         canvas_rows = max(4, self.size.height - 5)
-        y_high += math.ceil((len(shown) + 0.5) * (y_high - y_low) / max(1, canvas_rows - len(shown) - 1))
+        with_legend = canvas_rows >= 3 * (len(shown) + 1)
+        headroom = (len(shown) + 0.5) * (data_high - y_low) / max(1, canvas_rows - len(shown) - 1)
+        y_high = data_high + (math.ceil(headroom) if with_legend else 0)
         box = (min(x), max(x), float(y_low), float(y_high))
         for method in shown:
             curve, color = view.methods[method], METHOD_COLORS[method]
-            plot_with_gaps(plt, x, curves[method], color)
+            plot_with_gaps(plt, x, curves[method], color, box)
             if curve.theory is not None:
                 # Every other point of the model, as dots: it reads as a dashed line beside the measured one.
                 model = _log_errors(curve.theory)
@@ -85,7 +88,7 @@ class ErrorPlot(LabPlot):
                     plt.scatter([p[0] for p in points], [p[1] for p in points], color=color, marker="·")
             if curve.best_h is not None and curve.best_error is not None:
                 plt.scatter([math.log10(curve.best_h)], _log_errors([curve.best_error]), color=color, marker="◆")
-        for method in shown:
+        for method in shown if with_legend else ():
             legend_entry(plt, x, curves[method], method, METHOD_COLORS[method], box)
         if box[0] <= math.log10(h_now) <= box[1]:
             plt.vertical_line(math.log10(h_now), color="gray")
@@ -93,7 +96,7 @@ class ErrorPlot(LabPlot):
         plt.ylim(y_low, y_high)
         width, height = max(self.size.width, 20), max(self.size.height, 8)
         plt.xticks(*_power_ticks(math.floor(box[0]), math.ceil(box[1]), width // 8))
-        plt.yticks(*_power_ticks(y_low, y_high, max(2, height // 3)))
+        plt.yticks(*_power_ticks(y_low, data_high, max(2, (height - 2 - len(shown)) // 3)))
         plt.xlabel("h")
         self.refresh()
 
@@ -102,32 +105,44 @@ class Explanation(Static):
     """Truncation versus round-off, with this function's numbers filled in."""
 
     def show(self, view: SweepView, enabled: Sequence[str], h_now: float) -> None:
-        intro = Text.from_markup(
-            f"[b]Truncation vs round-off[/] · {view.dtype}, eps = {view.eps:.1e} · {view.scope}\n"
-            "Smaller h cuts truncation (~ C·h^p) but f(x+h) − f(x) cancels digits: round-off grows like "
+        # Small terminals get the numbers without the prose (the help screen has it all).
+        roomy = self.screen.size.height >= 32
+        wide = self.size.width >= 72 or self.size.width == 0
+        heading = f"[b]Truncation vs round-off[/] · {view.dtype}, eps = {view.eps:.1e} · {view.scope}"
+        prose = (
+            "\nSmaller h cuts truncation (~ C·h^p) but f(x+h) − f(x) cancels digits: round-off grows like "
             "eps·|f|/h. The sum is least at a sweet spot h*. Dots: model · ◆: measured best · grey: current h."
         )
+        intro = Text.from_markup(heading + (prose if roomy else ""))
         table = Table(box=None, padding=(0, 1), show_edge=False, expand=False)
-        for column, justify in (("method", "left"), ("best h", "right"), ("error", "right"), ("model h*", "right"), ("scaling", "left"), (f"at h={h_now:.0e}", "right")):
+        if wide:
+            columns = [("method", "left"), ("best h", "right"), ("error", "right"), ("model h*", "right"), ("scaling", "left"), (f"at h={h_now:.0e}", "right")]
+        else:
+            columns = [("method", "left"), ("best h", "right"), ("error", "right"), ("h*", "right"), ("now", "right")]
+        for column, justify in columns:
             table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+        number = "{:.1e}" if wide else "{:.0e}"
+        notes = []
         for method, curve in view.methods.items():
             if method not in enabled:
                 continue
             name = Text(method, style=hex_color(method))
             if curve.errors is None:
-                table.add_row(name, Text(curve.reason or "not applicable", style="italic"))
+                table.add_row(name, "n/a")
+                notes.append(Text.assemble((method, hex_color(method)), f": {curve.reason or 'not applicable'}"))
                 continue
-            best_h, best = (f"{curve.best_h:.1e}", f"{curve.best_error:.1e}") if curve.best_h is not None and curve.best_error is not None else ("—", "—")
-            model = f"{curve.optimal_h:.1e}" if curve.optimal_h is not None else "—"
-            table.add_row(name, best_h, best, model, _short_rule(curve.rule), _error_at(view.h, curve.errors, h_now))
-        self.update(Group(intro, table))
+            best_h, best = (number.format(curve.best_h), number.format(curve.best_error)) if curve.best_h is not None and curve.best_error is not None else ("—", "—")
+            model = number.format(curve.optimal_h) if curve.optimal_h is not None else "—"
+            cells = [best_h, best, model, _short_rule(curve.rule), _error_at(view.h, curve.errors, h_now, number)]
+            table.add_row(name, *(cells if wide else cells[:3] + cells[4:]))
+        self.update(Group(intro, table, *notes))
 
 
 def _short_rule(rule: str) -> str:
     return rule.removeprefix("h* ~ ").replace("no cancellation: any h below ~ eps^(1/2) gives full precision", "flat below eps^(1/2)")
 
 
-def _error_at(hs: Sequence[float], errors: Sequence[float], h: float) -> str:
+def _error_at(hs: Sequence[float], errors: Sequence[float], h: float, number: str = "{:.1e}") -> str:
     index = min(range(len(hs)), key=lambda i: abs(math.log10(hs[i]) - math.log10(h)))
     value = errors[index]
-    return f"{value:.1e}" if math.isfinite(value) else "not finite"
+    return number.format(value) if math.isfinite(value) else "inf"

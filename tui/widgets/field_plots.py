@@ -34,6 +34,7 @@ class Trail:
 class SlopeFieldPlot(LabPlot):
     def draw(self, view: SlopeView, trail: Trail, descent: bool) -> None:
         plt = self.start(view.title)
+        background = self.canvas_color
         limits = robust_limits(view.curve_y)
         if limits is None or not view.curve_x:
             self.show_message(view.title, "L is undefined on the whole domain")
@@ -41,16 +42,17 @@ class SlopeFieldPlot(LabPlot):
         x_min, x_max = view.curve_x[0], view.curve_x[-1]
         columns, rows = canvas_size(self.size.width, self.size.height)
         viewport = Viewport(x_min, x_max, *limits, columns, rows)
-        plot_with_gaps(plt, view.curve_x, view.curve_y, "default")
+        box = (x_min, x_max, *limits)
+        plot_with_gaps(plt, view.curve_x, view.curve_y, "default", box)
         colors = magnitude_colors([abs(s) for s in view.slopes])
         for x, y, slope, color in zip(view.arrow_x, view.arrow_y, view.slopes, colors):
             arrow = tangent_arrow(x, y, slope, viewport, descent=descent)
             if arrow is None:
                 continue
             if arrow.head != FLAT:
-                plt.plot([arrow.x0, arrow.x1], [arrow.y0, arrow.y1], color=color, marker="braille")
-            plt.text(arrow.head, arrow.x1, arrow.y1, color=color, alignment="center")
-        _draw_trail(plt, trail, viewport)
+                plot_with_gaps(plt, [arrow.x0, arrow.x1], [arrow.y0, arrow.y1], color, box)
+            plt.text(arrow.head, arrow.x1, arrow.y1, color=color, alignment="center", background=background)
+        _draw_trail(plt, trail, viewport, background)
         plt.xlim(x_min, x_max)
         plt.ylim(*limits)
         plt.xticks(*linear_ticks(x_min, x_max, max(3, self.size.width // 10)))
@@ -70,6 +72,7 @@ class QuiverView:
 class GradientFieldPlot(LabPlot):
     def draw(self, view: QuiverView, trail: Trail, start: tuple[float, float], descent: bool) -> None:
         plt = self.start(view.title)
+        background = self.canvas_color
         x_min, x_max, y_min, y_max = view.x[0], view.x[-1], view.y[0], view.y[-1]
         pad_x, pad_y = (x_max - x_min) / (2 * max(1, len(view.x) - 1)), (y_max - y_min) / (2 * max(1, len(view.y) - 1))
         columns, rows = canvas_size(self.size.width, self.size.height)
@@ -79,11 +82,11 @@ class GradientFieldPlot(LabPlot):
         colors = magnitude_colors([math.hypot(gx, gy) for _, _, gx, gy in cells])
         for (x, y, gx, gy), color in zip(cells, colors):
             if not (math.isfinite(gx) and math.isfinite(gy)):
-                plt.text("×", x, y, color="gray", alignment="center")
+                plt.text("×", x, y, color="gray", alignment="center", background=background)
                 continue
-            plt.text(glyph(*viewport.visual(sign * gx, sign * gy)), x, y, color=color, alignment="center")
-        _draw_trail(plt, trail, viewport)
-        plt.text("◎", start[0], start[1], color=CURRENT_COLOR, alignment="center")
+            plt.text(glyph(*viewport.visual(sign * gx, sign * gy)), x, y, color=color, alignment="center", background=background)
+        _draw_trail(plt, trail, viewport, background)
+        plt.text("◎", start[0], start[1], color=CURRENT_COLOR, alignment="center", background=background)
         plt.xlim(viewport.x_min, viewport.x_max)
         plt.ylim(viewport.y_min, viewport.y_max)
         plt.xticks(*linear_ticks(x_min, x_max, max(3, self.size.width // 10)))
@@ -91,11 +94,12 @@ class GradientFieldPlot(LabPlot):
         self.refresh()
 
 
-def _draw_trail(plt: object, trail: Trail, viewport: Viewport) -> None:
-    inside = [(x, y) for x, y in zip(trail.x, trail.y) if viewport.x_min <= x <= viewport.x_max and viewport.y_min <= y <= viewport.y_max]
+def _draw_trail(plt: object, trail: Trail, viewport: Viewport, background: tuple[int, int, int]) -> None:
+    box = (viewport.x_min, viewport.x_max, viewport.y_min, viewport.y_max)
+    inside = [(x, y) for x, y in zip(trail.x, trail.y) if box[0] <= x <= box[1] and box[2] <= y <= box[3]]
     if len(trail.x) > 1:
-        plot_with_gaps(plt, trail.x, trail.y, PATH_COLOR)  # type: ignore[arg-type]
+        plot_with_gaps(plt, trail.x, trail.y, PATH_COLOR, box)  # type: ignore[arg-type]
     if inside:
         plt.scatter([p[0] for p in inside], [p[1] for p in inside], color=PATH_COLOR, marker="•")  # type: ignore[attr-defined]
     if trail.x and (trail.x[-1], trail.y[-1]) in inside:
-        plt.text("●", trail.x[-1], trail.y[-1], color=CURRENT_COLOR, alignment="center")  # type: ignore[attr-defined]
+        plt.text("●", trail.x[-1], trail.y[-1], color=CURRENT_COLOR, alignment="center", background=background)  # type: ignore[attr-defined]

@@ -84,8 +84,11 @@ class FunctionInput(Vertical):
     def recall(self, direction: int) -> None:
         if not self.history:
             return
-        self._history_index = max(0, min(len(self.history) - 1, self._history_index + direction))
-        self.set_text(self.history[self._history_index])
+        index = max(0, min(len(self.history) - 1, self._history_index + direction))
+        if self.history[index] == self.input.value and 0 <= index + direction < len(self.history):
+            index += direction  # the entry already shown is not a step back in history
+        self._history_index = index
+        self.set_text(self.history[index])
 
     @property
     def error_text(self) -> str:

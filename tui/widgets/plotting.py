@@ -9,12 +9,13 @@ from dataclasses import dataclass
 
 from rich.text import Text
 from textual import events
+from textual.color import Color
 from textual.message import Message
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
-Color = tuple[int, int, int] | str
+PlotColor = tuple[int, int, int] | str
 
 
 def finite_segments(xs: Sequence[float], ys: Sequence[float]) -> list[tuple[list[float], list[float]]]:
@@ -33,16 +34,73 @@ def finite_segments(xs: Sequence[float], ys: Sequence[float]) -> list[tuple[list
     return segments
 
 
-def plot_with_gaps(plt: Plot, xs: Sequence[float], ys: Sequence[float], color: Color, marker: str = "braille") -> None:
-    """Draw a curve without a legend entry (see `legend_entry`), leaving gaps where it is not finite."""
-    for sx, sy in finite_segments(xs, ys):
+Box = tuple[float, float, float, float]  # x0, x1, y0, y1
+
+
+def clip_segment(x0: float, y0: float, x1: float, y1: float, box: Box) -> tuple[float, float, float, float] | None:
+    """The part of a segment inside the box (Liang-Barsky), or None."""
+    left, right, bottom, top = box
+    dx, dy = x1 - x0, y1 - y0
+    low, high = 0.0, 1.0
+    for p, q in ((-dx, x0 - left), (dx, right - x0), (-dy, y0 - bottom), (dy, top - y0)):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        t = q / p
+        if p < 0:
+            low = max(low, t)
+        else:
+            high = min(high, t)
+        if low > high:
+            return None
+    return x0 + low * dx, y0 + low * dy, x0 + high * dx, y0 + high * dy
+
+
+def clip_polyline(xs: Sequence[float], ys: Sequence[float], box: Box) -> list[tuple[list[float], list[float]]]:
+    """The pieces of a polyline inside the box, cut at its edges; gaps where it leaves or is not finite.
+
+    plotext rasterises a line over its whole length, so a segment to y = 1e8 on a
+    plot of [-1, 1] would cost gigabytes: nothing outside the axes is handed to it.
+    """
+    pieces: list[tuple[list[float], list[float]]] = []
+    current: tuple[list[float], list[float]] = ([], [])
+    for (sx, sy) in finite_segments(xs, ys):
+        if len(sx) == 1:
+            if box[0] <= sx[0] <= box[1] and box[2] <= sy[0] <= box[3]:
+                pieces.append((sx, sy))
+            continue
+        for i in range(len(sx) - 1):
+            clipped = clip_segment(sx[i], sy[i], sx[i + 1], sy[i + 1], box)
+            if clipped is None:
+                if current[0]:
+                    pieces.append(current)
+                    current = ([], [])
+                continue
+            a, b, c, d = clipped
+            if current[0] and (current[0][-1], current[1][-1]) != (a, b):
+                pieces.append(current)
+                current = ([], [])
+            if not current[0]:
+                current = ([a], [b])
+            current[0].append(c)
+            current[1].append(d)
+        if current[0]:
+            pieces.append(current)
+            current = ([], [])
+    return pieces
+
+
+def plot_with_gaps(plt: Plot, xs: Sequence[float], ys: Sequence[float], color: PlotColor, box: Box, marker: str = "braille") -> None:
+    """Draw a curve, clipped to the axes, without a legend entry (see `legend_entry`), with gaps where it is not finite."""
+    for sx, sy in clip_polyline(xs, ys, box):
         if len(sx) == 1:
             plt.scatter(sx, sy, color=color, marker=marker)
         else:
             plt.plot(sx, sy, color=color, marker=marker)
 
 
-def legend_entry(plt: Plot, xs: Sequence[float], ys: Sequence[float], label: str, color: Color, box: tuple[float, float, float, float], marker: str = "braille") -> None:
+def legend_entry(plt: Plot, xs: Sequence[float], ys: Sequence[float], label: str, color: PlotColor, box: Box, marker: str = "braille") -> None:
     """Add `label` to the legend through one labelled point laid on a visible point of the curve.
 
     plotext 5 fails to build a legend whose series has no point inside the axes, so the
@@ -100,12 +158,21 @@ class LabPlot(PlotextPlot):
 
     @dataclass
     class Resized(Message):
-        """The plot's size changed: screens whose content depends on it (arrow counts) recompute."""
+        """The plot's size or theme changed: screens whose drawing depends on it (arrow counts, glyph backgrounds) redo it."""
 
         plot: LabPlot
 
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.post_message(self.Resized(self)))
+
     def on_resize(self, event: events.Resize) -> None:
         self.post_message(self.Resized(self))
+
+    @property
+    def canvas_color(self) -> tuple[int, int, int]:
+        """The plot's background (the theme's surface), for text drawn on it: plotext's default is white."""
+        return Color.parse(self.app.theme_variables.get("surface", "#1e1e1e")).rgb
 
     def render(self) -> RenderResult:
         try:
@@ -127,5 +194,5 @@ class LabPlot(PlotextPlot):
         plt.ylim(0, 1)
         plt.xticks([])
         plt.yticks([])
-        plt.text(message, 0.5, 0.5, alignment="center")
+        plt.text(message, 0.5, 0.5, alignment="center", background=self.canvas_color)
         self.refresh()
