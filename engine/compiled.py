@@ -114,6 +114,7 @@ TORCH_NAMESPACE: dict[str, Any] = {
     "Min": _extremum(torch.minimum, min),
     "pi": math.pi,
     "E": math.e,
+    "inf": math.inf,
 }
 
 
@@ -146,8 +147,10 @@ class TorchCallable:
             raise EvaluationError(f"cannot evaluate {sp.sstr(self.expr)}: {error}") from None
         shape = torch.broadcast_shapes(*(a.shape for a in args)) if args else ()
         if not isinstance(result, torch.Tensor):
+            # A constant: made in double precision, then cast, so that 1e300 in float32 is inf rather than an error.
             first = args[0]
-            return torch.full(shape, complex(result) if first.is_complex() else float(result), dtype=first.dtype, device=first.device)
+            wide = torch.complex128 if first.is_complex() else torch.float64
+            return torch.full(shape, result, dtype=wide, device=first.device).to(first.dtype)
         if result.shape != shape:
             result = result.expand(shape)
         return result

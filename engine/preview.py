@@ -35,6 +35,7 @@ NUMPY_NAMESPACE = {
     "Min": np.minimum,
     "pi": np.pi,
     "E": np.e,
+    "inf": np.inf,
 }
 
 

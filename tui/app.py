@@ -107,7 +107,12 @@ class CalcApp(App[int]):
         """The one place where a failed computation becomes a visible notice; the last good state stays."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
-            self.notify(f"{type(error).__name__}: {error}", title=f"{event.worker.name or 'computation'} failed", severity="error", timeout=10)
+            message = f"{type(error).__name__}: {error}"
+            if len(message) > 300:
+                message = message[:300] + "…"
+            self.notify(message, title=f"{event.worker.name or 'computation'} failed", severity="error", timeout=10)
+            if isinstance(self.screen, DemoScreen):
+                self.screen.set_status("[red]✗ the last computation failed (see the notice); the plots show the last good result[/]")
 
     def _demo_screens(self) -> Iterable[DemoScreen]:
         for stack in self._screen_stacks.values():

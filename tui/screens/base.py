@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from tui.app import CalcApp
 
 MIN_WIDTH, MIN_HEIGHT = 70, 20
-DEBOUNCE_S = 0.03  # a held key repeats every ~30 ms: wait that long so only the latest request runs
+DEBOUNCE_S = 0.015  # a held key repeats every ~30 ms: a short wait lets the newest request cancel the older ones first
 
 
 class DemoScreen(Screen[None]):

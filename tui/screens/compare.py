@@ -19,6 +19,7 @@ from tui.widgets.derivative_plots import Curves, DerivativePlot, ErrorRow, Error
 from tui.widgets.domain_panel import DomainPanel
 from tui.widgets.function_input import FunctionInput
 from tui.widgets.method_toggles import MethodToggles
+from tui.widgets.plotting import LabPlot
 from tui.widgets.step_selector import StepSelector
 
 HELP = """
@@ -64,6 +65,7 @@ class CompareResult:
     rows: list[ErrorRow]
     tangent: Tangent
     notice: str | None
+    dtype: str
 
 
 class CompareScreen(LabScreen):
@@ -148,7 +150,7 @@ class CompareScreen(LabScreen):
 
             rows = [ErrorRow(m, r.max_error, r.mean_error, r.evaluations, r.reason) for m, r in result.results.items()]
             tangent = Tangent(x, f, float(at.points[0]), float(at.function_values[0]), first("exact"), first("forward"), at.h)
-            return CompareResult(Curves(title, x, curves), rows, tangent, result.undefined_notice())
+            return CompareResult(Curves(title, x, curves), rows, tangent, result.undefined_notice(), result.dtype)
 
         self.set_status("[dim]computing…[/]")
         self.run_compute(job, "compare")
@@ -158,26 +160,31 @@ class CompareScreen(LabScreen):
         self.redraw()
         self.set_status(f"[yellow]{result.notice}[/]" if result.notice else "")
 
-    def redraw(self) -> None:
+    def redraw(self, parts: frozenset[str] = frozenset({"derivative", "tangent", "table"})) -> None:
         result = self._last
         if result is None:
             return
         enabled = self.calc.lab.methods
-        self.query_one(DerivativePlot).draw(result.curves, enabled)
-        self.query_one(TangentPlot).draw(result.tangent)
-        caption = f"vs 50-digit reference · {self.calc.dtype} · h = {self.calc.lab.h:.1e}"
-        self.query_one(ErrorTable).show(result.rows, enabled, caption)
-        t = result.tangent
-        self.query_one("#tangent-info", Static).update(
-            f"x0 = {t.x0:.4g}  f(x0) = {t.f0:.6g}  f'(x0) = {t.slope:.6g}  secant slope = {t.secant:.6g}"
-        )
+        if "derivative" in parts:
+            self.query_one(DerivativePlot).draw(result.curves, enabled)
+        if "tangent" in parts:
+            self.query_one(TangentPlot).draw(result.tangent)
+            t = result.tangent
+            self.query_one("#tangent-info", Static).update(
+                f"x0 = {t.x0:.4g}  f(x0) = {t.f0:.6g}  f'(x0) = {t.slope:.6g}  secant slope = {t.secant:.6g}"
+            )
+        if "table" in parts:
+            self.query_one(ErrorTable).show(result.rows, enabled, f"vs 50-digit reference · {result.dtype} · h = {result.tangent.h:.1e}")
+
+    def on_lab_plot_resized(self, message: LabPlot.Resized) -> None:
+        self.redraw(frozenset({"tangent"} if isinstance(message.plot, TangentPlot) else {"derivative"}))
 
     def action_toggle_lower(self) -> None:
         self.toggle_class("-show-table")
 
     def lab_changed(self, what: str) -> None:
         if what == "methods":
-            self.redraw()  # every method is already computed: toggling only redraws
+            self.redraw(frozenset({"derivative", "table"}))  # every method is already computed: toggling only redraws
         elif self.calc.torch_ready:
             self.recompute()
         else:

@@ -47,10 +47,15 @@ class DerivativePlot(LabPlot):
             self.show_message(curves.title, "no method enabled: press e, a, w, b, c, v or i" if not drawn else "f' is undefined on the whole domain")
             return
         box = (curves.x[0], curves.x[-1], *limits)
+        # A cell holds two braille dot columns: one point per dot column is all a terminal can show.
+        stride = max(1, len(curves.x) // (2 * max(10, self.size.width)))
+        x = curves.x[::stride]
         for method in drawn:
-            plot_with_gaps(plt, curves.x, curves.curves[method], METHOD_COLORS[method], box)
-        for method in drawn:
-            legend_entry(plt, curves.x, curves.curves[method], method, METHOD_COLORS[method], box)
+            plot_with_gaps(plt, x, curves.curves[method][::stride], METHOD_COLORS[method], box)
+        # A short plot has no room for a legend over the curves; the toggles beside it, in the same colours, name them.
+        if self.size.height - 5 >= 2 * (len(drawn) + 1):
+            for method in drawn:
+                legend_entry(plt, curves.x, curves.curves[method], method, METHOD_COLORS[method], box)
         plt.xlim(curves.x[0], curves.x[-1])
         plt.ylim(*limits)
         plt.yticks(*linear_ticks(*limits, max(3, self.size.height // 3)))

@@ -1,0 +1,101 @@
+"""Benchmarks of the app (not tests: run `python tests/bench_tui.py`, read and report the numbers).
+
+1. key press -> redrawn frame at 120x40: Compare (`]` changes h: worker + both plots + table),
+   Error vs h (`]` moves the h marker), slope field and gradient field (`space`: one descent step);
+   measured from the key press to the end of the last plot's render, median of N presses.
+2. first paint: time from launching `calc-tui` in a real terminal (tmux) until the Compare plot's
+   legend is on screen, median of a few launches (needs tmux).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.tui_helpers import make_app, ready, settle  # noqa: E402
+from tui.widgets.plotting import LabPlot  # noqa: E402
+
+RENDERED: list[float] = []
+_original_render = LabPlot.render
+
+
+def _timed_render(self: LabPlot):  # noqa: ANN202
+    result = _original_render(self)
+    RENDERED.append(time.perf_counter())
+    return result
+
+
+async def key_to_frame(demo: str, key: str, presses: int) -> list[float]:
+    app = make_app()
+    timings = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press(demo)
+        await settle(pilot)
+        for index in range(presses):
+            if demo in "12" and index % 8 == 7:
+                await pilot.press("left_curly_bracket", "left_curly_bracket")  # stay inside the h range
+                await settle(pilot)
+            RENDERED.clear()
+            start = time.perf_counter()
+            await pilot.press(key)
+            await settle(pilot)
+            await pilot.pause(0.05)
+            if RENDERED:
+                timings.append(RENDERED[-1] - start)
+    return timings
+
+
+def first_paint(runs: int = 5, marker: str = "⢕⢕ exact") -> list[float]:
+    if shutil.which("tmux") is None:
+        return []
+    command = f"{Path(sys.executable).parent / 'calc-tui'} --device cpu; sleep 5"
+    times = []
+    for run in range(runs):
+        session = f"bench-first-paint-{run}"
+        start = time.perf_counter()
+        subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command], check=True)
+        seen = None
+        while time.perf_counter() - start < 20:
+            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True).stdout
+            if marker in screen:
+                seen = time.perf_counter()
+                break
+            time.sleep(0.01)
+        subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+        if seen is not None:
+            times.append(seen - start)
+    return times
+
+
+def report(label: str, values: list[float]) -> None:
+    if not values:
+        print(f"{label:<52} (not measured)")
+        return
+    ms = [v * 1e3 for v in values]
+    print(f"{label:<52} median {statistics.median(ms):7.1f} ms   min {min(ms):7.1f}   max {max(ms):7.1f}   n={len(ms)}")
+
+
+def main() -> None:
+    LabPlot.render = _timed_render  # type: ignore[method-assign]
+    print("calc-tui interaction benchmarks, 120x40, device cpu (target: key to frame under 100 ms)\n")
+    report("Compare: ']' (h up, recompute + redraw)", asyncio.run(key_to_frame("1", "right_square_bracket", 16)))
+    report("Compare: 'w' (toggle forward, redraw only)", asyncio.run(key_to_frame("1", "w", 16)))
+    report("Error vs h: ']' (move the h marker)", asyncio.run(key_to_frame("2", "right_square_bracket", 16)))
+    report("Error vs h: 'd' (dtype, new sweep)", asyncio.run(key_to_frame("2", "d", 8)))
+    report("Slope field: 'space' (one descent step)", asyncio.run(key_to_frame("3", "space", 16)))
+    report("Gradient field: 'space' (one descent step)", asyncio.run(key_to_frame("4", "space", 16)))
+    LabPlot.render = _original_render  # type: ignore[method-assign]
+    print()
+    report("first paint of calc-tui in tmux (Compare plot drawn)", first_paint())
+
+
+if __name__ == "__main__":
+    main()
