@@ -31,6 +31,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _number(text: str) -> float:
+    text = text.strip()  # a leading space may come from _protect_negative_values
     try:
         value = parse_number(text)
     except ExpressionError as error:
@@ -105,13 +106,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common(derive, DEFAULT_DERIVE_METHODS)
 
     sweep = commands.add_parser("sweep", help="error versus h for the step methods")
-    sweep.add_argument("expression", metavar="EXPR", type=str.strip)
+    sweep.add_argument("expression", metavar="EXPR", type=str.strip, help="a function of x, e.g. 'sin(x)'")
     where = sweep.add_mutually_exclusive_group(required=True)
     where.add_argument("--at", type=_number, metavar="X", help="error at one point")
     where.add_argument("--domain", type=_domain, metavar="A,B", help="max error over [A, B], e.g. -pi,pi")
     sweep.add_argument("--points", type=_count(1), default=400, metavar="N", help="points in the domain (default 400)")
-    sweep.add_argument("--hmin", type=_positive, default=1e-16)
-    sweep.add_argument("--hmax", type=_positive, default=1e-1)
+    sweep.add_argument("--hmin", type=_positive, default=1e-16, metavar="H", help="smallest h (default 1e-16)")
+    sweep.add_argument("--hmax", type=_positive, default=1e-1, metavar="H", help="largest h (default 1e-1)")
     sweep.add_argument("--per-decade", type=_count(1), default=4, metavar="K", help="h values per decade (default 4)")
     _common(sweep, DEFAULT_SWEEP_METHODS)
 

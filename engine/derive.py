@@ -71,10 +71,10 @@ def undefined_notice(label: str, points: torch.Tensor, undefined: torch.Tensor) 
     count = int(undefined.sum())
     if count == 0:
         return None
-    ranges = _runs(points.tolist(), undefined.tolist())
+    ranges = _runs(points.flatten().tolist(), undefined.flatten().tolist())
     where = ", ".join(f"[{a:.3g}, {b:.3g}]" if a != b else f"{a:.3g}" for a, b in ranges[:3])
     more = f" and {len(ranges) - 3} more" if len(ranges) > 3 else ""
-    return f"{label} or its derivative is undefined for x in {where}{more}: {count} of {len(undefined)} points skipped"
+    return f"{label} or its derivative is undefined for x in {where}{more}: {count} of {undefined.numel()} points skipped"
 
 
 def _runs(points: Sequence[float], mask: Sequence[bool]) -> list[tuple[float, float]]:

@@ -231,8 +231,8 @@ class _Builder:
         result = self._build(node, depth + 1, column)
         if result.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
             raise ExpressionError("this part is undefined (division by zero or log of zero)", column)
-        if result.is_number and result.is_extended_real is False:
-            raise ExpressionError("this part is not a real number", column)
+        if result.has(sp.I) or (result.is_number and math.isnan(estimate(result))):
+            raise ExpressionError("this constant has no float64 value (not real, undefined, or beyond float range)", column)
         return result
 
     def column(self, node: ast.AST) -> int | None:
@@ -295,7 +295,7 @@ class _Builder:
         if isinstance(op, ast.Mult):
             return left * right
         if isinstance(op, ast.Div):
-            if right.is_zero:
+            if right == 0:
                 raise ExpressionError("division by zero", column)
             return left / right
         return _power(left, right, column)
@@ -327,16 +327,44 @@ def _raise(message: str, column: int | None) -> sp.Expr:
 def _power(base: sp.Expr, exponent: sp.Expr, column: int | None) -> sp.Expr:
     """base**exponent, refusing constant powers whose exact value would be astronomically large."""
     if base.is_number and exponent.is_number:
-        digits = abs(_float(exponent)) * abs(math.log10(abs(_float(base)) or 1.0))
+        size = estimate(base)
+        digits = abs(estimate(exponent)) * abs(math.log10(abs(size))) if size not in (0.0, 1.0, -1.0) else 0.0
+        if math.isnan(digits):
+            raise ExpressionError("this constant has no float64 value (not real, undefined, or beyond float range)", column)
         if not digits < MAX_CONSTANT_DIGITS:
             raise ExpressionError("this power is too large to compute (it overflows any float)", column)
-    if base.is_zero and exponent.is_number and exponent.is_negative:
-        raise ExpressionError("0 to a negative power is undefined", column)
+        if size == 0 and estimate(exponent) < 0:
+            raise ExpressionError("0 to a negative power is undefined", column)
     return sp.Pow(base, exponent)
 
 
-def _float(value: sp.Expr) -> float:
+_MATH: dict[type, object] = {
+    sp.sin: math.sin, sp.cos: math.cos, sp.tan: math.tan, sp.asin: math.asin, sp.acos: math.acos,
+    sp.atan: math.atan, sp.sinh: math.sinh, sp.cosh: math.cosh, sp.tanh: math.tanh, sp.exp: math.exp,
+    sp.log: math.log, sp.Abs: abs,
+}
+
+
+def estimate(value: sp.Expr) -> float:
+    """A float64 estimate of a constant SymPy expression, inf on overflow, NaN where undefined.
+
+    Never SymPy's own evalf: for sin(exp(exp(exp(3)))) that needs a billion digits of pi.
+    """
     try:
-        return float(sp.N(value, 15))
-    except (OverflowError, TypeError, ValueError):
+        if value.is_Rational:
+            return value.p / value.q if value.q != 1 else float(value.p)
+        if value in (sp.pi, sp.E):
+            return float(math.pi if value == sp.pi else math.e)
+        args = [estimate(arg) for arg in value.args]
+        if isinstance(value, sp.Add):
+            return math.fsum(args)
+        if isinstance(value, sp.Mul):
+            return math.prod(args)
+        if isinstance(value, sp.Pow):
+            return math.pow(*args)
+        function = _MATH.get(value.func) or getattr(value.func, "estimate", None)
+        return float(function(*args)) if callable(function) else math.nan
+    except OverflowError:
         return math.inf
+    except (ValueError, ZeroDivisionError, TypeError):
+        return math.nan

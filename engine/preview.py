@@ -33,9 +33,15 @@ NUMPY_NAMESPACE = {
     "DiracDelta": lambda t, *order: np.where(t == 0, np.nan, 0.0),
     "Max": np.maximum,
     "Min": np.minimum,
+    "abs": np.abs,
+    "power": np.float_power,
+    "atan2": np.arctan2,
+    "re": np.real,
+    "im": np.imag,
     "pi": np.pi,
     "E": np.e,
     "inf": np.inf,
+    "nan": np.nan,
 }
 
 

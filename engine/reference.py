@@ -25,11 +25,15 @@ def _cached(expression: Expression, which: str, points: tuple[float, ...]) -> to
     return _evaluate(function, points)
 
 
+def _key(points: torch.Tensor) -> tuple[float, ...]:
+    return tuple(points.detach().double().cpu().flatten().tolist())
+
+
 def reference_derivative(expression: Expression, points: torch.Tensor) -> torch.Tensor:
-    """f'(x) at each point (float64 on the CPU), NaN where f' is undefined or not real."""
-    return _cached(expression, "derivative", tuple(points.detach().double().cpu().tolist())).clone()
+    """f'(x) at each point (float64 on the CPU, the points' shape), NaN where f' is undefined or not real."""
+    return _cached(expression, "derivative", _key(points)).reshape(points.shape).clone()
 
 
 def reference_function(expression: Expression, points: torch.Tensor) -> torch.Tensor:
     """f(x) at each point to 50 digits, rounded to float64."""
-    return _cached(expression, "function", tuple(points.detach().double().cpu().tolist())).clone()
+    return _cached(expression, "function", _key(points)).reshape(points.shape).clone()

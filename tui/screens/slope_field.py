@@ -208,6 +208,9 @@ class SlopeFieldScreen(DescentScreen):
         except ExpressionError as problem:
             error.show(f"start: {problem}")
             return
+        if abs(value) > 1e9:
+            error.show("start must stay within ±1e9")
+            return
         error.clear()
         self.start_x = value
         self.set_focus(None)

@@ -11,6 +11,7 @@ from tui.widgets.inline_error import InlineError
 from tui.messages import DomainChanged
 
 MIN_POINTS, MAX_POINTS = 2, 5000
+LIMIT = 1e9  # beyond this a plot of the domain is all round-off
 
 
 class DomainPanel(Vertical):
@@ -52,6 +53,10 @@ class DomainPanel(Vertical):
         high = parse_number(self.query_one(f"#{high_id}", Input).value)
         if not low < high:
             raise ValueError(f"{axis}-min ({low:g}) must be below {axis}-max ({high:g})")
+        if max(abs(low), abs(high)) > LIMIT:
+            raise ValueError(f"{axis} must stay within ±{LIMIT:g}")
+        if high - low < 1e-9 * max(1.0, abs(low), abs(high)):
+            raise ValueError(f"the {axis} range [{low:g}, {high:g}] is too narrow to plot")
         return low, high
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -1,0 +1,288 @@
+"""The headless command line through its real entry points, as a user runs it.
+
+Every command runs in a subprocess (`python -m tui ...`, and once the installed
+`calc-tui` script). Each run pays for a fresh `import torch`, so all the commands
+this file needs are started together, a few at a time, and their results cached.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+DERIVE_METHODS = ["exact", "autograd", "forward", "backward", "central", "five-point", "complex-step"]
+SWEEP_METHODS = ["forward", "backward", "central", "five-point", "complex-step"]
+TIMEOUT_S = 120  # a hang guard for one command on a busy machine, not a benchmark
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> dict:
+        assert self.returncode == 0, self.stderr
+        return json.loads(self.stdout)
+
+
+@cache
+def run_command(*args: str) -> Run:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    done = subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=TIMEOUT_S, cwd=ROOT, env=env)
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def cli(*args: str) -> Run:
+    run = run_command(*args)
+    assert "Traceback" not in run.stderr, run.stderr
+    return run
+
+
+def user_error(*args: str) -> str:
+    """Exit status 2, nothing on stdout, exactly one line on stderr: that line."""
+    run = cli(*args)
+    assert run.returncode == 2, (run.returncode, run.stdout, run.stderr)
+    assert run.stdout == ""
+    lines = run.stderr.splitlines()
+    assert len(lines) == 1, run.stderr
+    return lines[0]
+
+
+DERIVE_SIN = ("derive", "sin(x)", "--at", "1", "--json")
+SWEEP_SIN = ("sweep", "sin(x)", "--domain", "-pi,pi", "--json")
+SWEEP_AT = ("sweep", "sin(x)", "--at", "1", "--json")
+DERIVE_TABLE = ("derive", "sin(x)", "--at", "pi/4")
+SWEEP_TABLE = ("sweep", "-x^3", "--domain", "-3,3", "--points", "20", "--per-decade", "1")
+DERIVE_NEGATIVE = ("derive", "-x^2", "--at", "-1e-3", "--json")
+DERIVE_FLOAT32 = ("derive", "x^3 - 2x", "--at", "2", "--json", "--methods", "central,exact", "--h", "1e-2", "--dtype", "float32")
+DERIVE_UNDEFINED = ("derive", "sqrt(x) + abs(x)", "--at", "-1", "--json")
+BENCH = ("bench", "--n", "1000", "--repeats", "1", "--json")
+BAD_EXPRESSION = ("derive", "sinn(x)", "--at", "1")
+BAD_NUMBER = ("derive", "sin(x)", "--at", "foo")
+BAD_METHOD = ("derive", "sin(x)", "--at", "1", "--methods", "central,magic")
+BAD_DEVICE = ("derive", "sin(x)", "--at", "1", "--device", "tpu")
+NO_CUDA = ("derive", "sin(x)", "--at", "1", "--device", "cuda")
+BAD_DOMAIN_ORDER = ("sweep", "sin(x)", "--domain", "3,-3")
+EMPTY_DOMAIN = ("sweep", "sin(x)", "--domain", "1,1")
+BAD_DOMAIN_SHAPE = ("sweep", "sin(x)", "--domain", "pi")
+MISSING_AT = ("derive", "sin(x)")
+MISSING_WHERE = ("sweep", "sin(x)")
+BOTH_WHERE = ("sweep", "sin(x)", "--at", "1", "--domain", "0,1")
+BAD_H = ("derive", "sin(x)", "--at", "1", "--h", "0")
+BAD_DTYPE = ("derive", "sin(x)", "--at", "1", "--dtype", "float8")
+BAD_NEGATIVE_NUMBER = ("derive", "sin(x)", "--at", "-foo")
+OVERFLOWING_CONSTANT = ("derive", "10**400", "--at", "1", "--json")
+
+ALL = [value for name, value in list(globals().items()) if name.isupper() and isinstance(value, tuple) and value and value[0] in ("derive", "sweep", "bench")]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _run_all_commands_up_front() -> None:
+    """Start every command this file uses, a few at a time; the tests then read the cached results."""
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda args: run_command(*args), ALL))
+
+
+# --- derive ----------------------------------------------------------------------------------------
+
+
+def test_derive_json_shape_and_values() -> None:
+    data = cli(*DERIVE_SIN).json()
+    assert set(data) == {"expression", "derivative", "x", "h", "dtype", "device", "reference", "results"}
+    assert data["expression"] == "sin(x)"
+    assert data["derivative"] == "cos(x)"
+    assert data["x"] == 1.0
+    assert data["h"] == 1e-5
+    assert data["dtype"] == "float64"
+    assert data["device"] == "cpu" or data["device"].startswith("cuda")
+    assert data["reference"] == math.cos(1.0)
+    assert list(data["results"]) == DERIVE_METHODS  # all seven by default, in order
+    for name, row in data["results"].items():
+        assert set(row) == {"value", "abs_error"}, name
+        assert row["abs_error"] == pytest.approx(abs(row["value"] - math.cos(1.0)), rel=1e-6, abs=1e-18)
+    results = data["results"]
+    assert results["exact"]["abs_error"] == 0.0
+    assert results["autograd"]["value"] == pytest.approx(math.cos(1.0), rel=1e-15)
+    assert 1e-6 < results["forward"]["abs_error"] < 1e-5  # h/2 sin(1) = 4.2e-6
+    assert results["central"]["abs_error"] < 1e-10
+    assert results["complex-step"]["abs_error"] < 1e-10
+
+
+def test_derive_with_chosen_methods_h_and_dtype() -> None:
+    data = cli(*DERIVE_FLOAT32).json()
+    assert list(data["results"]) == ["central", "exact"]
+    assert data["dtype"] == "float32"
+    assert data["h"] == float(torch.tensor(1e-2, dtype=torch.float32))  # h as float32 holds it
+    assert data["reference"] == 10.0  # 3x^2 - 2 at 2
+    assert data["results"]["exact"]["value"] == 10.0
+    # for a cubic, central's error is exactly h^2 = 1e-4, plus float32 round-off ~ eps |f| / h ~ 1e-4
+    assert data["results"]["central"]["value"] == pytest.approx(10.0 + 1e-4, abs=3e-4)
+    assert data["results"]["central"]["abs_error"] > 1e-6
+
+
+def test_undefined_reference_and_not_applicable_method() -> None:
+    run = cli(*DERIVE_UNDEFINED)
+    data = run.json()
+    assert data["reference"] is None  # sqrt is undefined at -1
+    assert "NaN" not in run.stdout and "Infinity" not in run.stdout  # strict JSON: null instead
+    results = data["results"]
+    assert set(results["complex-step"]) == {"error"}  # abs has a kink
+    assert "not applicable" in results["complex-step"]["error"]
+    assert set(results["exact"]) == {"value", "abs_error"}
+    assert results["exact"]["abs_error"] is None
+
+
+def test_derive_table_names_every_method() -> None:
+    run = cli(*DERIVE_TABLE)
+    assert run.returncode == 0, run.stderr
+    for name in DERIVE_METHODS:
+        assert name in run.stdout
+    assert "f'(x) = cos(x)" in run.stdout
+    assert f"reference f'(x) = {math.cos(math.pi / 4):.17g}" in run.stdout
+
+
+def test_negative_expression_and_point() -> None:
+    data = cli(*DERIVE_NEGATIVE).json()
+    assert data["expression"] == "-x^2"
+    assert data["x"] == -1e-3
+    assert data["reference"] == pytest.approx(2e-3, rel=1e-15)
+    assert data["results"]["exact"]["value"] == pytest.approx(2e-3, rel=1e-15)
+
+
+# --- sweep -------------------------------------------------------------------------------------------
+
+
+def test_sweep_json_shape_and_values() -> None:
+    data = cli(*SWEEP_SIN).json()
+    assert set(data) == {"expression", "dtype", "device", "h", "errors", "best", "theory"}
+    assert data["expression"] == "sin(x)"
+    assert data["dtype"] == "float64"
+    assert len(data["h"]) == 61
+    assert data["h"][0] == pytest.approx(1e-1) and data["h"][-1] == pytest.approx(1e-16)
+    assert list(data["errors"]) == SWEEP_METHODS  # the five step methods by default
+    assert list(data["best"]) == SWEEP_METHODS
+    assert list(data["theory"]) == SWEEP_METHODS
+    for name in SWEEP_METHODS:
+        assert len(data["errors"][name]) == 61
+        assert set(data["best"][name]) == {"h", "error"}
+        assert set(data["theory"][name]) == {"optimal_h", "errors"}
+        assert len(data["theory"][name]["errors"]) == 61
+    central = data["best"]["central"]
+    assert 1e-6 < central["h"] < 1e-4
+    assert 1e-12 < central["error"] < 1e-10
+    assert 1e-6 < data["theory"]["central"]["optimal_h"] < 1e-4
+
+
+def test_sweep_at_one_point() -> None:
+    data = cli(*SWEEP_AT).json()
+    assert len(data["h"]) == 61
+    assert 1e-6 < data["best"]["central"]["h"] < 1e-4
+    assert data["best"]["complex-step"]["error"] < 1e-15
+
+
+def test_sweep_table_over_a_negative_domain_names_every_method() -> None:
+    run = cli(*SWEEP_TABLE)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert "-x**3" in lines[0] and "[-3, 3]" in lines[0]
+    assert lines[2].split() == ["h", *SWEEP_METHODS]
+    rows = {line.split()[0]: line.split()[1:] for line in lines[3:19]}
+    assert len(rows) == 16  # 1e-1 .. 1e-16 at one per decade
+    # -x^3: central's error is exactly h^2 (|f'''| = 6), so 1.00e-04 at h = 1e-2
+    assert rows["1.00e-02"][SWEEP_METHODS.index("central")] == "1.00e-04"
+    assert "best h" in run.stdout
+    assert "h* ~ eps^(1/3)" in run.stdout
+
+
+# --- user errors: exit 2, one line on stderr, nothing on stdout ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "fragments"),
+    [
+        (BAD_EXPRESSION, ["bad expression 'sinn(x)'", "column 1", "did you mean 'sin'"]),
+        (BAD_NUMBER, ["--at", "'foo'"]),
+        (BAD_METHOD, ["unknown method 'magic'", "central"]),
+        (BAD_DEVICE, ["unknown device 'tpu'"]),
+        (BAD_DOMAIN_ORDER, ["--domain", "lower end 3 must be below the upper end -3"]),
+        (EMPTY_DOMAIN, ["--domain", "lower end 1 must be below the upper end 1"]),
+        (BAD_DOMAIN_SHAPE, ["--domain", "A,B"]),
+        (MISSING_AT, ["--at"]),
+        (MISSING_WHERE, ["--at", "--domain"]),
+        (BOTH_WHERE, ["--domain", "not allowed with"]),
+        (BAD_H, ["--h", "greater than 0"]),
+        (BAD_DTYPE, ["--dtype", "float8"]),
+    ],
+    ids=lambda value: " ".join(value) if isinstance(value, tuple) else "",
+)
+def test_user_errors_are_one_line_and_exit_2(args: tuple[str, ...], fragments: list[str]) -> None:
+    line = user_error(*args)
+    assert line.startswith("calc-tui")
+    for fragment in fragments:
+        assert fragment in line
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_on_a_cpu_only_machine_is_a_user_error() -> None:
+    line = user_error(*NO_CUDA)
+    assert "CUDA" in line
+    assert "'cuda'" in line
+
+
+def test_bad_negative_number_is_quoted_as_typed() -> None:
+    line = user_error(*BAD_NEGATIVE_NUMBER)
+    assert "'-foo'" in line
+
+
+def test_a_constant_beyond_float64_is_answered_not_a_traceback() -> None:
+    # (exit 1 with an OverflowError traceback when this suite was written)
+    data = cli(*OVERFLOWING_CONSTANT).json()
+    assert data["derivative"] == "0"
+    assert data["reference"] is None
+    assert data["results"]["exact"] == {"value": 0.0, "abs_error": None}
+
+
+# --- bench and the console script --------------------------------------------------------------------
+
+
+def test_bench_smoke() -> None:
+    data = cli(*BENCH).json()
+    assert data["n"] == 1000
+    assert set(data["points_per_second"]) == {"raw torch.autograd.grad(sin)", "engine autograd", "engine exact", "engine central"}
+    assert all(rate > 0 for rate in data["points_per_second"].values())
+    assert set(data["sweep_ms"]) == {"cold (engine caches empty)", "warm (compiled, reference cached)"}
+    assert all(ms > 0 for ms in data["sweep_ms"].values())
+    assert data["autograd_vs_raw"] > 0
+
+
+def _console_script() -> str | None:
+    found = shutil.which("calc-tui")
+    if found:
+        return found
+    beside = Path(sys.executable).with_name("calc-tui")
+    return str(beside) if beside.exists() else None
+
+
+def test_installed_console_script() -> None:
+    script = _console_script()
+    assert script is not None, "the calc-tui console script is not installed: pip install -e . (the README's set-up does it)"
+    done = subprocess.run([script, "derive", "x^3 - 2x", "--at", "-2", "--json", "--methods", "exact"], capture_output=True, text=True, timeout=TIMEOUT_S)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["results"]["exact"]["value"] == 10.0
+    bad = subprocess.run([script, "derive", "sin(x)", "--at", "foo"], capture_output=True, text=True, timeout=TIMEOUT_S)
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert "'foo'" in bad.stderr and len(bad.stderr.splitlines()) == 1
+    assert "Traceback" not in done.stderr + bad.stderr
