@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 
 from engine.compiled import EvaluationError, compile_expression
 from engine.derive import Derivatives, derive
-from engine.expression import MAX_PAREN_DEPTH, SYMBOLS, Expression, ExpressionError, parse_expression
+from engine.expression import SYMBOLS, Expression, ExpressionError, parse_expression
+from engine.syntax import MAX_PAREN_DEPTH
 from engine.functions import relu, sigmoid, softplus
 from engine.methods import METHODS, NotApplicable
 

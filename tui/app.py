@@ -73,8 +73,11 @@ class CalcApp(App[int]):
     @work(thread=True, exclusive=True, group="torch", exit_on_error=False)
     def load_torch(self) -> None:
         try:
-            import torch  # noqa: F401 - the slow import, off the UI thread
+            import torch  # noqa: F401 - the slow imports (torch, SymPy, the engine), off the UI thread
 
+            import engine.derive  # noqa: F401
+            import engine.fields  # noqa: F401
+            import engine.sweep  # noqa: F401
             from engine.devices import DeviceError, available_devices, describe_device, resolve_device, supported_dtypes
 
             warning = None

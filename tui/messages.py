@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
-from engine.expression import Expression
+if TYPE_CHECKING:
+    from engine.expression import Expression
 
 
 @dataclass

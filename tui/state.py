@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from engine.expression import Expression, parse_expression
+if TYPE_CHECKING:
+    from engine.expression import Expression
 
 STEP_METHODS = ("forward", "backward", "central", "five-point", "complex-step")
 ALL_METHODS = ("exact", "autograd", *STEP_METHODS)
@@ -25,7 +27,7 @@ PRESETS_1D: tuple[tuple[str, str], ...] = (
 class Lab:
     """The 1-D derivative lab's settings, shared by Compare and Error vs h."""
 
-    expression: Expression = field(default_factory=lambda: parse_expression("sin(x)"))
+    text: str = "sin(x)"
     x_min: float = -math.pi
     x_max: float = math.pi
     points: int = 400
@@ -33,6 +35,20 @@ class Lab:
     methods: tuple[str, ...] = ALL_METHODS
     x0: float = 1.0
     history: list[str] = field(default_factory=lambda: ["sin(x)"])
+    _parsed: Expression | None = field(default=None, repr=False)
+
+    @property
+    def expression(self) -> Expression:
+        """The parsed function. SymPy is imported on first use, which the app does in the background."""
+        if self._parsed is None or self._parsed.text != self.text:
+            from engine.expression import parse_expression
+
+            self._parsed = parse_expression(self.text)
+        return self._parsed
+
+    @expression.setter
+    def expression(self, value: Expression) -> None:
+        self.text, self._parsed = value.text, value
 
     @property
     def domain_text(self) -> tuple[str, str]:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from engine.expression import Expression
 from engine.preview import preview
 from tui.screens.lab_screen import STEP_BINDINGS, LabScreen, method_bindings
 from tui.state import ALL_METHODS
@@ -21,6 +20,9 @@ from tui.widgets.function_input import FunctionInput
 from tui.widgets.method_toggles import MethodToggles
 from tui.widgets.plotting import LabPlot
 from tui.widgets.step_selector import StepSelector
+
+if TYPE_CHECKING:
+    from engine.expression import Expression
 
 HELP = """
 The derivative of f at x is the slope of the tangent there. This demo computes f'(x) over the
@@ -83,7 +85,7 @@ class CompareScreen(LabScreen):
 
     def compose_sidebar(self) -> ComposeResult:
         lab = self.calc.lab
-        yield FunctionInput(lab.expression.text, history=lab.history)
+        yield FunctionInput(lab.text, history=lab.history)
         yield StepSelector(lab.h)
         yield MethodToggles(ALL_METHODS, lab.methods)
         yield DomainPanel(*lab.domain_text, lab.points)
@@ -109,12 +111,13 @@ class CompareScreen(LabScreen):
     def draw_preview(self) -> None:
         """f and the exact f' by numpy, drawn at once while torch loads."""
         lab = self.calc.lab
-        quick = preview(lab.expression, lab.x_min, lab.x_max, lab.points)
+        quick = preview(lab.text, lab.x_min, lab.x_max, lab.points)
         x, f = quick.x.tolist(), quick.values.tolist()
         x0 = lab.x0
         index = min(range(len(x)), key=lambda i: abs(x[i] - x0))
         slope = float(quick.derivative[index])
-        self.query_one(DerivativePlot).draw(Curves(self._title(lab.expression), x, {"exact": quick.derivative.tolist()}), ("exact",))
+        title = f"f'(x) for f(x) = {lab.text} (numpy preview while torch loads)"
+        self.query_one(DerivativePlot).draw(Curves(title, x, {"exact": quick.derivative.tolist()}), ("exact",))
         self.query_one(TangentPlot).draw(Tangent(x, f, x[index], f[index], slope, math.nan, lab.h))
         self.query_one(ErrorTable).update("[dim]loading torch… autograd, the finite differences and the error table follow[/]")
         self.set_status("[dim]loading torch in the background…[/]")

@@ -67,7 +67,7 @@ class ErrorScreen(LabScreen):
 
     def compose_sidebar(self) -> ComposeResult:
         lab = self.calc.lab
-        yield FunctionInput(lab.expression.text, history=lab.history)
+        yield FunctionInput(lab.text, history=lab.history)
         yield StepSelector(lab.h, label="h now =")
         yield MethodToggles(STEP_METHODS, lab.methods)
         yield DomainPanel(*lab.domain_text, lab.points)

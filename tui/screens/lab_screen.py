@@ -84,8 +84,8 @@ class LabScreen(DemoScreen):
         """The other 1-D demo may have changed the lab: bring the panels up to date, recompute if needed."""
         lab = self.lab
         panel = self.query_one(FunctionInput)
-        if panel.input.value != lab.expression.text:
-            panel.set_text(lab.expression.text)
+        if panel.input.value != lab.text:
+            panel.set_text(lab.text)
             self._seen_version = -1
         selector = self.query_one(StepSelector)
         if selector.h != lab.h:

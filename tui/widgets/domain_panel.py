@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label
 
-from engine.expression import ExpressionError, parse_number
+from engine.syntax import ExpressionError
 from tui.widgets.inline_error import InlineError
 from tui.messages import DomainChanged
 
@@ -49,6 +49,8 @@ class DomainPanel(Vertical):
             self.query_one("#y-min", Input).value, self.query_one("#y-max", Input).value = y_range
 
     def _range(self, low_id: str, high_id: str, axis: str) -> tuple[float, float]:
+        from engine.expression import parse_number  # SymPy: loaded in the background by then
+
         low = parse_number(self.query_one(f"#{low_id}", Input).value)
         high = parse_number(self.query_one(f"#{high_id}", Input).value)
         if not low < high:

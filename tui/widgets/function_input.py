@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label
 
-from engine.expression import Expression, ExpressionError, parse_expression
+from engine.syntax import ExpressionError
 from tui.widgets.inline_error import InlineError
 from tui.messages import FunctionApplied
+
+if TYPE_CHECKING:
+    from engine.expression import Expression
 
 
 class FormulaInput(Input):
@@ -62,6 +67,8 @@ class FunctionInput(Vertical):
 
     def apply(self, text: str) -> Expression | None:
         """Parse `text`; on success post FunctionApplied, on failure show the error and keep the last good function."""
+        from engine.expression import parse_expression  # SymPy: loaded in the background by then
+
         error = self.query_one("#formula-error", InlineError)
         try:
             expression = parse_expression(text, self.variables)

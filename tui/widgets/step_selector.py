@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label
 
-from engine.expression import ExpressionError, parse_number
+from engine.syntax import ExpressionError
 from tui.widgets.inline_error import InlineError
 from tui.messages import StepChanged
 
@@ -55,6 +55,8 @@ class StepSelector(Vertical):
         event.stop()
         error = self.query_one("#step-error", InlineError)
         name = self.value_name
+        from engine.expression import parse_number  # SymPy: loaded in the background by then
+
         try:
             value = parse_number(event.value)
         except ExpressionError as problem:
