@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import sympy as sp
 import torch
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.compiled import EvaluationError, compile_expression

@@ -9,7 +9,7 @@ from textual.widgets import Checkbox, Input
 from tests.tui_helpers import make_app, ready, screen_text, settle, type_text
 from tui.app import CalcApp
 from tui.state import ALL_METHODS, METHOD_KEYS
-from tui.widgets.derivative_plots import DerivativePlot, ErrorTable, TangentPlot
+from tui.widgets.derivative_plots import DerivativePlot, TangentPlot
 from tui.widgets.function_input import FunctionInput
 from tui.widgets.inline_error import InlineError
 from tui.widgets.step_selector import StepSelector

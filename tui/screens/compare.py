@@ -15,11 +15,7 @@ from engine.preview import preview
 from tui.screens.lab_screen import STEP_BINDINGS, LabScreen, method_bindings
 from tui.state import ALL_METHODS
 from tui.widgets.derivative_plots import Curves, DerivativePlot, ErrorRow, ErrorTable, Tangent, TangentPlot
-from tui.widgets.domain_panel import DomainPanel
-from tui.widgets.function_input import FunctionInput
-from tui.widgets.method_toggles import MethodToggles
 from tui.widgets.plotting import LabPlot
-from tui.widgets.step_selector import StepSelector
 
 if TYPE_CHECKING:
     from engine.expression import Expression
@@ -82,13 +78,6 @@ class CompareScreen(LabScreen):
     ]
     # Below 110 columns the table and the tangent plot share one place; `t` switches between them.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
-
-    def compose_sidebar(self) -> ComposeResult:
-        lab = self.calc.lab
-        yield FunctionInput(lab.text, history=lab.history)
-        yield StepSelector(lab.h)
-        yield MethodToggles(ALL_METHODS, lab.methods)
-        yield DomainPanel(*lab.domain_text, lab.points)
 
     def compose_main(self) -> ComposeResult:
         with Vertical(id="main"):

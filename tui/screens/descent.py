@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
@@ -13,6 +13,9 @@ from textual.widgets import Static
 from tui.messages import StepChanged
 from tui.screens.base import DemoScreen
 from tui.widgets.step_selector import StepSelector
+
+if TYPE_CHECKING:
+    from engine.fields import DescentPath
 
 STEPS_PER_SECOND = 5
 LR_BOUNDS = (1e-5, 10.0)
@@ -31,6 +34,13 @@ class PathView:
     @property
     def last(self) -> int:
         return len(self.points) - 1
+
+    @classmethod
+    def of(cls, run: DescentPath) -> PathView:
+        """Plain lists from the engine's tensors, so the UI thread never touches torch."""
+        return cls(
+            [tuple(p) for p in run.points.tolist()], run.values.tolist(), [tuple(g) for g in run.gradients.tolist()], run.outcome, run.reason
+        )
 
 
 def oscillating(points: list[tuple[float, ...]], k: int, window: int = 6) -> bool:

@@ -11,11 +11,7 @@ from textual.widgets import Static
 
 from tui.screens.lab_screen import STEP_BINDINGS, LabScreen, method_bindings
 from tui.state import STEP_METHODS
-from tui.widgets.domain_panel import DomainPanel
 from tui.widgets.error_plot import ErrorPlot, Explanation, MethodCurve, SweepView
-from tui.widgets.function_input import FunctionInput
-from tui.widgets.method_toggles import MethodToggles
-from tui.widgets.step_selector import StepSelector
 
 HELP = """
 Each step method's error against the step h, on log-log axes: the tutorial's exercise of
@@ -65,12 +61,10 @@ class ErrorScreen(LabScreen):
         self.at_point = False
         self._last: SweepView | None = None
 
+    STEP_LABEL = "h now ="
+
     def compose_sidebar(self) -> ComposeResult:
-        lab = self.calc.lab
-        yield FunctionInput(lab.text, history=lab.history)
-        yield StepSelector(lab.h, label="h now =")
-        yield MethodToggles(STEP_METHODS, lab.methods)
-        yield DomainPanel(*lab.domain_text, lab.points)
+        yield from super().compose_sidebar()
         yield Static(self._scope_text(), id="scope", classes="panel")
 
     def compose_main(self) -> ComposeResult:

@@ -153,9 +153,7 @@ class GradientFieldScreen(DescentScreen):
             title = f"grad f for f(x, y) = {expression}"
             x, y = field.x.tolist(), field.y.tolist()
             run = descend(expression, list(start), lr, limit, momentum=momentum, dtype=dtype, device=device)
-            path = PathView(
-                [tuple(p) for p in run.points.tolist()], run.values.tolist(), [tuple(g) for g in run.gradients.tolist()], run.outcome, run.reason
-            )
+            path = PathView.of(run)
             return FieldResult(
                 QuiverView(title + " (autograd)", x, y, field.grad_x.tolist(), field.grad_y.tolist()),
                 QuiverView(title + " (central differences)", x, y, field.check_x.tolist(), field.check_y.tolist()),

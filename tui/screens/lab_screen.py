@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
 from tui.messages import DomainChanged, FunctionApplied, MethodsChanged, StepChanged
@@ -35,6 +36,14 @@ class LabScreen(DemoScreen):
 
     PRESETS = PRESETS_1D
     METHODS: ClassVar[tuple[str, ...]] = ()
+    STEP_LABEL: ClassVar[str] = "h ="
+
+    def compose_sidebar(self) -> ComposeResult:
+        lab = self.lab
+        yield FunctionInput(lab.text, history=lab.history)
+        yield StepSelector(lab.h, label=self.STEP_LABEL)
+        yield MethodToggles(self.METHODS, lab.methods)
+        yield DomainPanel(*lab.domain_text, lab.points)
 
     @property
     def lab(self) -> Lab:

@@ -157,9 +157,7 @@ class SlopeFieldScreen(DescentScreen):
                 arrows.values.tolist(),
                 arrows.slopes.tolist(),
             )
-            path = PathView(
-                [tuple(p) for p in run.points.tolist()], run.values.tolist(), [tuple(g) for g in run.gradients.tolist()], run.outcome, run.reason
-            )
+            path = PathView.of(run)
             return SlopeResult(view, path)
 
         self.set_status("[dim]computing…[/]")
