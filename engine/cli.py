@@ -44,7 +44,7 @@ def _number(text: str) -> float:
 def _positive(text: str) -> float:
     value = _number(text)
     if value <= 0:
-        raise argparse.ArgumentTypeError(f"{text!r} must be greater than 0")
+        raise argparse.ArgumentTypeError(f"{text.strip()!r} must be greater than 0")
     return value
 
 
@@ -62,13 +62,15 @@ def _count(minimum: int) -> Callable[[str], int]:
 
 
 def _domain(text: str) -> tuple[float, float]:
-    depth, cut = 0, -1
+    text = text.strip()
+    depth, cuts = 0, []
     for index, char in enumerate(text):
         depth += {"(": 1, ")": -1}.get(char, 0)
         if char == "," and depth == 0:
-            cut = index
-    if cut < 0:
-        raise argparse.ArgumentTypeError(f"bad domain {text!r}: write A,B such as -pi,pi")
+            cuts.append(index)
+    if len(cuts) != 1:
+        raise argparse.ArgumentTypeError(f"bad domain {text!r}: write two numbers A,B such as -pi,pi")
+    cut = cuts[0]
     low, high = _number(text[:cut]), _number(text[cut + 1 :])
     if not low < high:
         raise argparse.ArgumentTypeError(f"bad domain {text!r}: the lower end {low:g} must be below the upper end {high:g}")
@@ -95,8 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal lab for derivatives: exact, autograd, finite differences and the complex step. "
         "Without a subcommand it starts the interactive app.",
     )
-    parser.add_argument("--device", default="auto", type=_device_name, help="device for the app: auto, cpu, cuda or cuda:N")
-    parser.add_argument("--dtype", default="float64", choices=DTYPE_NAMES, help="working dtype the app starts with")
+    # Options of the app itself; a subcommand has its own, after its name.
+    parser.add_argument("--device", dest="app_device", type=_device_name, help="device for the app: auto (default), cpu, cuda or cuda:N")
+    parser.add_argument("--dtype", dest="app_dtype", choices=DTYPE_NAMES, help="working dtype the app starts with (default float64)")
     commands = parser.add_subparsers(dest="command", metavar="{derive,sweep,bench}")
 
     derive = commands.add_parser("derive", help="the derivative of EXPR at one point by every method")
@@ -110,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     where = sweep.add_mutually_exclusive_group(required=True)
     where.add_argument("--at", type=_number, metavar="X", help="error at one point")
     where.add_argument("--domain", type=_domain, metavar="A,B", help="max error over [A, B], e.g. -pi,pi")
-    sweep.add_argument("--points", type=_count(1), default=400, metavar="N", help="points in the domain (default 400)")
+    sweep.add_argument("--points", type=_count(2), default=400, metavar="N", help="points in the domain (default 400)")
     sweep.add_argument("--hmin", type=_positive, default=1e-16, metavar="H", help="smallest h (default 1e-16)")
     sweep.add_argument("--hmax", type=_positive, default=1e-1, metavar="H", help="largest h (default 1e-1)")
     sweep.add_argument("--per-decade", type=_count(1), default=4, metavar="K", help="h values per decade (default 4)")
@@ -140,7 +143,9 @@ def main(argv: Sequence[str] | None = None, start_app: Callable[[str, str], int]
     if args.command is None:
         if start_app is None:
             parser.error("no subcommand given (derive, sweep or bench)")
-        return start_app(args.device, args.dtype)
+        return start_app(args.app_device or "auto", args.app_dtype or "float64")
+    if args.app_device is not None or args.app_dtype is not None:
+        parser.error(f"--device and --dtype before '{args.command}' are for the app; put them after it: calc-tui {args.command} ... --dtype ...")
     try:
         from engine import commands  # torch is imported here, not before
 

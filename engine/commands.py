@@ -62,8 +62,10 @@ def _derive(expression: Any, args: argparse.Namespace, dtype: torch.dtype, devic
         value, error = float(item.values[0]), float(item.abs_error[0])  # type: ignore[index]
         rows[name] = {"value": value, "abs_error": error}
         lines.append(f"{name:<14}{value:>26.17g}{_fmt(error, 2):>12}")
+    if result.step_notice():
+        lines.append(f"\nnote: {result.step_notice()}")
     if math.isnan(reference):
-        lines.append(f"\nf or f' is undefined at x = {args.at:g}: errors cannot be measured")
+        lines.append(f"\nno 50-digit reference at x = {args.at:g} (f or f' undefined, not real, or out of range there): errors cannot be measured")
     data = {
         "expression": args.expression,
         "derivative": result.derivative,

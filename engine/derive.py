@@ -57,10 +57,20 @@ class Derivatives:
     function_values: torch.Tensor  # f at the points, in the working dtype, as float64
     reference: torch.Tensor  # f' at the points to 50 digits, NaN where f or f' is undefined
     results: dict[str, MethodResult]
+    steps_lost: int = 0  # points where x + h rounds back to x in the working dtype
 
     @property
     def defined(self) -> torch.Tensor:
         return ~torch.isnan(self.reference)
+
+    def step_notice(self) -> str | None:
+        """'h = 1e-05 is below float16's spacing at 380 of 400 points ...', or None when every step is seen."""
+        if not self.steps_lost:
+            return None
+        return (
+            f"h = {self.h:.1e} is below {self.dtype}'s spacing at {self.steps_lost} of {self.points.numel()} points: "
+            "x + h rounds back to x there, so the step methods see no change"
+        )
 
     def undefined_notice(self) -> str | None:
         """'log(x) is undefined ... : 200 of 400 points skipped (x in [-3.14, 0])', or None when all points are fine."""
@@ -134,4 +144,5 @@ def derive(
         function_values=function_values,
         reference=reference,
         results={m: run_method(m, expression, working, h, dtype, device, reference) for m in methods},
+        steps_lost=int(((working + torch.as_tensor(h, dtype=dtype, device=working.device)) == working).sum()),
     )

@@ -121,7 +121,7 @@ class DescentPath:
     points: torch.Tensor
     values: torch.Tensor
     gradients: torch.Tensor
-    outcome: str  # "converged", "diverged" or "max-steps"
+    outcome: str  # "converged", "diverged", "max-steps", or "undefined" (f or its gradient is not finite at the start)
     reason: str
 
     @property
@@ -149,7 +149,8 @@ def descend(
 
     Stops early, and says why, when |grad| falls below `tolerance` ("converged") or
     the iterate, f or the gradient stops being finite or runs away, or (without
-    momentum) f moves the wrong way GROWTH_STEPS steps in a row ("diverged");
+    momentum) f moves the wrong way GROWTH_STEPS steps in a row ("diverged"), or
+    f is not finite at the start point itself ("undefined");
     otherwise it ends with "max-steps". A bad iterate never raises.
     """
     if not (learning_rate > 0 and math.isfinite(learning_rate)):
@@ -177,11 +178,12 @@ def descend(
         if momentum == 0 and len(values) > 1 and -sign * float(value - values[-2]) > 0:
             wrong_way += 1
             if wrong_way >= GROWTH_STEPS and not problem:
-                problem = f"f moved away from the {'maximum' if ascent else 'minimum'} {GROWTH_STEPS} steps in a row: the learning rate is too large"
+                problem = f"f went {'down' if ascent else 'up'} {GROWTH_STEPS} steps in a row, so the learning rate is too large"
         else:
             wrong_way = 0
         if problem:
-            outcome, reason = "diverged", f"{problem} at step {k}"
+            where = "at the start point" if k == 0 else f"(step {k})"
+            outcome, reason = "diverged" if k else "undefined", f"{problem} {where}"
             break
         norm = float(grad.norm())
         if norm < tolerance:
@@ -203,5 +205,5 @@ def _divergence(point: torch.Tensor, value: torch.Tensor, grad: torch.Tensor) ->
         if float(tensor.abs().max()) > MAX_MAGNITUDE:
             return f"{name} grew past {MAX_MAGNITUDE:.0e}"
     if float(point.abs().max()) > MAX_ITERATE:
-        return f"the iterate ran away past |x| = {MAX_ITERATE:.0e}"
+        return f"the iterate ran away (a coordinate passed {MAX_ITERATE:.0e} in size)"
     return None

@@ -111,6 +111,8 @@ def complex_step(expression: Expression, points: torch.Tensor, h: Step, dtype: t
         try:
             value = compiled.function(z).imag / step
         except EvaluationError as error:
+            if "ComplexHalf" in str(error):
+                raise NotApplicable(f"not applicable: torch on {x.device.type} cannot compute this function in complex32, float16's complex type") from None
             raise NotApplicable(f"not applicable in {_COMPLEX_OF[dtype]} on {x.device.type}: {error}") from None
         # Where f itself is undefined on the real line (log(x), x < 0) the complex value is meaningless.
         undefined = ~torch.isfinite(compiled.function(x))

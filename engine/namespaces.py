@@ -141,7 +141,7 @@ TORCH_NAMESPACE: dict[str, Any] = {
 
 
 EXP_LIMIT = 10**6  # exp(1e6) overflows float64 by far; beyond, mpmath would reduce huge arguments at length
-PERIODIC_LIMIT = 10**300  # sin(t) needs about log2(t) extra bits of pi
+PERIODIC_LIMIT = 10**330  # sin(t) needs about log2(t) extra bits of pi: any float64 is fine, 10^(10^8) is not
 
 
 def _mp_exp(t: Any) -> Any:

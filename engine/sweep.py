@@ -77,7 +77,7 @@ def sweep(
             results[method] = MethodSweep(method, None, None, None, model, measured.reason)
             continue
         errors = _max_over_points(measured.abs_error)
-        best = int(torch.argmin(errors.nan_to_num(nan=math.inf)))
+        best = _best_index(errors, hs, flat_floor=method == "complex-step")
         finite = bool(torch.isfinite(errors[best]))
         results[method] = MethodSweep(
             method,
@@ -88,6 +88,17 @@ def sweep(
             None if model else "no error model: the higher derivatives are too large to build",
         )
     return Sweep(expression, hs, dtype_name(dtype), str(working.device), as_held, results)
+
+
+def _best_index(errors: torch.Tensor, hs: torch.Tensor, flat_floor: bool) -> int:
+    """Where the error is smallest; for a method with a flat floor (the complex step) the largest h already
+    within 2x of it, since below that the choice among h is only rounding noise."""
+    cleaned = errors.nan_to_num(nan=math.inf)
+    lowest = int(torch.argmin(cleaned))
+    if not flat_floor or not math.isfinite(float(cleaned[lowest])):
+        return lowest
+    at_floor = torch.nonzero(cleaned <= 2 * cleaned[lowest]).flatten()
+    return int(at_floor[torch.argmax(hs[at_floor])])
 
 
 def _max_over_points(errors: torch.Tensor) -> torch.Tensor:

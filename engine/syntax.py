@@ -127,6 +127,8 @@ def _check_sequence(tokens: list[_Token]) -> None:
         called = index > 0 and tokens[index - 1].kind == "name"
         if left.text == "(" and right.text == ")" and not called:
             raise ExpressionError("empty parentheses", left.column)
+        if left.kind == "name" and left.text in FUNCTION_ARITY and right.text != "(":
+            raise ExpressionError(f"{left.text} needs parentheses: write {left.text}(...)", right.column)
         values_meet = left.kind in ("name", "number") and right.kind in ("name", "number")
         if values_meet and not _needs_implicit_times(left, right):
             raise ExpressionError(f"missing operator between {left.text!r} and {right.text!r}", right.column)

@@ -84,6 +84,11 @@ BOTH_WHERE = ("sweep", "sin(x)", "--at", "1", "--domain", "0,1")
 BAD_H = ("derive", "sin(x)", "--at", "1", "--h", "0")
 BAD_DTYPE = ("derive", "sin(x)", "--at", "1", "--dtype", "float8")
 BAD_NEGATIVE_NUMBER = ("derive", "sin(x)", "--at", "-foo")
+APP_OPTION_BEFORE_SUBCOMMAND = ("--dtype", "float32", "derive", "sin(x)", "--at", "1")
+THREE_NUMBER_DOMAIN = ("sweep", "sin(x)", "--domain", "-1,2,3")
+ONE_POINT_DOMAIN = ("sweep", "sin(x)", "--domain", "0,1", "--points", "1")
+NEGATIVE_H = ("derive", "sin(x)", "--at", "1", "--h", "-1e-3")
+FUNCTION_WITHOUT_PARENTHESES = ("derive", "sin x", "--at", "1")
 OVERFLOWING_CONSTANT = ("derive", "10**400", "--at", "1", "--json")
 
 ALL = [value for name, value in list(globals().items()) if name.isupper() and isinstance(value, tuple) and value and value[0] in ("derive", "sweep", "bench")]
@@ -225,6 +230,11 @@ def test_sweep_table_over_a_negative_domain_names_every_method() -> None:
         (BOTH_WHERE, ["--domain", "not allowed with"]),
         (BAD_H, ["--h", "greater than 0"]),
         (BAD_DTYPE, ["--dtype", "float8"]),
+        (APP_OPTION_BEFORE_SUBCOMMAND, ["before 'derive' are for the app"]),
+        (THREE_NUMBER_DOMAIN, ["bad domain '-1,2,3'", "two numbers"]),
+        (ONE_POINT_DOMAIN, ["--points", "at least 2"]),
+        (NEGATIVE_H, ["'-1e-3' must be greater than 0"]),
+        (FUNCTION_WITHOUT_PARENTHESES, ["sin needs parentheses"]),
     ],
     ids=lambda value: " ".join(value) if isinstance(value, tuple) else "",
 )
@@ -235,8 +245,10 @@ def test_user_errors_are_one_line_and_exit_2(args: tuple[str, ...], fragments: l
         assert fragment in line
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
-def test_cuda_on_a_cpu_only_machine_is_a_user_error() -> None:
+def test_cuda_where_there_is_none_is_a_user_error_and_runs_where_there_is() -> None:
+    if torch.cuda.is_available():
+        assert cli(*NO_CUDA).returncode == 0
+        return
     line = user_error(*NO_CUDA)
     assert "CUDA" in line
     assert "'cuda'" in line

@@ -272,7 +272,7 @@ def test_empty_input(text: str) -> None:
     [
         ("x y", 3, "missing operator between 'x' and 'y'"),
         ("2 3", 3, "missing operator between '2' and '3'"),
-        ("sin x", 5, "missing operator"),
+        ("sin x", 5, "sin needs parentheses"),
         ("x +* 2", 4, "'*' cannot follow '+'"),
         ("*x", 1, "cannot start with '*'"),
         ("1/0", 3, "division by zero"),

@@ -238,3 +238,10 @@ def test_rosenbrock_descent_with_too_large_a_step_diverges() -> None:
     path = descend(ROSENBROCK, [-1.2, 1.0], learning_rate=0.01, steps=1000)
     assert path.outcome == "diverged"
     assert path.reason
+
+
+def test_a_start_where_f_is_undefined_is_reported_as_such() -> None:
+    path = descend(parse_expression("log(x)"), [-1.0], learning_rate=0.1, steps=10)
+    assert path.outcome == "undefined"
+    assert path.reason == "f is not finite (NaN or inf) at the start point"
+    assert path.steps == 0

@@ -252,3 +252,14 @@ def test_sweep_ignores_points_where_f_is_undefined() -> None:
     # the worst defined point is x = 0.0079, where the truncation term ~ h^2 / x^3 dominates
     assert central.best_error < 1e-7
     assert result.methods["complex-step"].best_error < 1e-14  # type: ignore[operator]
+
+
+def test_complex_step_best_h_is_the_largest_h_on_its_floor() -> None:
+    """Below about 1e-8 every h gives the same 1e-16: the best h is where the floor starts, not rounding noise."""
+    result = sweep(parse_expression("sin(x)"), torch.linspace(-math.pi, math.pi, 400, dtype=torch.float64), methods=("complex-step",))
+    curve = result.methods["complex-step"]
+    assert curve.best_error is not None and curve.best_error < 3e-16
+    assert 1e-9 <= curve.best_h <= 1e-7
+    floor = min(curve.errors.tolist())
+    larger = [e for h, e in zip(result.h.tolist(), curve.errors.tolist()) if h > curve.best_h]
+    assert all(e > 2 * floor for e in larger)

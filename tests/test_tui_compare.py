@@ -6,7 +6,7 @@ import math
 
 from textual.widgets import Checkbox, Input
 
-from tests.tui_helpers import make_app, ready, screen_text, settle, type_text
+from tests.tui_helpers import make_app, ready, screen_text, settle, type_text, widget_text
 from tui.app import CalcApp
 from tui.state import ALL_METHODS, METHOD_KEYS
 from tui.widgets.derivative_plots import DerivativePlot, TangentPlot
@@ -306,3 +306,80 @@ async def test_complex_step_says_not_applicable_for_abs() -> None:
         await apply_function(pilot, "abs(x)")
         assert rows(app)["complex-step"][0] == "n/a"
         assert "not complex-analytic" in screen_text(app)
+
+
+async def test_enter_applies_and_gives_the_keys_back_escape_and_tab_restore_the_applied_text() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await apply_function(pilot, "cos(x)")
+        assert app.focused is None  # Enter applied it and returned the keys to the demo
+        await pilot.press("f")
+        await type_text(pilot, "tan(")  # replaces the selected text, not applied
+        await pilot.press("escape")
+        panel = app.screen.query_one(FunctionInput)
+        assert panel.input.value == "cos(x)" and app.lab.text == "cos(x)"
+        await pilot.press("f")
+        await type_text(pilot, "sinn(x)")
+        await pilot.press("enter")
+        assert "unknown name 'sinn'" in panel.error_text and app.focused is panel.input  # still there to fix it
+        await pilot.press("tab")
+        assert panel.input.value == "cos(x)" and panel.error_text == ""
+        await pilot.press("escape", "2")
+        await settle(pilot)
+        assert app.current_mode == "error"
+
+
+async def test_leaving_edited_h_and_domain_boxes_shows_the_values_in_effect() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        screen = app.screen
+        field = screen.query_one(StepSelector).query_one(Input)
+        field.focus()
+        field.value = "abc"
+        await pilot.press("escape")
+        assert field.value == "1.0e-04"
+        screen.query_one("#x-min", Input).focus()
+        screen.query_one("#x-min", Input).value = ""
+        await pilot.press("tab")  # to x-max: still editing the domain, the edit stays
+        assert screen.query_one("#x-min", Input).value == ""
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen.query_one("#x-min", Input).value == "-pi"
+
+
+async def test_two_or_three_points_still_draw() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        for points in ("2", "3"):
+            screen = app.screen
+            screen.query_one("#n-points", Input).value = points
+            screen.query_one("#n-points", Input).focus()
+            await pilot.press("enter")
+            await settle(pilot)
+            assert app.lab.points == int(points)
+            assert "could not be drawn" not in screen_text(app)
+            assert "tangent" in screen.query_one(TangentPlot).plt.build()
+
+
+async def test_table_switch_is_offered_only_on_narrow_terminals() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        assert "t Table" not in screen_text(app).splitlines()[-1]
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert "t Table" in screen_text(app).splitlines()[-1]
+
+
+async def test_h_below_the_dtype_spacing_is_explained() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("d", "d")  # float16
+        await settle(pilot)
+        assert app.dtype == "float16"
+        notice = widget_text(app.screen.query_one("#status"))
+        assert "h = 1.0e-04 is below float16's spacing at" in notice and "x + h rounds back to x" in notice

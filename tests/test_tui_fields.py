@@ -107,10 +107,10 @@ async def test_the_two_minimum_preset_ends_in_different_minima_from_each_side() 
         screen = await open_demo(pilot, "3")
         await pilot.press("f3")  # preset 2: x^4 - 3x^2 + x, whose hump is near x = 0.17
         await settle(pilot)
-        assert screen.learning_rate == 0.02 and screen.start_x == 1.5
+        assert screen.learning_rate == 0.02 and screen.start_x == 1.5 and screen.x_range == (-2.0, 2.0)
         ends = []
-        for key in ("left", "right"):  # start at 0.1, then at 0.3: either side of the hump
-            await pilot.press(*[key] * (7 if key == "left" else 1))
+        for key, presses in (("left", 11), ("right", 2)):  # start at 0.033, then at 0.3: either side of the hump at 0.169
+            await pilot.press(*[key] * presses)
             await settle(pilot)
             await pilot.press("end")
             assert screen.path.outcome == "converged"
@@ -255,3 +255,49 @@ async def test_two_d_function_undefined_on_part_of_the_domain_is_a_notice() -> N
         assert "undefined at" in notice and "grid points" in notice
         assert "×" in screen.query_one(GradientFieldPlot).plt.build()
         assert app.is_running
+
+
+async def test_slope_start_must_be_inside_the_range_and_an_undefined_start_says_so() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_demo(pilot, "3")
+        start = screen.query_one("#start", Input)
+        start.focus()
+        start.value = "1e9"
+        await pilot.press("enter")
+        assert screen.query_one("#start-error", InlineError).message == "✗ start must be inside the x range [-3, 3]"
+        await pilot.press("escape")
+        assert start.value == "2.5" and screen.start_x == 2.5
+        await pilot.press("f")
+        await type_text(pilot, "log(x)")
+        await pilot.press("enter")
+        start.focus()
+        start.value = "-1"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.path.outcome == "undefined"
+        assert "undefined: f is not finite (NaN or inf) at the start point" in status(screen)
+
+
+async def test_slope_panel_shows_signed_l_prime_and_presets_refill_the_domain() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_demo(pilot, "3")
+        slope = screen.path.gradients[0][0]
+        assert f"L'(x_k) = {slope:.4g}" in status(screen) and "L(x_k) = " in status(screen)
+        screen.query_one("#x-min", Input).value = ""
+        await pilot.press("f3")
+        await settle(pilot)
+        assert screen.query_one("#x-min", Input).value == "-2" and screen.query_one("#x-max", Input).value == "2"
+
+
+async def test_gradient_domain_change_keeps_the_start_inside() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_demo(pilot, "4")
+        screen.query_one("#x-min", Input).value = "0"
+        screen.query_one("#x-min", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.x_range == (0.0, 2.0) and screen.start_point[0] == 0.0
+        assert screen.path.points[0][0] == 0.0

@@ -46,8 +46,8 @@ class CalcApp(App[int]):
     DEFAULT_MODE = "compare"
     BINDINGS = [
         *(Binding(demo.key, f"app.switch_demo('{demo.mode}')", demo.title, show=False) for demo in DEMOS),
-        Binding("question_mark,f1", "app.help", "Help"),
-        Binding("q,ctrl+q", "app.quit", "Quit"),
+        Binding("question_mark,f1", "app.help", "Help", show=False),  # shown first by each demo's footer
+        Binding("q,ctrl+q", "app.quit", "Quit", show=False),
     ]
 
     def __init__(self, device: str = "auto", dtype: str = "float64") -> None:
@@ -166,3 +166,9 @@ class CalcApp(App[int]):
         for demo in DEMOS:
             yield SystemCommand(f"Demo {demo.key}: {demo.title}", f"Switch to the {demo.title} demo", lambda mode=demo.mode: self.action_switch_demo(mode))
         yield SystemCommand("Help for this demo", "What it shows, what to try, every key", self.action_help)
+        if isinstance(screen, DemoScreen):
+            for index, (name, text) in enumerate(screen.PRESETS):
+                yield SystemCommand(f"Preset F{index + 2}: {name}", text, lambda index=index: screen.action_preset(index))
+        if self.torch_ready:
+            for dtype in self.dtypes:
+                yield SystemCommand(f"dtype {dtype}", f"Compute in {dtype} on {self.device_label}", lambda dtype=dtype: self.set_dtype(dtype))

@@ -27,15 +27,20 @@ DEBOUNCE_S = 0.015  # a held key repeats every ~30 ms: a short wait lets the new
 class DemoScreen(Screen[None]):
     """A demo: a sidebar of shared panels beside its plots; computations run in workers."""
 
-    AUTO_FOCUS = None  # keys go to the screen at first, so 1-4 switch demos straight away
+    # Short terminals drop the blank line between panels (CSS: DemoScreen.-short).
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
+    AUTO_FOCUS = ""  # nothing focused at first (None would mean the app's "*"), so every key reaches the demo
     HELP_TITLE: ClassVar[str] = ""
     HELP: ClassVar[str] = ""
     PRESETS: ClassVar[tuple[tuple[str, str], ...]] = ()
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f,slash", "focus_function", "Function"),
+        # Help and quit first: on a narrow terminal the footer is cut from the right.
+        Binding("question_mark", "app.help", "Help", key_display="?"),
+        Binding("q", "app.quit", "Quit"),
+        Binding("f,slash", "focus_function", "Function", key_display="f"),
         Binding("p", "next_preset", "Preset", show=False),
         *(Binding(f"f{n + 2}", f"preset({n})", f"Preset {n + 1}", show=False) for n in range(7)),
-        Binding("d", "cycle_dtype", "dtype"),
+        Binding("d", "cycle_dtype", "dtype", show=False),  # the sidebar shows "dtype float64 (d)"
         Binding("D", "cycle_device", "Device", show=False),
         Binding("escape", "release_focus", "Back", show=False),
     ]
@@ -55,7 +60,7 @@ class DemoScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="body"):
-            with VerticalScroll(id="sidebar"):
+            with VerticalScroll(id="sidebar", can_focus=False):  # its controls take focus, not the column
                 yield from self.compose_sidebar()
                 yield Static("", id="precision", classes="panel")
                 yield Static("", id="status", classes="panel status")
@@ -141,7 +146,7 @@ class DemoScreen(Screen[None]):
             name, text = self.PRESETS[index]
             self.function_input.set_text(text)
             if self.function_input.apply(text):
-                self.notify(f"preset {index + 1}: {name}  {text}", timeout=2)
+                self.notify(f"F{index + 2}: {name}  {text}", timeout=2)
 
     def action_next_preset(self) -> None:
         if self.PRESETS:

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -45,12 +46,13 @@ float32; type `abs(x)` and see complex step refuse; type `log(x)` and see the ga
 | key | action |
 |---|---|
 | `f` or `/` | edit the function (Enter applies, Esc returns, ↑/↓ history) |
-| `p`, F2–F8 | presets: sin, tutorial loss, sigmoid, x³−2x, wave packet, abs, log |
+| F2–F8, `p` | presets: sin, tutorial loss, sigmoid, x³−2x, wave packet, abs, log; `p` cycles |
 | `[` `]` or `-` `+` | h down / up a quarter decade |
 | `{` `}` | h down / up a decade |
 | `e a w b c v i` | toggle exact, autograd, forward, backward, central, five-point, complex-step |
 | `←` `→` | move the tangent point x0 |
 | `d` / `D` | next dtype / next device |
+| `t` | on narrow terminals: show the error table or the tangent plot |
 | `tab` | move between the panels (x range, N, h: type and press Enter) |
 | `1`–`4` | switch demo; `ctrl+p` command palette |
 | `?` / F1 | this help; `q` quits |
@@ -74,7 +76,7 @@ class CompareScreen(LabScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         *STEP_BINDINGS,
         *method_bindings(ALL_METHODS),
-        Binding("t", "toggle_lower", "Table/tangent"),
+        Binding("t", "toggle_lower", "Table"),
     ]
     # Below 110 columns the table and the tangent plot share one place; `t` switches between them.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -141,8 +143,12 @@ class CompareScreen(LabScreen):
                 return float(values[0]) if values is not None else math.nan
 
             rows = [ErrorRow(m, r.max_error, r.mean_error, r.evaluations, r.reason) for m, r in result.results.items()]
-            tangent = Tangent(x, f, float(at.points[0]), float(at.function_values[0]), first("exact"), first("forward"), at.h)
-            return CompareResult(Curves(title, x, curves), rows, tangent, result.undefined_notice(), result.dtype)
+            f0 = float(at.function_values[0])
+            # Where f itself is undefined there is no tangent, whatever the formula for f' says.
+            slope, secant = (first("exact"), first("forward")) if math.isfinite(f0) else (math.nan, math.nan)
+            tangent = Tangent(x, f, float(at.points[0]), f0, slope, secant, at.h)
+            notices = [n for n in (result.undefined_notice(), result.step_notice()) if n]
+            return CompareResult(Curves(title, x, curves), rows, tangent, "\n".join(notices) or None, result.dtype)
 
         self.set_status("[dim]computing…[/]")
         self.run_compute(job, "compare")
@@ -162,17 +168,26 @@ class CompareScreen(LabScreen):
         if "tangent" in parts:
             self.query_one(TangentPlot).draw(result.tangent)
             t = result.tangent
-            self.query_one("#tangent-info", Static).update(
-                f"x0 = {t.x0:.4g}  f(x0) = {t.f0:.6g}  f'(x0) = {t.slope:.6g}  secant slope = {t.secant:.6g}"
-            )
+            info = f"x0 = {t.x0:.4g}   f(x0) = {t.f0:.6g}\nf'(x0) = {t.slope:.6g}   secant = {t.secant:.6g}"
+            self.query_one("#tangent-info", Static).update(info if math.isfinite(t.f0) else f"x0 = {t.x0:.4g}: f is undefined here")
         if "table" in parts:
-            self.query_one(ErrorTable).show(result.rows, enabled, f"vs 50-digit reference · {result.dtype} · h = {result.tangent.h:.1e}")
+            self.query_one(ErrorTable).show(result.rows, enabled, f"vs 50-digit reference, h = {result.tangent.h:.1e}")
 
     def on_lab_plot_resized(self, message: LabPlot.Resized) -> None:
         self.redraw(frozenset({"tangent"} if isinstance(message.plot, TangentPlot) else {"derivative"}))
 
     def action_toggle_lower(self) -> None:
         self.toggle_class("-show-table")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # The table/tangent switch exists only where the two share one place.
+        if action == "toggle_lower":
+            return self.has_class("-narrow")
+        return super().check_action(action, parameters)
+
+    def on_resize(self, event: events.Resize) -> None:
+        super().on_resize(event)
+        self.refresh_bindings()
 
     def lab_changed(self, what: str) -> None:
         if what == "methods":

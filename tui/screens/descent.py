@@ -57,12 +57,12 @@ class DescentScreen(DemoScreen):
     STEP_LIMIT: ClassVar[int] = 500
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "step", "Step"),
-        Binding("r", "run", "Run/pause"),
+        Binding("r", "run", "Run"),
         Binding("backspace", "reset", "Reset"),
         Binding("end", "to_end", "To end", show=False),
         Binding("left_square_bracket,minus", "shift_lr(-1)", "lr−", show=False),
         Binding("right_square_bracket,plus,equals_sign", "shift_lr(1)", "lr", key_display="[ ]"),
-        Binding("n", "flip", "Flip arrows"),
+        Binding("n", "flip", "Flip"),
     ]
 
     def __init__(self) -> None:
@@ -153,11 +153,14 @@ class DescentScreen(DemoScreen):
         grad = path.gradients[k]
         norm = math.sqrt(sum(g * g for g in grad))
         state = self._state(path, k)
-        label = "(" + ", ".join(names) + ")" if len(names) > 1 else names[0]
+        if len(names) == 1:
+            label, values = names[0], f"L(x_k) = {path.values[k]:.6g}   L'(x_k) = {grad[0]:.4g}"
+        else:
+            label, values = "(" + ", ".join(names) + ")", f"f = {path.values[k]:.6g}   |grad f| = {norm:.3e}"
         return (
             f"step k = [b]{k}[/] of {path.last}{' (running)' if self.running else ''} · lr = {self.learning_rate:.1e}\n"
             f"{label}_k = {point}\n"
-            f"f = {path.values[k]:.6g}   |grad f| = {norm:.3e}\n"
+            f"{values}\n"
             f"{state}"
         )
 
@@ -165,7 +168,7 @@ class DescentScreen(DemoScreen):
         if k < path.last:
             hint = " · [yellow]oscillating: try a smaller lr[/]" if oscillating(path.points, k) else ""
             return f"[dim]space steps, r runs, End jumps to the end ({path.outcome} at step {path.last})[/]{hint}"
-        color = {"converged": "green", "diverged": "red"}.get(path.outcome, "yellow")
+        color = {"converged": "green", "diverged": "red", "undefined": "red"}.get(path.outcome, "yellow")
         return f"[{color}][b]{path.outcome}[/b][/]: {path.reason}"
 
     def show_status_panel(self, names: tuple[str, ...]) -> None:

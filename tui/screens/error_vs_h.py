@@ -35,7 +35,7 @@ jumps from ~1e-8 to ~1e-4. Press `s` to measure at one point instead of the whol
 
 | key | action |
 |---|---|
-| `f` or `/` | edit the function; `p`, F2–F8 presets |
+| `f` or `/` | edit the function; F2–F8 presets (`p` cycles) |
 | `[` `]` `{` `}` | move the current-h marker (quarter decade / decade) |
 | `w b c v i` | toggle forward, backward, central, five-point, complex-step |
 | `s` | max over the domain ↔ error at x0 |
@@ -53,7 +53,7 @@ class ErrorScreen(LabScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         *STEP_BINDINGS,
         *method_bindings(STEP_METHODS),
-        Binding("s", "toggle_scope", "Domain/point"),
+        Binding("s", "toggle_scope", "Scope"),
     ]
 
     def __init__(self) -> None:

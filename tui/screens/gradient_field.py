@@ -33,10 +33,10 @@ so a gentle valley floor and a steep wall both read. The gradients come from
 v ← momentum·v + grad f. `space` steps, `r` runs, `backspace` resets; the path is drawn over the
 arrows and the panel shows the iterate, f, |grad f| and the outcome.
 
-**Try**: *Rosenbrock* (preset 3): descent falls into the curved valley fast, then crawls along
-it; press `m` for momentum and watch it speed up. *Saddle* (preset 2): start almost on the x axis;
+**Try**: *Rosenbrock* (F4): descent falls into the curved valley fast, then crawls along
+it; press `m` for momentum and watch it speed up. *Saddle* (F3): start almost on the x axis;
 the path heads for the saddle, then escapes along y, the unstable direction. *Two minima*
-(preset 4): start left or right of x = 0 and end in different minima.
+(F5): start left or right of x = 0 and end in different minima.
 
 **Keys**
 
@@ -48,7 +48,8 @@ the path heads for the saddle, then escapes along y, the unstable direction. *Tw
 | `m` | momentum 0 → 0.5 → 0.9 |
 | `n` | arrows: ascent ↔ descent |
 | `g` | gradients: autograd ↔ central differences |
-| `f`, `p`, F2–F5 | edit f(x, y), presets (bowl, saddle, Rosenbrock, two minima) |
+| `f` | edit f(x, y) (Enter applies, Esc returns) |
+| F2 F3 F4 F5, `p` | presets: bowl, saddle, Rosenbrock, two minima (each with its own domain, start and lr); `p` cycles |
 | `d` / `D` | next dtype / device; `1`–`4` demos; `?` help; `q` quit |
 """
 
@@ -206,6 +207,8 @@ class GradientFieldScreen(DescentScreen):
         self.x_range = (message.x_min, message.x_max)
         if message.y_min is not None and message.y_max is not None:
             self.y_range = (message.y_min, message.y_max)
+        (x_min, x_max), (y_min, y_max) = self.x_range, self.y_range
+        self.start_point = (min(max(self.start_point[0], x_min), x_max), min(max(self.start_point[1], y_min), y_max))
         self.path_inputs_changed()
 
     def action_preset(self, index: int) -> None:
@@ -220,7 +223,7 @@ class GradientFieldScreen(DescentScreen):
         self.query_one("#lr", StepSelector).set_step(preset.learning_rate, announce=False)
         self.function_input.set_text(preset.text)
         if self.function_input.apply(preset.text):
-            self.notify(f"preset {index + 1}: {preset.name}  {preset.text}", timeout=2)
+            self.notify(f"F{index + 2}: {preset.name}  {preset.text}", timeout=2)
 
     def action_move_start(self, dx: int, dy: int) -> None:
         columns, rows = self._grid_shape if self._grid_shape != (0, 0) else self._grid()

@@ -37,8 +37,9 @@ L'(x_k) and whether the run converged, diverged (NaN/inf, running away, or L gro
 step) or hit the step limit.
 
 **Try**: the tutorial's loss has one minimum (its wiggle is a shoulder, not a second valley):
-start on either side and both runs end near x = −0.379. Press `p` for `x^4 − 3x^2 + x`, which has
-a hump: starting left and right of it ends in two different minima. Raise lr with `]`: first the
+start on either side and both runs end near x = −0.379. Press F3 for `x^4 − 3x^2 + x`, which has
+a hump near x = 0.17: start left of it (← a few times) and right of it, and the runs end in two
+different minima. Raise lr with `]`: first the
 iterates overshoot and oscillate, then they diverge.
 
 The arrows' slopes come from the method chosen under *slopes by* (autograd by default); a
@@ -53,7 +54,8 @@ finite-difference choice draws the same field.
 | `[` `]` | learning rate down / up a quarter decade (or type it) |
 | `n` | flip arrows: ascent ↔ descent |
 | `m` | next method for the slopes |
-| `f`, `p`, F2–F8 | edit the loss, presets |
+| `f` | edit the loss (Enter applies, Esc returns) |
+| F2–F8, `p` | presets: tutorial loss, two minima, wiggly bowl, x², softplus, abs, log-cosh; `p` cycles |
 | `d` / `D` | next dtype / device; `1`–`4` demos; `?` help; `q` quit |
 """
 
@@ -63,11 +65,12 @@ class Loss:
     text: str
     start: float
     learning_rate: float
+    x_range: tuple[float, float] = (-3.0, 3.0)
 
 
 PRESETS_LOSS: tuple[Loss, ...] = (
     Loss("tutorial loss", TUTORIAL_LOSS, 2.5, 0.1),
-    Loss("two minima", "x^4 - 3*x^2 + x", 1.5, 0.02),
+    Loss("two minima", "x^4 - 3*x^2 + x", 1.5, 0.02, (-2.0, 2.0)),
     Loss("wiggly bowl", "0.3*sin(5*x) + 0.5*x^2", 2.5, 0.05),
     Loss("parabola", "x^2", 2.5, 0.1),
     Loss("softplus", "softplus(x)", 2.5, 0.5),
@@ -194,6 +197,8 @@ class SlopeFieldScreen(DescentScreen):
 
     def on_domain_changed(self, message: DomainChanged) -> None:
         self.x_range = (message.x_min, message.x_max)
+        self.start_x = min(max(self.start_x, message.x_min), message.x_max)
+        self.query_one("#start", Input).value = f"{self.start_x:g}"
         self.path_inputs_changed()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -206,13 +211,19 @@ class SlopeFieldScreen(DescentScreen):
         except ExpressionError as problem:
             error.show(f"start: {problem}")
             return
-        if abs(value) > 1e9:
-            error.show("start must stay within ±1e9")
+        x_min, x_max = self.x_range
+        if not x_min <= value <= x_max:
+            error.show(f"start must be inside the x range [{x_min:g}, {x_max:g}]")
             return
         error.clear()
         self.start_x = value
         self.set_focus(None)
         self.path_inputs_changed()
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        if event.input.id == "start":  # leaving the box shows the start in effect again
+            event.input.value = f"{self.start_x:g}"
+            self.query_one("#start-error", InlineError).clear()
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         event.stop()
@@ -229,8 +240,9 @@ class SlopeFieldScreen(DescentScreen):
         if index >= len(PRESETS_LOSS):
             return
         loss = PRESETS_LOSS[index]
-        self.start_x = loss.start
+        self.start_x, self.x_range = loss.start, loss.x_range
         self.query_one("#start", Input).value = f"{loss.start:g}"
+        self.query_one(DomainPanel).set_values(f"{loss.x_range[0]:g}", f"{loss.x_range[1]:g}", None)
         self.query_one("#lr", StepSelector).set_step(loss.learning_rate, announce=False)
         super().action_preset(index)
 

@@ -67,7 +67,7 @@ class TangentPlot(LabPlot):
     def draw(self, tangent: Tangent) -> None:
         plt = self.start("f(x), tangent and secant at x0")
         x = list(tangent.x)
-        limits = robust_limits(tangent.values)
+        limits = robust_limits([*tangent.values, tangent.f0])  # x0 may fall between coarse grid points
         if limits is None or not x:
             self.show_message("f(x), tangent and secant at x0", "f is undefined on the whole domain")
             return
@@ -81,7 +81,7 @@ class TangentPlot(LabPlot):
                 if math.isfinite(slope):
                     line = [tangent.f0 + slope * (e - tangent.x0) for e in ends]
                     plot_with_gaps(plt, ends, line, color, box)
-                    plt.scatter([tangent.x0], [tangent.f0], color=color, marker="braille", label=name)
+                    legend_entry(plt, [tangent.x0], [tangent.f0], name, color, box)
             plt.scatter([tangent.x0], [tangent.f0], color=METHOD_COLORS["exact"], marker="●")
         plt.xlim(x[0], x[-1])
         plt.ylim(*limits)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label
@@ -22,6 +23,7 @@ class DomainPanel(Vertical):
         self._texts = (x_min, x_max)
         self._points = points
         self._y_texts = y_range
+        self._applied: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="row"):
@@ -40,6 +42,12 @@ class DomainPanel(Vertical):
                 yield Input(self._y_texts[1], compact=True, id="y-max", select_on_focus=True)
         yield InlineError(id="domain-error")
 
+    def on_mount(self) -> None:
+        self._remember()
+
+    def _remember(self) -> None:
+        self._applied = {box.id: box.value for box in self.query(Input) if box.id}
+
     def set_values(self, x_min: str, x_max: str, points: int | None, y_range: tuple[str, str] | None = None) -> None:
         self.query_one("#x-min", Input).value = x_min
         self.query_one("#x-max", Input).value = x_max
@@ -47,6 +55,19 @@ class DomainPanel(Vertical):
             self.query_one("#n-points", Input).value = str(points)
         if y_range is not None and self._y_texts is not None:
             self.query_one("#y-min", Input).value, self.query_one("#y-max", Input).value = y_range
+        self._remember()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        # Tab between the boxes keeps the edits; leaving the panel puts the values in effect back.
+        self.call_after_refresh(self._revert_if_left)
+
+    def _revert_if_left(self) -> None:
+        if self.has_focus_within or not self.is_mounted:
+            return
+        for box in self.query(Input):
+            if box.id in self._applied:
+                box.value = self._applied[box.id]
+        self.query_one("#domain-error", InlineError).clear()
 
     def _range(self, low_id: str, high_id: str, axis: str) -> tuple[float, float]:
         from engine.expression import parse_number  # SymPy: loaded in the background by then
@@ -81,5 +102,6 @@ class DomainPanel(Vertical):
                 return
             points = int(text)
         error.clear()
+        self._remember()
         self.post_message(DomainChanged(x_min, x_max, points, y_min, y_max))
         self.screen.set_focus(None)

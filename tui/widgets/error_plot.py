@@ -15,6 +15,7 @@ from tui.state import METHOD_COLORS, hex_color
 from tui.widgets.plotting import LabPlot, legend_entry, plot_with_gaps
 
 ERROR_FLOOR = 1e-17  # an error of exactly 0 has no place on a log axis: it is drawn here
+ERROR_CEILING_EXPONENT = 2
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,8 @@ class ErrorPlot(LabPlot):
         if not finite:
             self.show_message(view.title, "no finite error to draw")
             return
-        y_low, data_high = math.floor(min(finite)), math.ceil(max(finite))
+        # Errors above 1e2 say only "garbage"; past that the curves leave through the top.
+        y_low, data_high = math.floor(min(finite)), min(math.ceil(max(finite)), ERROR_CEILING_EXPONENT)
         data_high = max(data_high, y_low + 1)
         # Headroom above the curves for the legend, which plotext puts in the top-left corner; a short
         # plot has no room for it, and the coloured table under it names the curves anyway.
@@ -76,14 +78,14 @@ class ErrorPlot(LabPlot):
         with_legend = canvas_rows >= 3 * (len(shown) + 1)
         headroom = (len(shown) + 0.5) * (data_high - y_low) / max(1, canvas_rows - len(shown) - 1)
         y_high = data_high + (math.ceil(headroom) if with_legend else 0)
-        box = (min(x), max(x), float(y_low), float(y_high))
+        box = (min(x), max(x), float(y_low), float(data_high))  # the curves stay below the legend's headroom
         for method in shown:
             curve, color = view.methods[method], METHOD_COLORS[method]
             plot_with_gaps(plt, x, curves[method], color, box)
             if curve.theory is not None:
                 # Every other point of the model, as dots: it reads as a dashed line beside the measured one.
                 model = _log_errors(curve.theory)
-                points = [(hx, e) for hx, e in zip(x[::2], model[::2]) if math.isfinite(e) and y_low <= e <= y_high]
+                points = [(hx, e) for hx, e in zip(x[::2], model[::2]) if math.isfinite(e) and y_low <= e <= data_high]
                 if points:
                     plt.scatter([p[0] for p in points], [p[1] for p in points], color=color, marker="·")
             if curve.best_h is not None and curve.best_error is not None:

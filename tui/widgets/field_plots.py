@@ -101,5 +101,7 @@ def _draw_trail(plt: object, trail: Trail, viewport: Viewport, background: tuple
         plot_with_gaps(plt, trail.x, trail.y, PATH_COLOR, box)  # type: ignore[arg-type]
     if inside:
         plt.scatter([p[0] for p in inside], [p[1] for p in inside], color=PATH_COLOR, marker="•")  # type: ignore[attr-defined]
+    if trail.x and (trail.x[0], trail.y[0]) in inside:
+        plt.text("◎", trail.x[0], trail.y[0], color=CURRENT_COLOR, alignment="center", background=background)  # type: ignore[attr-defined]
     if trail.x and (trail.x[-1], trail.y[-1]) in inside:
         plt.text("●", trail.x[-1], trail.y[-1], color=CURRENT_COLOR, alignment="center", background=background)  # type: ignore[attr-defined]

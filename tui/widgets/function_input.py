@@ -1,4 +1,8 @@
-"""The function input: Enter applies, a parse error shows inline and the last good function stays."""
+"""The function input: Enter applies, a parse error shows inline and the last good function stays.
+
+Leaving the field (Escape, Tab, a click elsewhere) puts the applied function back,
+so the text on screen is always the function the plots show.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ class FormulaInput(Input):
     ]
 
     def action_release(self) -> None:
-        self.screen.set_focus(None)
+        self.screen.set_focus(None)  # the panel puts the applied function back when the field loses focus
 
     def action_history(self, direction: int) -> None:
         panel = self.parent.parent if self.parent else None
@@ -43,13 +47,13 @@ class FunctionInput(Vertical):
         self.variables = variables
         self.history = history if history is not None else [text]
         self._history_index = len(self.history)
-        self._initial = text
+        self.applied = text
 
     def compose(self) -> ComposeResult:
         label = "f(x, y) =" if len(self.variables) == 2 else "f(x) ="
         with Horizontal(classes="row"):
             yield Label(label, classes="field-label")
-            yield FormulaInput(self._initial, compact=True, id="formula", select_on_focus=True)
+            yield FormulaInput(self.applied, compact=True, id="formula", select_on_focus=True)
         yield InlineError(id="formula-error")
 
     @property
@@ -78,11 +82,25 @@ class FunctionInput(Vertical):
             return None
         error.clear()
         self.remove_class("-invalid")
+        self.applied = expression.text
         if not self.history or self.history[-1] != expression.text:
             self.history.append(expression.text)
         self._history_index = len(self.history)
         self.post_message(FunctionApplied(expression))
+        if self.input.has_focus:
+            self.screen.set_focus(None)  # applied: the demo's keys work again at once
         return expression
+
+    def revert(self) -> None:
+        """Show the applied function again and drop an error about text that is no longer there."""
+        if self.input.value.strip() != self.applied:
+            self.set_text(self.applied)
+        self.query_one("#formula-error", InlineError).clear()
+        self.remove_class("-invalid")
+
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        event.stop()
+        self.revert()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()

@@ -185,7 +185,8 @@ class LabPlot(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title(title)
+        room = max(10, self.size.width - 4)  # plotext drops a title wider than the plot
+        plt.title(title if len(title) <= room else title[: room - 1] + "…")
         return plt
 
     def show_message(self, title: str, message: str) -> None:

@@ -51,6 +51,11 @@ class StepSelector(Vertical):
         if announce:
             self.post_message(StepChanged(h, self.value_name))
 
+    def on_input_blurred(self, event: Input.Blurred) -> None:
+        """Leaving the field shows the value in effect again."""
+        event.stop()
+        self.set_step(self.h, announce=False)
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         error = self.query_one("#step-error", InlineError)
