@@ -59,6 +59,9 @@ float32; type `abs(x)` and see complex step refuse; type `log(x)` and see the ga
 """
 
 
+PREVIEW = "numpy preview"
+
+
 @dataclass(frozen=True)
 class CompareResult:
     curves: Curves
@@ -91,8 +94,8 @@ class CompareScreen(LabScreen):
                 yield ErrorTable("", id="error-table")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._last: CompareResult | None = None
+        self._preview: tuple[Curves, Tangent] | None = None
         self.draw_preview()
         if self.calc.torch_ready:
             self.settings_changed()
@@ -100,16 +103,17 @@ class CompareScreen(LabScreen):
     # -- computing ------------------------------------------------------------------------------
 
     def draw_preview(self) -> None:
-        """f and the exact f' by numpy, drawn at once while torch loads."""
+        """f and f' by numpy (central differences), drawn at once while torch loads."""
         lab = self.calc.lab
         quick = preview(lab.text, lab.x_min, lab.x_max, lab.points)
         x, f = quick.x.tolist(), quick.values.tolist()
-        x0 = lab.x0
-        index = min(range(len(x)), key=lambda i: abs(x[i] - x0))
-        slope = float(quick.derivative[index])
+        index = min(range(len(x)), key=lambda i: abs(x[i] - lab.x0))
         title = f"f'(x) for f(x) = {lab.text} (numpy preview while torch loads)"
-        self.query_one(DerivativePlot).draw(Curves(title, x, {"exact": quick.derivative.tolist()}), ("exact",))
-        self.query_one(TangentPlot).draw(Tangent(x, f, x[index], f[index], slope, math.nan, lab.h))
+        self._preview = (
+            Curves(title, x, {PREVIEW: quick.derivative.tolist()}),
+            Tangent(x, f, x[index], f[index], float(quick.derivative[index]), math.nan, lab.h),
+        )
+        self.redraw()
         self.query_one(ErrorTable).update("[dim]loading torch… autograd, the finite differences and the error table follow[/]")
         self.set_status("[dim]loading torch in the background…[/]")
 
@@ -161,6 +165,10 @@ class CompareScreen(LabScreen):
     def redraw(self, parts: frozenset[str] = frozenset({"derivative", "tangent", "table"})) -> None:
         result = self._last
         if result is None:
+            if self._preview is not None:
+                curves, tangent = self._preview
+                self.query_one(DerivativePlot).draw(curves, (PREVIEW,))
+                self.query_one(TangentPlot).draw(tangent)
             return
         enabled = self.calc.lab.methods
         if "derivative" in parts:
@@ -174,6 +182,7 @@ class CompareScreen(LabScreen):
             self.query_one(ErrorTable).show(result.rows, enabled, f"vs 50-digit reference, h = {result.tangent.h:.1e}")
 
     def on_lab_plot_resized(self, message: LabPlot.Resized) -> None:
+        message.prevent_default()  # instead of LabScreen's full redraw: only the plot that changed size
         self.redraw(frozenset({"tangent"} if isinstance(message.plot, TangentPlot) else {"derivative"}))
 
     def action_toggle_lower(self) -> None:
@@ -186,7 +195,6 @@ class CompareScreen(LabScreen):
         return super().check_action(action, parameters)
 
     def on_resize(self, event: events.Resize) -> None:
-        super().on_resize(event)
         self.refresh_bindings()
 
     def lab_changed(self, what: str) -> None:

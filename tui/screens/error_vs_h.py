@@ -73,7 +73,6 @@ class ErrorScreen(LabScreen):
             yield Explanation("", id="explanation")
 
     def on_mount(self) -> None:
-        super().on_mount()
         if not self.calc.torch_ready:
             self.query_one(ErrorPlot).show_message("error vs h", "loading torch…")
             self.set_status("[dim]loading torch in the background…[/]")
@@ -146,5 +145,4 @@ class ErrorScreen(LabScreen):
         self.recompute()
 
     def on_screen_resume(self) -> None:
-        super().on_screen_resume()
         self.redraw()

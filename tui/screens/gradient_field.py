@@ -120,7 +120,6 @@ class GradientFieldScreen(DescentScreen):
             yield Static("", id="descent-status")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self._show_options()
         if not self.calc.torch_ready:
             self.query_one(GradientFieldPlot).show_message("gradient field", "loading torch…")

@@ -102,4 +102,3 @@ class LabScreen(DemoScreen):
             self._seen_version = -1
         self.query_one(MethodToggles).set_enabled(lab.methods)
         self.query_one(DomainPanel).set_values(*lab.domain_text, lab.points)
-        super().on_screen_resume()

@@ -126,7 +126,6 @@ class SlopeFieldScreen(DescentScreen):
             yield Static("", id="descent-status")
 
     def on_mount(self) -> None:
-        super().on_mount()
         if not self.calc.torch_ready:
             self.query_one(SlopeFieldPlot).show_message("slope field", "loading torch…")
 

@@ -51,11 +51,11 @@ class DerivativePlot(LabPlot):
         stride = max(1, len(curves.x) // (2 * max(10, self.size.width)))
         x = curves.x[::stride]
         for method in drawn:
-            plot_with_gaps(plt, x, curves.curves[method][::stride], METHOD_COLORS[method], box)
+            plot_with_gaps(plt, x, curves.curves[method][::stride], METHOD_COLORS.get(method, "default"), box)
         # A short plot has no room for a legend over the curves; the toggles beside it, in the same colours, name them.
         if self.size.height - 5 >= 2 * (len(drawn) + 1):
             for method in drawn:
-                legend_entry(plt, curves.x, curves.curves[method], method, METHOD_COLORS[method], box)
+                legend_entry(plt, curves.x, curves.curves[method], method, METHOD_COLORS.get(method, "default"), box)
         plt.xlim(curves.x[0], curves.x[-1])
         plt.ylim(*limits)
         plt.yticks(*linear_ticks(*limits, max(3, self.size.height // 3)))

@@ -163,7 +163,6 @@ class LabPlot(PlotextPlot):
         plot: LabPlot
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.post_message(self.Resized(self)))
 
     def on_resize(self, event: events.Resize) -> None:
