@@ -114,15 +114,6 @@ def legend_entry(plt: Plot, xs: Sequence[float], ys: Sequence[float], label: str
             return
 
 
-def decade_ticks(low: float, high: float, max_ticks: int) -> tuple[list[float], list[str]]:
-    """Powers of ten between low and high, thinned to at most max_ticks, labelled 1e-8 (not 0.00000001)."""
-    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
-    exponents = list(range(first, last + 1))
-    stride = max(1, math.ceil(len(exponents) / max(2, max_ticks)))
-    chosen = [k for k in exponents if (k - last) % stride == 0]
-    return [10.0**k for k in chosen], [f"1e{k}" for k in chosen]
-
-
 def linear_ticks(low: float, high: float, max_ticks: int) -> tuple[list[float], list[str]]:
     """Round-number ticks (1, 2 or 5 times a power of ten apart), as many as fit, labelled without '-0.00'."""
     span = high - low
