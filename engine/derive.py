@@ -11,8 +11,9 @@ import torch
 from engine.compiled import EvaluationError, compile_expression
 from engine.devices import dtype_name
 from engine.expression import Expression
-from engine.methods import EVALUATIONS, METHOD_FUNCTIONS, METHODS, NotApplicable
+from engine.methods import METHOD_FUNCTIONS, NotApplicable
 from engine.reference import reference_derivative, reference_function
+from engine.vocabulary import METHOD_NAMES, method
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ def undefined_notice(label: str, points: torch.Tensor, undefined: torch.Tensor) 
 def _runs(points: Sequence[float], mask: Sequence[bool]) -> list[tuple[float, float]]:
     runs: list[tuple[float, float]] = []
     start: float | None = None
-    for index, (point, flagged) in enumerate(zip(points, mask)):
+    for index, (point, flagged) in enumerate(zip(points, mask, strict=True)):
         if flagged and start is None:
             start = point
         if start is not None and (not flagged or index == len(points) - 1):
@@ -106,22 +107,30 @@ def reference_with_gaps(expression: Expression, points: torch.Tensor) -> torch.T
     return derivative.masked_fill(~(torch.isfinite(derivative) & torch.isfinite(function)), math.nan)
 
 
-def run_method(method: str, expression: Expression, points: torch.Tensor, h: float, dtype: torch.dtype, device: torch.device | str, reference: torch.Tensor) -> MethodResult:
+def run_method(
+    name: str,
+    expression: Expression,
+    points: torch.Tensor,
+    h: float | torch.Tensor,
+    dtype: torch.dtype,
+    device: torch.device | str,
+    reference: torch.Tensor,
+) -> MethodResult:
+    evaluations = method(name).evaluations
     try:
-        values = METHOD_FUNCTIONS[method](expression, points, h, dtype, device).detach().to("cpu", torch.float64)
+        values = METHOD_FUNCTIONS[name](expression, points, h, dtype, device).detach().to("cpu", torch.float64)
     except (NotApplicable, EvaluationError) as error:
-        return MethodResult(method, None, None, EVALUATIONS[method], reason=str(error))
-    error = (values - reference).abs()
+        return MethodResult(name, None, None, evaluations, reason=str(error))
     # Not finite where the reference exists is an infinite error, not a point to skip.
-    error = torch.where(torch.isnan(reference), reference, error.nan_to_num(nan=math.inf))
-    return MethodResult(method, values, error, EVALUATIONS[method])
+    errors = torch.where(torch.isnan(reference), reference, (values - reference).abs().nan_to_num(nan=math.inf))
+    return MethodResult(name, values, errors, evaluations)
 
 
 def derive(
     expression: Expression,
     points: torch.Tensor,
     h: float,
-    methods: Sequence[str] = METHODS,
+    methods: Sequence[str] = METHOD_NAMES,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str = "cpu",
 ) -> Derivatives:

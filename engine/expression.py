@@ -16,9 +16,10 @@ from dataclasses import dataclass
 import sympy as sp
 
 from engine.functions import CONSTANTS, FUNCTIONS
-from engine.syntax import VARIABLES, ExpressionError, Walker, parse_tree
+from engine.syntax import ExpressionError, Walker, parse_tree
+from engine.vocabulary import VARIABLES
 
-__all__ = ["Expression", "ExpressionError", "SYMBOLS", "estimate", "parse_expression", "parse_number"]
+__all__ = ["SYMBOLS", "Expression", "ExpressionError", "estimate", "parse_expression", "parse_number"]
 
 MAX_CONSTANT_DIGITS = 1000  # the largest exact constant (in decimal digits) we let SymPy build
 
@@ -38,7 +39,7 @@ class Expression:
         return tuple(SYMBOLS[name] for name in self.variables)
 
     def __str__(self) -> str:
-        return sp.sstr(self.sympy)
+        return str(sp.sstr(self.sympy))
 
 
 def parse_expression(text: str, variables: Sequence[str] = ("x",)) -> Expression:
@@ -91,7 +92,7 @@ class _SympyWalker(Walker[sp.Expr]):
     def call(self, name: str, args: list[sp.Expr], column: int | None) -> sp.Expr:
         if name == "pow":
             return _power(args[0], args[1], column)
-        return FUNCTIONS[name][1](*args)
+        return FUNCTIONS[name](*args)
 
     def check(self, value: sp.Expr, column: int | None) -> None:
         if value.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
@@ -115,9 +116,18 @@ def _power(base: sp.Expr, exponent: sp.Expr, column: int | None) -> sp.Expr:
 
 
 _MATH: dict[type, object] = {
-    sp.sin: math.sin, sp.cos: math.cos, sp.tan: math.tan, sp.asin: math.asin, sp.acos: math.acos,
-    sp.atan: math.atan, sp.sinh: math.sinh, sp.cosh: math.cosh, sp.tanh: math.tanh, sp.exp: math.exp,
-    sp.log: math.log, sp.Abs: abs,
+    sp.sin: math.sin,
+    sp.cos: math.cos,
+    sp.tan: math.tan,
+    sp.asin: math.asin,
+    sp.acos: math.acos,
+    sp.atan: math.atan,
+    sp.sinh: math.sinh,
+    sp.cosh: math.cosh,
+    sp.tanh: math.tanh,
+    sp.exp: math.exp,
+    sp.log: math.log,
+    sp.Abs: abs,
 }
 
 

@@ -99,7 +99,9 @@ def gradient_field(
     defined = torch.isfinite(values) & torch.isfinite(grads).all(dim=-1)
     both = defined & torch.isfinite(check).all(dim=-1)
     difference = (grads - check).abs().amax(dim=-1)[both]
-    cpu = lambda t: t.detach().to("cpu", torch.float64)  # noqa: E731
+    def cpu(t: torch.Tensor) -> torch.Tensor:
+        return t.detach().to("cpu", torch.float64)
+
     nan = torch.tensor(math.nan, dtype=grads.dtype, device=grads.device)
     return GradientField(
         x=cpu(xs),
@@ -194,7 +196,9 @@ def descend(
             break
         velocity = momentum * velocity + grad
         point = point + sign * learning_rate * velocity
-    cpu = lambda items: torch.stack(items).detach().to("cpu", torch.float64)  # noqa: E731
+    def cpu(items: list[torch.Tensor]) -> torch.Tensor:
+        return torch.stack(items).detach().to("cpu", torch.float64)
+
     return DescentPath(cpu(points), cpu(values), cpu(gradients), outcome, reason)
 
 

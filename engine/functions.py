@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import cast
 
 import sympy as sp
 
@@ -27,7 +28,7 @@ class sigmoid(sp.Function):  # noqa: N801 - printed name must match what users t
         return sigmoid(self.args[0]) * (1 - sigmoid(self.args[0]))
 
     def _eval_is_real(self) -> bool | None:
-        return self.args[0].is_real
+        return cast("bool | None", self.args[0].is_real)
 
 
 class softplus(sp.Function):  # noqa: N801
@@ -40,7 +41,7 @@ class softplus(sp.Function):  # noqa: N801
         return sigmoid(self.args[0])
 
     def _eval_is_real(self) -> bool | None:
-        return self.args[0].is_real
+        return cast("bool | None", self.args[0].is_real)
 
 
 class relu(sp.Function):  # noqa: N801
@@ -53,7 +54,7 @@ class relu(sp.Function):  # noqa: N801
         return sp.Heaviside(self.args[0], 0)
 
     def _eval_is_real(self) -> bool | None:
-        return self.args[0].is_real
+        return cast("bool | None", self.args[0].is_real)
 
 
 class absolute(sp.Function):  # noqa: N801
@@ -100,29 +101,29 @@ def _log_base(base: int) -> Callable[[sp.Expr], sp.Expr]:
     return lambda a: sp.log(a, base)
 
 
-# name -> (number of arguments, builder of the SymPy expression)
-FUNCTIONS: dict[str, tuple[int, Callable[..., sp.Expr]]] = {
-    "sin": (1, sp.sin),
-    "cos": (1, sp.cos),
-    "tan": (1, sp.tan),
-    "asin": (1, sp.asin),
-    "acos": (1, sp.acos),
-    "atan": (1, sp.atan),
-    "sinh": (1, sp.sinh),
-    "cosh": (1, sp.cosh),
-    "tanh": (1, sp.tanh),
-    "exp": (1, sp.exp),
-    "log": (1, sp.log),
-    "ln": (1, sp.log),
-    "log10": (1, _log_base(10)),
-    "log2": (1, _log_base(2)),
-    "sqrt": (1, sp.sqrt),
-    "abs": (1, absolute),
-    "sign": (1, signum),
-    "sigmoid": (1, sigmoid),
-    "relu": (1, relu),
-    "softplus": (1, softplus),
-    "pow": (2, sp.Pow),
+# name -> builder of the SymPy expression (the names and arities are engine.vocabulary.FUNCTION_ARITY)
+FUNCTIONS: dict[str, Callable[..., sp.Expr]] = {
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tan": sp.tan,
+    "asin": sp.asin,
+    "acos": sp.acos,
+    "atan": sp.atan,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
+    "tanh": sp.tanh,
+    "exp": sp.exp,
+    "log": sp.log,
+    "ln": sp.log,
+    "log10": _log_base(10),
+    "log2": _log_base(2),
+    "sqrt": sp.sqrt,
+    "abs": absolute,
+    "sign": signum,
+    "sigmoid": sigmoid,
+    "relu": relu,
+    "softplus": softplus,
+    "pow": sp.Pow,
 }
 
 CONSTANTS: dict[str, sp.Expr] = {"pi": sp.pi, "e": sp.E}

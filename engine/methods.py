@@ -22,12 +22,6 @@ from engine.expression import Expression
 Step = float | torch.Tensor
 DeviceLike = torch.device | str
 
-METHODS: tuple[str, ...] = ("exact", "autograd", "forward", "backward", "central", "five-point", "complex-step")
-STEP_METHODS: tuple[str, ...] = ("forward", "backward", "central", "five-point", "complex-step")
-
-# Evaluations of f per point (exact evaluates f' once; autograd adds one backward pass).
-EVALUATIONS: dict[str, int] = {"exact": 1, "autograd": 1, "forward": 2, "backward": 2, "central": 2, "five-point": 4, "complex-step": 1}
-ORDER: dict[str, int] = {"forward": 1, "backward": 1, "central": 2, "five-point": 4, "complex-step": 2}
 
 _COMPLEX_OF = {torch.float64: torch.complex128, torch.float32: torch.complex64, torch.float16: torch.complex32}
 
@@ -46,13 +40,17 @@ def _step(h: Step, like: torch.Tensor) -> torch.Tensor:
     return torch.as_tensor(h, dtype=like.dtype, device=like.device)
 
 
-def exact(expression: Expression, points: torch.Tensor, h: Step = 0.0, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu") -> torch.Tensor:
+def exact(
+    expression: Expression, points: torch.Tensor, h: Step = 0.0, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu"
+) -> torch.Tensor:
     """The SymPy derivative, evaluated in the working dtype (h is unused)."""
     x = _points(expression, points, dtype, device)
     return compile_expression(expression).exact[0](x)
 
 
-def autograd(expression: Expression, points: torch.Tensor, h: Step = 0.0, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu") -> torch.Tensor:
+def autograd(
+    expression: Expression, points: torch.Tensor, h: Step = 0.0, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu"
+) -> torch.Tensor:
     """torch.autograd.grad through the torch callable, as in the tutorial (h is unused)."""
     x = _points(expression, points, dtype, device).requires_grad_(True)
     y = compile_expression(expression).function(x)
@@ -62,40 +60,52 @@ def autograd(expression: Expression, points: torch.Tensor, h: Step = 0.0, dtype:
     return grad
 
 
-def _setup(expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype, device: DeviceLike) -> tuple[TorchCallable, torch.Tensor, torch.Tensor]:
+def _setup(
+    expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype, device: DeviceLike
+) -> tuple[TorchCallable, torch.Tensor, torch.Tensor]:
     x = _points(expression, points, dtype, device)
     return compile_expression(expression).function, x, _step(h, x)
 
 
 @torch.no_grad()
-def forward(expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu") -> torch.Tensor:
+def forward(
+    expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu"
+) -> torch.Tensor:
     """(f(x+h) - f(x)) / h, first order."""
     f, x, h = _setup(expression, points, h, dtype, device)
     return (f(x + h) - f(x)) / h
 
 
 @torch.no_grad()
-def backward(expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu") -> torch.Tensor:
+def backward(
+    expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu"
+) -> torch.Tensor:
     """(f(x) - f(x-h)) / h, first order."""
     f, x, h = _setup(expression, points, h, dtype, device)
     return (f(x) - f(x - h)) / h
 
 
 @torch.no_grad()
-def central(expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu") -> torch.Tensor:
+def central(
+    expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu"
+) -> torch.Tensor:
     """(f(x+h) - f(x-h)) / 2h, second order."""
     f, x, h = _setup(expression, points, h, dtype, device)
     return (f(x + h) - f(x - h)) / (2 * h)
 
 
 @torch.no_grad()
-def five_point(expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu") -> torch.Tensor:
+def five_point(
+    expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu"
+) -> torch.Tensor:
     """(f(x-2h) - 8f(x-h) + 8f(x+h) - f(x+2h)) / 12h, fourth order."""
     f, x, h = _setup(expression, points, h, dtype, device)
     return (f(x - 2 * h) - 8 * f(x - h) + 8 * f(x + h) - f(x + 2 * h)) / (12 * h)
 
 
-def complex_step(expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu") -> torch.Tensor:
+def complex_step(
+    expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu"
+) -> torch.Tensor:
     """Im f(x + ih) / h in the complex dtype matching `dtype`: no subtraction, so no cancellation."""
     compiled = compile_expression(expression)
     if not compiled.analytic:
@@ -112,11 +122,14 @@ def complex_step(expression: Expression, points: torch.Tensor, h: Step, dtype: t
             value = compiled.function(z).imag / step
         except EvaluationError as error:
             if "ComplexHalf" in str(error):
-                raise NotApplicable(f"not applicable: torch on {x.device.type} cannot compute this function in complex32, float16's complex type") from None
+                raise NotApplicable(
+                    f"not applicable: torch on {x.device.type} cannot compute this function in complex32, float16's complex type"
+                ) from None
             raise NotApplicable(f"not applicable in {_COMPLEX_OF[dtype]} on {x.device.type}: {error}") from None
         # Where f itself is undefined on the real line (log(x), x < 0) the complex value is meaningless.
         undefined = ~torch.isfinite(compiled.function(x))
-    return value.to(dtype).masked_fill(undefined, float("nan"))
+    result: torch.Tensor = value.to(dtype).masked_fill(undefined, float("nan"))
+    return result
 
 
 METHOD_FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
@@ -128,14 +141,3 @@ METHOD_FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
     "five-point": five_point,
     "complex-step": complex_step,
 }
-
-
-def parse_methods(text: str, allowed: tuple[str, ...] = METHODS) -> tuple[str, ...]:
-    """`central,five-point` -> ('central', 'five-point'), rejecting unknown names with the list of known ones."""
-    names = tuple(name.strip().lower() for name in text.split(",") if name.strip())
-    if not names:
-        raise ValueError("no methods given")
-    for name in names:
-        if name not in allowed:
-            raise ValueError(f"unknown method {name!r}: choose from {', '.join(allowed)}")
-    return tuple(dict.fromkeys(names))

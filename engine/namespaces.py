@@ -17,6 +17,7 @@ from typing import Any
 import mpmath
 import torch
 
+
 def _scalar(function: Callable[[Any], Any], value: Any) -> Any:
     try:
         return function(value)
@@ -24,7 +25,9 @@ def _scalar(function: Callable[[Any], Any], value: Any) -> Any:
         return math.nan
 
 
-def _unary(on_tensor: Callable[[torch.Tensor], torch.Tensor], real: Callable[[float], float], complex_: Callable[[complex], complex]) -> Callable[[Any], Any]:
+def _unary(
+    on_tensor: Callable[[torch.Tensor], torch.Tensor], real: Callable[[float], float], complex_: Callable[[complex], complex]
+) -> Callable[[Any], Any]:
     def apply(value: Any) -> Any:
         if isinstance(value, torch.Tensor):
             return on_tensor(value)
@@ -171,6 +174,10 @@ def _mp_power(base: Any, exponent: Any) -> Any:
     return mpmath.power(base, exponent)
 
 
+def _mp_heaviside(t: Any, at_zero: Any = 0.5) -> Any:
+    return mpmath.mpf(1) if t > 0 else mpmath.mpf(at_zero) if t == 0 else mpmath.mpf(0)
+
+
 _MPMATH_FUNCTIONS: dict[str, Any] = {
     **{name: getattr(mpmath, name) for name in ("asin", "acos", "atan", "atan2", "log", "sqrt", "sign", "mpf", "re", "im")},
     **{name: _mp_periodic(getattr(mpmath, name)) for name in ("sin", "cos", "tan")},
@@ -184,7 +191,7 @@ _MPMATH_FUNCTIONS: dict[str, Any] = {
     "sigmoid": lambda t: 1 / (1 + _mp_exp(-t)),
     "softplus": lambda t: t if t > EXP_LIMIT else mpmath.log1p(_mp_exp(t)),
     "relu": lambda t: max(mpmath.mpf(0), t),
-    "Heaviside": lambda t, at_zero=mpmath.mpf(1) / 2: mpmath.mpf(1) if t > 0 else mpmath.mpf(at_zero) if t == 0 else mpmath.mpf(0),
+    "Heaviside": _mp_heaviside,
     "DiracDelta": lambda t, *order: mpmath.nan if t == 0 else mpmath.mpf(0),
     "Max": max,
     "Min": min,

@@ -20,14 +20,31 @@ Array = np.ndarray
 
 
 def _sigmoid(t: Array) -> Array:
-    return 1 / (1 + np.exp(-t))
+    return np.asarray(1 / (1 + np.exp(-t)))
 
 
 _FUNCTIONS: dict[str, Callable[..., Array]] = {
-    "sin": np.sin, "cos": np.cos, "tan": np.tan, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
-    "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "exp": np.exp, "log": np.log, "ln": np.log,
-    "log10": np.log10, "log2": np.log2, "sqrt": np.sqrt, "abs": np.abs, "sign": np.sign, "sigmoid": _sigmoid,
-    "relu": lambda t: np.maximum(t, 0.0), "softplus": lambda t: np.logaddexp(0.0, t), "pow": np.float_power,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "asin": np.arcsin,
+    "acos": np.arccos,
+    "atan": np.arctan,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "tanh": np.tanh,
+    "exp": np.exp,
+    "log": np.log,
+    "ln": np.log,
+    "log10": np.log10,
+    "log2": np.log2,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+    "sign": np.sign,
+    "sigmoid": _sigmoid,
+    "relu": lambda t: np.maximum(t, 0.0),
+    "softplus": lambda t: np.logaddexp(0.0, t),
+    "pow": np.float_power,
 }
 
 
@@ -52,9 +69,8 @@ class _NumpyWalker(Walker[Array]):
         return -value
 
     def binary(self, operator: str, left: Array, right: Array, column: int | None) -> Array:
-        if operator == "**":
-            return np.float_power(left, right)
-        return {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}[operator](left, right)
+        operation = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.float_power}[operator]
+        return np.asarray(operation(left, right))
 
     def call(self, name: str, args: list[Array], column: int | None) -> Array:
         return _FUNCTIONS[name](*args)

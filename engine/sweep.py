@@ -16,8 +16,8 @@ from engine.compiled import EvaluationError
 from engine.derive import reference_with_gaps, run_method
 from engine.devices import dtype_name
 from engine.expression import Expression
-from engine.methods import ORDER, STEP_METHODS
 from engine.theory import ErrorModel, error_model
+from engine.vocabulary import H_STEPS_PER_DECADE, STEP_METHOD_NAMES
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class Sweep:
     methods: dict[str, MethodSweep]
 
 
-def h_grid(h_max: float = 1e-1, h_min: float = 1e-16, per_decade: int = 4) -> torch.Tensor:
+def h_grid(h_max: float = 1e-1, h_min: float = 1e-16, per_decade: int = H_STEPS_PER_DECADE) -> torch.Tensor:
     """A log grid from h_max down to h_min, `per_decade` steps per decade, both ends included."""
     if not (0 < h_min < h_max) or not math.isfinite(h_max):
         raise ValueError(f"need 0 < hmin < hmax, got hmin={h_min:g}, hmax={h_max:g}")
@@ -57,7 +57,7 @@ def sweep(
     expression: Expression,
     points: torch.Tensor,
     hs: torch.Tensor | None = None,
-    methods: Sequence[str] = STEP_METHODS,
+    methods: Sequence[str] = STEP_METHOD_NAMES,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str = "cpu",
 ) -> Sweep:
@@ -69,8 +69,8 @@ def sweep(
     steps = hs.to(device=device, dtype=dtype).unsqueeze(1)  # (H, 1) against (N,)
     results = {}
     for method in methods:
-        if method not in ORDER:
-            raise ValueError(f"{method!r} has no step h to sweep; choose from {', '.join(ORDER)}")
+        if method not in STEP_METHOD_NAMES:
+            raise ValueError(f"{method!r} has no step h to sweep; choose from {', '.join(STEP_METHOD_NAMES)}")
         measured = run_method(method, expression, working, steps, dtype, device, reference)
         model = _model_or_none(expression, as_held, hs, method, dtype)
         if measured.abs_error is None:
@@ -114,4 +114,3 @@ def _model_or_none(expression: Expression, points: torch.Tensor, hs: torch.Tenso
         return error_model(expression, points, hs, method, torch.finfo(dtype).eps)
     except EvaluationError:
         return None
-

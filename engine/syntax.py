@@ -14,26 +14,18 @@ from __future__ import annotations
 
 import ast
 import difflib
+import itertools
 import keyword
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from engine.vocabulary import CONSTANT_NAMES, FUNCTION_ARITY, VARIABLES
+
 MAX_LENGTH = 500
 MAX_PAREN_DEPTH = 25
 MAX_TREE_DEPTH = 80
-
-VARIABLES = ("x", "y")
-CONSTANT_NAMES = ("pi", "e")
-FUNCTION_ARITY: dict[str, int] = {
-    **dict.fromkeys(
-        ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "log", "ln", "log10", "log2",
-         "sqrt", "abs", "sign", "sigmoid", "relu", "softplus"),
-        1,
-    ),
-    "pow": 2,
-}
 
 _TOKEN = re.compile(
     r"""
@@ -119,7 +111,7 @@ def _check_sequence(tokens: list[_Token]) -> None:
         raise ExpressionError(f"the expression cannot start with {first.text!r}", first.column)
     if last.kind == "op" and last.text != ")":
         raise ExpressionError(f"the expression ends too early, after {last.text!r}", last.column)
-    for index, (left, right) in enumerate(zip(tokens, tokens[1:])):
+    for index, (left, right) in enumerate(itertools.pairwise(tokens)):
         if right.text in _BINARY and (left.text in _BINARY | _SIGNS or left.text in {"(", ","}):
             raise ExpressionError(f"{right.text!r} cannot follow {left.text!r}: a value is missing", right.column)
         if left.text in _BINARY | _SIGNS | {","} and right.text in {")", ","}:
@@ -185,7 +177,6 @@ _REJECTED = {
 }
 
 
-
 def parse_tree(text: str) -> tuple[ast.expr, list[int]]:
     """The checked AST of `text` and, for each character of the Python source, the user's column."""
     tokens = _tokenize(text)
@@ -245,7 +236,7 @@ class Walker(Generic[T]):
         offset = getattr(node, "col_offset", None)
         if offset is None or not self.columns:
             return None
-        return self.columns[min(offset, len(self.columns) - 1)]
+        return self.columns[min(int(offset), len(self.columns) - 1)]
 
     def _visit(self, node: ast.AST, depth: int, column: int | None) -> T:
         if isinstance(node, ast.Constant):

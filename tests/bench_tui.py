@@ -19,14 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.tui_helpers import make_app, ready, settle  # noqa: E402
-from tui.widgets.plotting import LabPlot  # noqa: E402
+from tests.tui_helpers import make_app, ready, settle
+from tui.widgets.plotting import LabPlot
 
 RENDERED: list[float] = []
 _original_render = LabPlot.render
 
 
-def _timed_render(self: LabPlot):  # noqa: ANN202
+def _timed_render(self: LabPlot):
     result = _original_render(self)
     RENDERED.append(time.perf_counter())
     return result

@@ -91,7 +91,11 @@ NEGATIVE_H = ("derive", "sin(x)", "--at", "1", "--h", "-1e-3")
 FUNCTION_WITHOUT_PARENTHESES = ("derive", "sin x", "--at", "1")
 OVERFLOWING_CONSTANT = ("derive", "10**400", "--at", "1", "--json")
 
-ALL = [value for name, value in list(globals().items()) if name.isupper() and isinstance(value, tuple) and value and value[0] in ("derive", "sweep", "bench")]
+ALL = [
+    value
+    for name, value in list(globals().items())
+    if name.isupper() and isinstance(value, tuple) and value and value[0] in ("derive", "sweep", "bench")
+]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -291,7 +295,9 @@ def _console_script() -> str | None:
 def test_installed_console_script() -> None:
     script = _console_script()
     assert script is not None, "the calc-tui console script is not installed: pip install -e . (the README's set-up does it)"
-    done = subprocess.run([script, "derive", "x^3 - 2x", "--at", "-2", "--json", "--methods", "exact"], capture_output=True, text=True, timeout=TIMEOUT_S)
+    done = subprocess.run(
+        [script, "derive", "x^3 - 2x", "--at", "-2", "--json", "--methods", "exact"], capture_output=True, text=True, timeout=TIMEOUT_S
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["results"]["exact"]["value"] == 10.0
     bad = subprocess.run([script, "derive", "sin(x)", "--at", "foo"], capture_output=True, text=True, timeout=TIMEOUT_S)

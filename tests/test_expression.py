@@ -162,7 +162,9 @@ def test_function_values_are_the_textbook_ones() -> None:
     assert sp.diff(parsed("relu(x)"), x) == sp.Heaviside(x, 0)
 
 
-@pytest.mark.parametrize(("text", "expected"), [("relu(2)^2", relu(2) ** 2), ("softplus(0)^2", softplus(0) ** 2), ("pow(relu(2), 2)", relu(2) ** 2)])
+@pytest.mark.parametrize(
+    ("text", "expected"), [("relu(2)^2", relu(2) ** 2), ("softplus(0)^2", softplus(0) ** 2), ("pow(relu(2), 2)", relu(2) ** 2)]
+)
 def test_power_of_a_relu_or_softplus_constant(text: str, expected: sp.Expr) -> None:
     assert parsed(text) == expected
 
@@ -326,7 +328,9 @@ def test_parse_number(text: str, value: float) -> None:
     assert result == pytest.approx(value, rel=1e-15, abs=0)
 
 
-@pytest.mark.parametrize(("text", "fragment"), [("x", "'x'"), ("foo", "'foo'"), ("", "empty"), ("1/0", "division by zero"), ("sqrt(-2)", "not real")])
+@pytest.mark.parametrize(
+    ("text", "fragment"), [("x", "'x'"), ("foo", "'foo'"), ("", "empty"), ("1/0", "division by zero"), ("sqrt(-2)", "not real")]
+)
 def test_parse_number_rejects_non_numbers(text: str, fragment: str) -> None:
     with pytest.raises(ExpressionError) as info:
         parse_number(text)

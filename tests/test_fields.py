@@ -39,7 +39,9 @@ def test_slope_field_values_and_slopes_are_the_analytic_ones() -> None:
     assert torch.allclose(field.slopes, loss_slope(XS), rtol=0, atol=1e-14)
 
 
-@pytest.mark.parametrize(("method", "atol"), [("exact", 1e-14), ("central", 1e-9), ("five-point", 1e-9), ("complex-step", 1e-9), ("forward", 1e-4)])
+@pytest.mark.parametrize(
+    ("method", "atol"), [("exact", 1e-14), ("central", 1e-9), ("five-point", 1e-9), ("complex-step", 1e-9), ("forward", 1e-4)]
+)
 def test_slope_field_by_other_methods_agrees_with_autograd(method: str, atol: float) -> None:
     autograd = slope_field(LOSS, XS)
     other = slope_field(LOSS, XS, method=method, h=1e-5)

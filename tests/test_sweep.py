@@ -48,7 +48,10 @@ def test_grid_density(h_max: float, h_min: float, per_decade: int, count: int) -
     assert grid[-1].item() == pytest.approx(h_min, rel=1e-12)
 
 
-@pytest.mark.parametrize(("h_max", "h_min", "per_decade"), [(1e-5, 1e-3, 4), (1e-3, 1e-3, 4), (1e-1, 0.0, 4), (1e-1, -1.0, 4), (math.inf, 1e-3, 4), (1e-1, 1e-3, 0)])
+@pytest.mark.parametrize(
+    ("h_max", "h_min", "per_decade"),
+    [(1e-5, 1e-3, 4), (1e-3, 1e-3, 4), (1e-1, 0.0, 4), (1e-1, -1.0, 4), (math.inf, 1e-3, 4), (1e-1, 1e-3, 0)],
+)
 def test_bad_grids_are_refused(h_max: float, h_min: float, per_decade: int) -> None:
     with pytest.raises(ValueError):
         h_grid(h_max, h_min, per_decade)
@@ -147,7 +150,13 @@ def test_model_optimal_error_within_a_factor_ten_of_the_measured_one(sin_float64
 
 def test_model_orders_and_rules(sin_float64: Sweep) -> None:
     models = {name: r.model for name, r in sin_float64.methods.items()}
-    assert {name: m.order for name, m in models.items() if m} == {"forward": 1, "backward": 1, "central": 2, "five-point": 4, "complex-step": 2}
+    assert {name: m.order for name, m in models.items() if m} == {
+        "forward": 1,
+        "backward": 1,
+        "central": 2,
+        "five-point": 4,
+        "complex-step": 2,
+    }
     assert models["central"].rule == "h* ~ eps^(1/3)"  # type: ignore[union-attr]
     assert models["forward"].rule == "h* ~ eps^(1/2)"  # type: ignore[union-attr]
 
@@ -261,5 +270,5 @@ def test_complex_step_best_h_is_the_largest_h_on_its_floor() -> None:
     assert curve.best_error is not None and curve.best_error < 3e-16
     assert 1e-9 <= curve.best_h <= 1e-7
     floor = min(curve.errors.tolist())
-    larger = [e for h, e in zip(result.h.tolist(), curve.errors.tolist()) if h > curve.best_h]
+    larger = [e for h, e in zip(result.h.tolist(), curve.errors.tolist(), strict=True) if h > curve.best_h]
     assert all(e > 2 * floor for e in larger)

@@ -28,7 +28,7 @@ def rows(app: CalcApp) -> dict[str, list[str]]:
     return result
 
 
-async def apply_function(pilot, text: str) -> None:  # noqa: ANN001
+async def apply_function(pilot, text: str) -> None:
     await pilot.press("f")
     await type_text(pilot, text)
     await pilot.press("enter")

@@ -10,7 +10,7 @@ from tui.state import METHOD_KEYS
 from tui.widgets.error_plot import ErrorPlot, Explanation
 
 
-async def open_error_demo(pilot) -> ErrorScreen:  # noqa: ANN001
+async def open_error_demo(pilot) -> ErrorScreen:
     await ready(pilot)
     await pilot.press("2")
     await settle(pilot)
@@ -125,11 +125,10 @@ async def test_complex_step_is_flat_at_machine_precision_and_not_applicable_for_
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_error_demo(pilot)
         errors = screen._last.methods["complex-step"].errors
-        tiny = [e for h, e in zip(screen._last.h, errors) if h < 1e-9]
+        tiny = [e for h, e in zip(screen._last.h, errors, strict=True) if h < 1e-9]
         assert max(tiny) < 1e-15
         await pilot.press("f")
         await type_text(pilot, "relu(x)")
         await pilot.press("enter")
         await settle(pilot)
         assert "not complex-analytic" in widget_text(screen.query_one(Explanation))
-

@@ -18,14 +18,14 @@ from tui.widgets.step_selector import StepSelector
 MINIMUM = -0.37879  # of the tutorial's loss 0.3 sin(3x) + 0.5 x^2
 
 
-async def open_demo(pilot, key: str):  # noqa: ANN001, ANN201
+async def open_demo(pilot, key: str):
     await ready(pilot)
     await pilot.press(key)
     await settle(pilot)
     return pilot.app.screen
 
 
-def status(screen) -> str:  # noqa: ANN001
+def status(screen) -> str:
     return widget_text(screen.query_one("#descent-status"))
 
 
@@ -174,7 +174,7 @@ async def test_method_choice_draws_the_same_field() -> None:
         await settle(pilot)
         assert screen.method == "complex-step"
         assert "slope by complex-step" in screen.query_one(SlopeFieldPlot).plt.build()
-        assert max(abs(a - b) for a, b in zip(by_autograd, screen._view.slopes)) < 1e-8
+        assert max(abs(a - b) for a, b in zip(by_autograd, screen._view.slopes, strict=True)) < 1e-8
 
 
 async def test_gradient_field_quiver_points_away_from_the_bowl_minimum() -> None:

@@ -75,8 +75,8 @@ class CalcApp(App[int]):
         try:
             import torch  # noqa: F401 - the slow imports (torch, SymPy, the engine), off the UI thread
 
-            import engine.derive  # noqa: F401
-            import engine.fields  # noqa: F401
+            import engine.derive
+            import engine.fields
             import engine.sweep  # noqa: F401
             from engine.devices import DeviceError, available_devices, describe_device, resolve_device, supported_dtypes
 
@@ -164,11 +164,15 @@ class CalcApp(App[int]):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         for demo in DEMOS:
-            yield SystemCommand(f"Demo {demo.key}: {demo.title}", f"Switch to the {demo.title} demo", lambda mode=demo.mode: self.action_switch_demo(mode))
+            yield SystemCommand(
+                f"Demo {demo.key}: {demo.title}", f"Switch to the {demo.title} demo", lambda mode=demo.mode: self.action_switch_demo(mode)
+            )
         yield SystemCommand("Help for this demo", "What it shows, what to try, every key", self.action_help)
         if isinstance(screen, DemoScreen):
             for index, (name, text) in enumerate(screen.PRESETS):
                 yield SystemCommand(f"Preset F{index + 2}: {name}", text, lambda index=index: screen.action_preset(index))
         if self.torch_ready:
             for dtype in self.dtypes:
-                yield SystemCommand(f"dtype {dtype}", f"Compute in {dtype} on {self.device_label}", lambda dtype=dtype: self.set_dtype(dtype))
+                yield SystemCommand(
+                    f"dtype {dtype}", f"Compute in {dtype} on {self.device_label}", lambda dtype=dtype: self.set_dtype(dtype)
+                )

@@ -103,9 +103,7 @@ class DemoScreen(Screen[None]):
     def show_precision(self) -> None:
         calc = self.calc
         devices = " (D to switch)" if len(calc.devices) > 1 else ""
-        self.query_one("#precision", Static).update(
-            f"dtype [b]{calc.dtype}[/] [dim](d)[/]\ndevice [b]{calc.device_label}[/]{devices}"
-        )
+        self.query_one("#precision", Static).update(f"dtype [b]{calc.dtype}[/] [dim](d)[/]\ndevice [b]{calc.device_label}[/]{devices}")
 
     def action_cycle_dtype(self) -> None:
         calc = self.calc

@@ -139,7 +139,9 @@ class CompareScreen(LabScreen):
             result = derive(expression, grid, h, ALL_METHODS, dtype, device)
             at = derive(expression, torch.tensor([x0], dtype=torch.float64), h, ("exact", "forward"), dtype, device)
             x = result.points.tolist()
-            curves = {m: r.values.masked_fill(~result.defined, math.nan).tolist() for m, r in result.results.items() if r.values is not None}
+            curves = {
+                m: r.values.masked_fill(~result.defined, math.nan).tolist() for m, r in result.results.items() if r.values is not None
+            }
             f = result.function_values.masked_fill(~result.defined, math.nan).tolist()
 
             def first(method: str) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -39,7 +40,11 @@ class PathView:
     def of(cls, run: DescentPath) -> PathView:
         """Plain lists from the engine's tensors, so the UI thread never touches torch."""
         return cls(
-            [tuple(p) for p in run.points.tolist()], run.values.tolist(), [tuple(g) for g in run.gradients.tolist()], run.outcome, run.reason
+            [tuple(p) for p in run.points.tolist()],
+            run.values.tolist(),
+            [tuple(g) for g in run.gradients.tolist()],
+            run.outcome,
+            run.reason,
         )
 
 
@@ -48,7 +53,7 @@ def oscillating(points: list[tuple[float, ...]], k: int, window: int = 6) -> boo
     if k < window:
         return False
     steps = [points[i + 1][0] - points[i][0] for i in range(k - window, k)]
-    return all(a * b < 0 for a, b in zip(steps, steps[1:]))
+    return all(a * b < 0 for a, b in itertools.pairwise(steps))
 
 
 class DescentScreen(DemoScreen):

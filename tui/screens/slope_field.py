@@ -59,6 +59,7 @@ finite-difference choice draws the same field.
 | `d` / `D` | next dtype / device; `1`–`4` demos; `?` help; `q` quit |
 """
 
+
 @dataclass(frozen=True)
 class Loss:
     name: str
@@ -251,4 +252,3 @@ class SlopeFieldScreen(DescentScreen):
         self.start_x = min(x_max, max(x_min, round((self.start_x + direction * step) / step) * step))
         self.query_one("#start", Input).value = f"{self.start_x:.4g}"
         self.path_inputs_changed()
-

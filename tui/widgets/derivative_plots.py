@@ -44,7 +44,9 @@ class DerivativePlot(LabPlot):
         drawn = [m for m in curves.curves if m in enabled]
         limits = robust_limits([v for m in drawn for v in curves.curves[m]])
         if not drawn or limits is None or not curves.x:
-            self.show_message(curves.title, "no method enabled: press e, a, w, b, c, v or i" if not drawn else "f' is undefined on the whole domain")
+            self.show_message(
+                curves.title, "no method enabled: press e, a, w, b, c, v or i" if not drawn else "f' is undefined on the whole domain"
+            )
             return
         box = (curves.x[0], curves.x[-1], *limits)
         # A cell holds two braille dot columns: one point per dot column is all a terminal can show.
@@ -77,7 +79,10 @@ class TangentPlot(LabPlot):
         if math.isfinite(tangent.f0):
             ends = [x[0], x[-1]]
             # The secant first, so that as h shrinks the tangent is drawn over it and takes its place.
-            for name, slope, color in (("secant", tangent.secant, METHOD_COLORS["forward"]), ("tangent", tangent.slope, METHOD_COLORS["exact"])):
+            for name, slope, color in (
+                ("secant", tangent.secant, METHOD_COLORS["forward"]),
+                ("tangent", tangent.slope, METHOD_COLORS["exact"]),
+            ):
                 if math.isfinite(slope):
                     line = [tangent.f0 + slope * (e - tangent.x0) for e in ends]
                     plot_with_gaps(plt, ends, line, color, box)

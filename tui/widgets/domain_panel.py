@@ -8,8 +8,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label
 
 from engine.syntax import ExpressionError
-from tui.widgets.inline_error import InlineError
 from tui.messages import DomainChanged
+from tui.widgets.inline_error import InlineError
 
 MIN_POINTS, MAX_POINTS = 2, 5000
 LIMIT = 1e9  # beyond this a plot of the domain is all round-off
@@ -18,7 +18,9 @@ LIMIT = 1e9  # beyond this a plot of the domain is all round-off
 class DomainPanel(Vertical):
     """x range (and N, or a y range for f(x, y)); Enter in any box applies all of them."""
 
-    def __init__(self, x_min: str, x_max: str, points: int | None = 400, y_range: tuple[str, str] | None = None, *, id: str | None = None) -> None:
+    def __init__(
+        self, x_min: str, x_max: str, points: int | None = 400, y_range: tuple[str, str] | None = None, *, id: str | None = None
+    ) -> None:
         super().__init__(id=id, classes="panel domain-panel")
         self._texts = (x_min, x_max)
         self._points = points

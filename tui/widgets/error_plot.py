@@ -85,7 +85,7 @@ class ErrorPlot(LabPlot):
             if curve.theory is not None:
                 # Every other point of the model, as dots: it reads as a dashed line beside the measured one.
                 model = _log_errors(curve.theory)
-                points = [(hx, e) for hx, e in zip(x[::2], model[::2]) if math.isfinite(e) and y_low <= e <= data_high]
+                points = [(hx, e) for hx, e in zip(x[::2], model[::2], strict=True) if math.isfinite(e) and y_low <= e <= data_high]
                 if points:
                     plt.scatter([p[0] for p in points], [p[1] for p in points], color=color, marker="·")
             if curve.best_h is not None and curve.best_error is not None:
@@ -118,7 +118,14 @@ class Explanation(Static):
         intro = Text.from_markup(heading + (prose if roomy else ""))
         table = Table(box=None, padding=(0, 1), show_edge=False, expand=False)
         if wide:
-            columns = [("method", "left"), ("best h", "right"), ("error", "right"), ("model h*", "right"), ("scaling", "left"), (f"at h={h_now:.0e}", "right")]
+            columns = [
+                ("method", "left"),
+                ("best h", "right"),
+                ("error", "right"),
+                ("model h*", "right"),
+                ("scaling", "left"),
+                (f"at h={h_now:.0e}", "right"),
+            ]
         else:
             columns = [("method", "left"), ("best h", "right"), ("error", "right"), ("h*", "right"), ("now", "right")]
         for column, justify in columns:
@@ -133,7 +140,11 @@ class Explanation(Static):
                 table.add_row(name, "n/a")
                 notes.append(Text.assemble((method, hex_color(method)), f": {curve.reason or 'not applicable'}"))
                 continue
-            best_h, best = (number.format(curve.best_h), number.format(curve.best_error)) if curve.best_h is not None and curve.best_error is not None else ("—", "—")
+            best_h, best = (
+                (number.format(curve.best_h), number.format(curve.best_error))
+                if curve.best_h is not None and curve.best_error is not None
+                else ("—", "—")
+            )
             model = number.format(curve.optimal_h) if curve.optimal_h is not None else "—"
             cells = [best_h, best, model, _short_rule(curve.rule), _error_at(view.h, curve.errors, h_now, number)]
             table.add_row(name, *(cells if wide else cells[:3] + cells[4:]))

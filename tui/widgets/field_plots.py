@@ -45,7 +45,7 @@ class SlopeFieldPlot(LabPlot):
         box = (x_min, x_max, *limits)
         plot_with_gaps(plt, view.curve_x, view.curve_y, "default", box)
         colors = magnitude_colors([abs(s) for s in view.slopes])
-        for x, y, slope, color in zip(view.arrow_x, view.arrow_y, view.slopes, colors):
+        for x, y, slope, color in zip(view.arrow_x, view.arrow_y, view.slopes, colors, strict=True):
             arrow = tangent_arrow(x, y, slope, viewport, descent=descent)
             if arrow is None:
                 continue
@@ -78,9 +78,14 @@ class GradientFieldPlot(LabPlot):
         columns, rows = canvas_size(self.size.width, self.size.height)
         viewport = Viewport(x_min - pad_x, x_max + pad_x, y_min - pad_y, y_max + pad_y, columns, rows)
         sign = -1.0 if descent else 1.0
-        cells = [(x, y, gx, gy) for row, y in enumerate(view.y) for col, x in enumerate(view.x) for gx, gy in [(view.grad_x[row][col], view.grad_y[row][col])]]
+        cells = [
+            (x, y, gx, gy)
+            for row, y in enumerate(view.y)
+            for col, x in enumerate(view.x)
+            for gx, gy in [(view.grad_x[row][col], view.grad_y[row][col])]
+        ]
         colors = magnitude_colors([math.hypot(gx, gy) for _, _, gx, gy in cells])
-        for (x, y, gx, gy), color in zip(cells, colors):
+        for (x, y, gx, gy), color in zip(cells, colors, strict=True):
             if not (math.isfinite(gx) and math.isfinite(gy)):
                 plt.text("×", x, y, color="gray", alignment="center", background=background)
                 continue
@@ -96,7 +101,7 @@ class GradientFieldPlot(LabPlot):
 
 def _draw_trail(plt: object, trail: Trail, viewport: Viewport, background: tuple[int, int, int]) -> None:
     box = (viewport.x_min, viewport.x_max, viewport.y_min, viewport.y_max)
-    inside = [(x, y) for x, y in zip(trail.x, trail.y) if box[0] <= x <= box[1] and box[2] <= y <= box[3]]
+    inside = [(x, y) for x, y in zip(trail.x, trail.y, strict=True) if box[0] <= x <= box[1] and box[2] <= y <= box[3]]
     if len(trail.x) > 1:
         plot_with_gaps(plt, trail.x, trail.y, PATH_COLOR, box)  # type: ignore[arg-type]
     if inside:

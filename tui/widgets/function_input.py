@@ -14,8 +14,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label
 
 from engine.syntax import ExpressionError
-from tui.widgets.inline_error import InlineError
 from tui.messages import FunctionApplied
+from tui.widgets.inline_error import InlineError
 
 if TYPE_CHECKING:
     from engine.expression import Expression

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-
 from dataclasses import dataclass
 
 from rich.text import Text
 from textual import events
+from textual.app import RenderResult
 from textual.color import Color
 from textual.message import Message
-from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
@@ -22,7 +21,7 @@ def finite_segments(xs: Sequence[float], ys: Sequence[float]) -> list[tuple[list
     """Split a curve where y is NaN or infinite, so that plotext leaves a gap instead of a spike."""
     segments: list[tuple[list[float], list[float]]] = []
     current: tuple[list[float], list[float]] = ([], [])
-    for x, y in zip(xs, ys):
+    for x, y in zip(xs, ys, strict=True):
         if math.isfinite(x) and math.isfinite(y):
             current[0].append(x)
             current[1].append(y)
@@ -65,7 +64,7 @@ def clip_polyline(xs: Sequence[float], ys: Sequence[float], box: Box) -> list[tu
     """
     pieces: list[tuple[list[float], list[float]]] = []
     current: tuple[list[float], list[float]] = ([], [])
-    for (sx, sy) in finite_segments(xs, ys):
+    for sx, sy in finite_segments(xs, ys):
         if len(sx) == 1:
             if box[0] <= sx[0] <= box[1] and box[2] <= sy[0] <= box[3]:
                 pieces.append((sx, sy))
@@ -100,7 +99,9 @@ def plot_with_gaps(plt: Plot, xs: Sequence[float], ys: Sequence[float], color: P
             plt.plot(sx, sy, color=color, marker=marker)
 
 
-def legend_entry(plt: Plot, xs: Sequence[float], ys: Sequence[float], label: str, color: PlotColor, box: Box, marker: str = "braille") -> None:
+def legend_entry(
+    plt: Plot, xs: Sequence[float], ys: Sequence[float], label: str, color: PlotColor, box: Box, marker: str = "braille"
+) -> None:
     """Add `label` to the legend through one labelled point laid on a visible point of the curve.
 
     plotext 5 fails to build a legend whose series has no point inside the axes, so the
@@ -108,7 +109,7 @@ def legend_entry(plt: Plot, xs: Sequence[float], ys: Sequence[float], label: str
     already drawn; a curve with no visible point gets no legend entry.
     """
     x0, x1, y0, y1 = box
-    for x, y in zip(xs, ys):
+    for x, y in zip(xs, ys, strict=True):
         if math.isfinite(x) and math.isfinite(y) and x0 <= x <= x1 and y0 <= y <= y1:
             plt.scatter([x], [y], color=color, marker=marker, label=label)
             return

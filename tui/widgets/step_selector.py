@@ -9,8 +9,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label
 
 from engine.syntax import ExpressionError
-from tui.widgets.inline_error import InlineError
 from tui.messages import StepChanged
+from tui.widgets.inline_error import InlineError
 
 H_MIN, H_MAX = 1e-20, 1.0
 
@@ -28,7 +28,9 @@ def shifted(h: float, quarter_decades: int, low: float = H_MIN, high: float = H_
 class StepSelector(Vertical):
     """A positive value on a log grid: the step h, or (with other bounds and name) a learning rate."""
 
-    def __init__(self, h: float, label: str = "h =", *, name: str = "h", bounds: tuple[float, float] = (H_MIN, H_MAX), id: str | None = None) -> None:
+    def __init__(
+        self, h: float, label: str = "h =", *, name: str = "h", bounds: tuple[float, float] = (H_MIN, H_MAX), id: str | None = None
+    ) -> None:
         super().__init__(id=id, classes="panel step-panel")
         self.h = h
         self._label = label

@@ -1,4 +1,4 @@
-"""`calc-tui bench`: derivative throughput beside raw torch, and the time of a full error-vs-h sweep.
+"""What `calc-tui bench` measures: derivative throughput beside raw torch, and the time of a full sweep.
 
 A benchmark to read and report, not a test with a timing threshold.
 """

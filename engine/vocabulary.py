@@ -1,0 +1,109 @@
+"""The words the engine, the CLI and the app share: methods, dtypes, functions, variables and the h grid.
+
+One torch-free, SymPy-free place, so that the parser, the first frame and the
+command line can use it without paying for either import. Adding a function or a
+method starts here; `tests/test_vocabulary.py` checks that every backend (the
+SymPy walker, the numpy preview, the torch and mpmath namespaces, the method
+table, the app's keys and colours) covers exactly these lists.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+VARIABLES: tuple[str, ...] = ("x", "y")
+CONSTANT_NAMES: tuple[str, ...] = ("pi", "e")
+
+# What users may call, with the number of arguments each takes.
+FUNCTION_ARITY: dict[str, int] = {
+    **dict.fromkeys(
+        (
+            "sin",
+            "cos",
+            "tan",
+            "asin",
+            "acos",
+            "atan",
+            "sinh",
+            "cosh",
+            "tanh",
+            "exp",
+            "log",
+            "ln",
+            "log10",
+            "log2",
+            "sqrt",
+            "abs",
+            "sign",
+            "sigmoid",
+            "relu",
+            "softplus",
+        ),
+        1,
+    ),
+    "pow": 2,
+}
+
+
+@dataclass(frozen=True)
+class Method:
+    """A way to compute f'(x): its name, its key in the app, its cost and, for a step method, its accuracy."""
+
+    name: str
+    key: str  # toggles it in the app
+    evaluations: int  # evaluations of f per point (exact evaluates f' once; autograd adds one backward pass)
+    accuracy: int | None  # p in truncation error ~ h^p; None for methods without a step
+    formula: str
+
+    @property
+    def has_step(self) -> bool:
+        return self.accuracy is not None
+
+
+METHODS: tuple[Method, ...] = (
+    Method("exact", "e", 1, None, "SymPy's f'(x), evaluated"),
+    Method("autograd", "a", 1, None, "torch.autograd.grad through f"),
+    Method("forward", "w", 2, 1, "(f(x+h) - f(x)) / h"),
+    Method("backward", "b", 2, 1, "(f(x) - f(x-h)) / h"),
+    Method("central", "c", 2, 2, "(f(x+h) - f(x-h)) / 2h"),
+    Method("five-point", "v", 4, 4, "(f(x-2h) - 8f(x-h) + 8f(x+h) - f(x+2h)) / 12h"),
+    Method("complex-step", "i", 1, 2, "Im f(x+ih) / h"),
+)
+METHOD_NAMES: tuple[str, ...] = tuple(m.name for m in METHODS)
+STEP_METHOD_NAMES: tuple[str, ...] = tuple(m.name for m in METHODS if m.has_step)
+_BY_NAME = {m.name: m for m in METHODS}
+
+
+def method(name: str) -> Method:
+    """The method called `name`; KeyError for an unknown name."""
+    return _BY_NAME[name]
+
+
+def parse_methods(text: str, allowed: tuple[str, ...] = METHOD_NAMES) -> tuple[str, ...]:
+    """`central,five-point` -> ('central', 'five-point'), rejecting unknown names with the list of known ones."""
+    names = tuple(name.strip().lower() for name in text.split(",") if name.strip())
+    if not names:
+        raise ValueError("no methods given")
+    for name in names:
+        if name not in allowed:
+            raise ValueError(f"unknown method {name!r}: choose from {', '.join(allowed)}")
+    return tuple(dict.fromkeys(names))
+
+
+# Working precisions, widest first; each is also the name of a torch dtype.
+DTYPE_NAMES: tuple[str, ...] = ("float64", "float32", "float16", "bfloat16")
+
+# The h grid: 10^(k / H_STEPS_PER_DECADE). The app's h keys move along it and the error-vs-h sweep
+# samples it, so the app's marker for the current h always lands on a measured point.
+H_STEPS_PER_DECADE = 4
+
+
+def h_on_grid(k: int) -> float:
+    """The k-th point of the h grid, 10^(k / H_STEPS_PER_DECADE) (k = -16 is 1e-4)."""
+    return float(10 ** (k / H_STEPS_PER_DECADE))
+
+
+def grid_index(h: float) -> int:
+    """The index of the grid point nearest to h (in log scale)."""
+    return round(math.log10(h) * H_STEPS_PER_DECADE)
