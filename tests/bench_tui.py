@@ -20,13 +20,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.tui_helpers import make_app, ready, settle
-from tui.widgets.plotting import LabPlot
+from tui.widgets.plotting import BasePlot
 
 RENDERED: list[float] = []
-_original_render = LabPlot.render
+_original_render = BasePlot.render
 
 
-def _timed_render(self: LabPlot):
+def _timed_render(self: BasePlot):
     result = _original_render(self)
     RENDERED.append(time.perf_counter())
     return result
@@ -84,7 +84,7 @@ def report(label: str, values: list[float]) -> None:
 
 
 def main() -> None:
-    LabPlot.render = _timed_render  # type: ignore[method-assign]
+    BasePlot.render = _timed_render  # type: ignore[method-assign]
     print("calc-tui interaction benchmarks, 120x40, device cpu (target: key to frame under 100 ms)\n")
     report("Compare: ']' (h up, recompute + redraw)", asyncio.run(key_to_frame("1", "right_square_bracket", 16)))
     report("Compare: 'w' (toggle forward, redraw only)", asyncio.run(key_to_frame("1", "w", 16)))
@@ -92,7 +92,7 @@ def main() -> None:
     report("Error vs h: 'd' (dtype, new sweep)", asyncio.run(key_to_frame("2", "d", 8)))
     report("Slope field: 'space' (one descent step)", asyncio.run(key_to_frame("3", "space", 16)))
     report("Gradient field: 'space' (one descent step)", asyncio.run(key_to_frame("4", "space", 16)))
-    LabPlot.render = _original_render  # type: ignore[method-assign]
+    BasePlot.render = _original_render  # type: ignore[method-assign]
     print()
     report("first paint of calc-tui in tmux (Compare plot drawn)", first_paint())
 

@@ -1,17 +1,42 @@
-"""Shared helpers for the TUI tests: start the app on the CPU, wait for torch and the workers, read the screen."""
+"""Shared fixtures: `pilot`, the app on the CPU with torch loaded, which fails the test if a computation failed."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
 
 import pytest
 from hypothesis import settings
+from textual.pilot import Pilot
+
+from tests.tui_helpers import make_app, ready, settle
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "size(width, height): the terminal size for the `pilot` fixture (default 120x40)")
+    config.addinivalue_line("markers", "expect_failures: the test makes computations fail on purpose")
+
+
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture
+async def pilot(request: pytest.FixtureRequest) -> AsyncIterator[Pilot[int]]:
+    """The app at 120x40 (or @pytest.mark.size(w, h)) with torch loaded and the first results drawn.
+
+    Any computation that fails during the test fails the test, unless it is marked `expect_failures`.
+    """
+    size = request.node.get_closest_marker("size")
+    app = make_app()
+    async with app.run_test(size=size.args if size else (120, 40)) as driver:
+        await ready(driver)
+        yield driver
+        await settle(driver)
+    if request.node.get_closest_marker("expect_failures") is None:
+        assert app.failures == [], f"a computation failed during the test: {app.failures}"

@@ -6,25 +6,26 @@ import math
 
 from textual.widgets import Checkbox, Input
 
-from tests.tui_helpers import make_app, ready, screen_text, settle, type_text, widget_text
+from engine.vocabulary import METHOD_NAMES as ALL_METHODS
+from engine.vocabulary import method
+from tests.tui_helpers import screen_text, settle, type_text, widget_text
 from tui.app import CalcApp
-from tui.state import ALL_METHODS, METHOD_KEYS
 from tui.widgets.derivative_plots import DerivativePlot, TangentPlot
 from tui.widgets.function_input import FunctionInput
 from tui.widgets.inline_error import InlineError
-from tui.widgets.step_selector import StepSelector
+from tui.widgets.log_value_input import LogValueInput
 
 
 def rows(app: CalcApp) -> dict[str, list[str]]:
     """The error table as {method: [max, mean, evals]}, read from what is drawn."""
     result = {}
     for line in screen_text(app).splitlines():
-        for method in ALL_METHODS:
-            marker = f" {method} "
+        for name in ALL_METHODS:
+            marker = f" {name} "
             if marker in line and ("e-" in line or "e+" in line or "n/a" in line):
                 cells = line.split(marker, 1)[1].split()
                 if cells and (cells[0][0].isdigit() or cells[0] == "n/a"):
-                    result[method] = cells
+                    result[name] = cells
     return result
 
 
@@ -35,351 +36,307 @@ async def apply_function(pilot, text: str) -> None:
     await settle(pilot)
 
 
-async def test_table_measures_every_method_against_the_reference() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        table = rows(app)
-        assert set(table) == set(ALL_METHODS)
-        assert float(table["exact"][0]) < 1e-15 and float(table["autograd"][0]) < 1e-15
-        # h = 1e-4 on sin: forward ~ h/2, central ~ h^2/6, five-point ~ 1e-12
-        assert 3e-5 < float(table["forward"][0]) < 7e-5
-        assert 1e-9 < float(table["central"][0]) < 3e-9
-        assert float(table["five-point"][0]) < 1e-11
-        assert table["five-point"][2] == "4" and table["forward"][2] == "2"
+async def test_table_measures_every_method_against_the_reference(pilot) -> None:
+    app = pilot.app
+    table = rows(app)
+    assert set(table) == set(ALL_METHODS)
+    assert float(table["exact"][0]) < 1e-15 and float(table["autograd"][0]) < 1e-15
+    # h = 1e-4 on sin: forward ~ h/2, central ~ h^2/6, five-point ~ 1e-12
+    assert 3e-5 < float(table["forward"][0]) < 7e-5
+    assert 1e-9 < float(table["central"][0]) < 3e-9
+    assert float(table["five-point"][0]) < 1e-11
+    assert table["five-point"][2] == "4" and table["forward"][2] == "2"
 
 
-async def test_good_function_redraws_plot_title_and_table() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await apply_function(pilot, "x^3 - 2x")
-        assert app.lab.expression.text == "x^3 - 2x"
-        text = screen_text(app)
-        assert "f'(x) for f(x) = x**3 - 2*x" in text
-        assert float(rows(app)["exact"][0]) < 1e-14  # float64 rounding of 3x^2 - 2 only
-        # The tangent at x0 = 1: f(1) = -1, f'(1) = 1
-        assert "f(x0) = -1" in text and "f'(x0) = 1 " in text
+async def test_good_function_redraws_plot_title_and_table(pilot) -> None:
+    app = pilot.app
+    await apply_function(pilot, "x^3 - 2x")
+    assert app.state.lab.function == "x^3 - 2x"
+    text = screen_text(app)
+    assert "f'(x) for f(x) = x**3 - 2*x" in text
+    assert float(rows(app)["exact"][0]) < 1e-14  # float64 rounding of 3x^2 - 2 only
+    # The tangent at x0 = 1: f(1) = -1, f'(1) = 1
+    assert "f(x0) = -1" in text and "f'(x0) = 1 " in text
 
 
-async def test_bad_function_shows_message_and_column_and_keeps_last_good_plot() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        before = app.screen.query_one(DerivativePlot).plt.build()
-        await apply_function(pilot, "sinn(x)")
+async def test_bad_function_shows_message_and_column_and_keeps_last_good_plot(pilot) -> None:
+    app = pilot.app
+    before = app.screen.query_one(DerivativePlot).plt.build()
+    await apply_function(pilot, "sinn(x)")
+    panel = app.screen.query_one(FunctionInput)
+    assert "column 1: unknown name 'sinn'; did you mean 'sin'?" in panel.error_text
+    assert "did you mean 'sin'" in screen_text(app)
+    assert app.state.lab.function == "sin(x)"
+    assert app.screen.query_one(DerivativePlot).plt.build() == before
+    # Fixing it clears the message.
+    panel.input.value = ""
+    await type_text(pilot, "cos(x)")
+    await pilot.press("enter")
+    await settle(pilot)
+    assert panel.error_text == ""
+    assert app.state.lab.function == "cos(x)"
+
+
+async def test_hostile_text_in_the_input_is_an_inline_error(pilot) -> None:
+    app = pilot.app
+    for text in ("__import__('os')", "x.real", "9**9**9**9", "sin(x", "y + 1"):
         panel = app.screen.query_one(FunctionInput)
-        assert "column 1: unknown name 'sinn'; did you mean 'sin'?" in panel.error_text
-        assert "did you mean 'sin'" in screen_text(app)
-        assert app.lab.expression.text == "sin(x)"
-        assert app.screen.query_one(DerivativePlot).plt.build() == before
-        # Fixing it clears the message.
-        panel.input.value = ""
-        await type_text(pilot, "cos(x)")
-        await pilot.press("enter")
+        panel.input.value = text
+        panel.apply(text)
         await settle(pilot)
-        assert panel.error_text == ""
-        assert app.lab.expression.text == "cos(x)"
+        assert panel.error_text.startswith("✗ column"), text
+        assert app.state.lab.function == "sin(x)"
 
 
-async def test_hostile_text_in_the_input_is_an_inline_error() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        for text in ("__import__('os')", "x.real", "9**9**9**9", "sin(x", "y + 1"):
-            panel = app.screen.query_one(FunctionInput)
-            panel.input.value = text
-            panel.apply(text)
-            await settle(pilot)
-            assert panel.error_text.startswith("✗ column"), text
-            assert app.lab.expression.text == "sin(x)"
+async def test_escape_gives_number_keys_back_but_digits_typed_in_the_input_stay_text(pilot) -> None:
+    app = pilot.app
+    await pilot.press("f", "2", "x")
+    assert app.current_mode == "compare"
+    assert app.screen.query_one("#formula", Input).value == "2x"
+    await pilot.press("escape", "2")
+    await settle(pilot)
+    assert app.current_mode == "error-vs-h"
 
 
-async def test_escape_gives_number_keys_back_but_digits_typed_in_the_input_stay_text() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await pilot.press("f", "2", "x")
-        assert app.current_mode == "compare"
-        assert app.screen.query_one("#formula", Input).value == "2x"
-        await pilot.press("escape", "2")
-        await settle(pilot)
-        assert app.current_mode == "error"
+async def test_history_recalls_earlier_functions_and_presets_are_one_key_away(pilot) -> None:
+    app = pilot.app
+    await apply_function(pilot, "tanh(x)")
+    await pilot.press("escape", "f4")  # preset 3: sigmoid
+    await settle(pilot)
+    assert app.state.lab.function == "sigmoid(x)"
+    await pilot.press("f", "up")
+    assert app.screen.query_one("#formula", Input).value == "tanh(x)"
+    await pilot.press("up")
+    assert app.screen.query_one("#formula", Input).value == "sin(x)"
+    await pilot.press("down", "down")
+    assert app.screen.query_one("#formula", Input).value == "sigmoid(x)"
+    await pilot.press("escape", "p")  # the preset after sigmoid: x^3 - 2x
+    await settle(pilot)
+    assert app.state.lab.function == "x^3 - 2*x"
 
 
-async def test_history_recalls_earlier_functions_and_presets_are_one_key_away() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await apply_function(pilot, "tanh(x)")
-        await pilot.press("escape", "f4")  # preset 3: sigmoid
-        await settle(pilot)
-        assert app.lab.expression.text == "sigmoid(x)"
-        await pilot.press("f", "up")
-        assert app.screen.query_one("#formula", Input).value == "tanh(x)"
-        await pilot.press("up")
-        assert app.screen.query_one("#formula", Input).value == "sin(x)"
-        await pilot.press("down", "down")
-        assert app.screen.query_one("#formula", Input).value == "sigmoid(x)"
-        await pilot.press("escape", "p")  # the preset after sigmoid: x^3 - 2x
-        await settle(pilot)
-        assert app.lab.expression.text == "x^3 - 2*x"
+async def test_h_keys_move_a_quarter_decade_or_a_decade_and_redraw(pilot) -> None:
+    app = pilot.app
+    selector = app.screen.query_one(LogValueInput)
+    assert selector.query_one(Input).value == "1.0e-04"
+    forward_before = float(rows(app)["forward"][0])
+    await pilot.press("right_square_bracket")
+    await settle(pilot)
+    assert math.isclose(app.state.lab.h, 10**-3.75)
+    assert selector.query_one(Input).value == "1.8e-04"
+    await pilot.press("right_curly_bracket", "right_curly_bracket")
+    await settle(pilot)
+    assert math.isclose(app.state.lab.h, 10**-1.75)
+    assert float(rows(app)["forward"][0]) > 50 * forward_before  # forward's error grows with h
+    await pilot.press("left_curly_bracket", "left_square_bracket", "minus")
+    await settle(pilot)
+    assert math.isclose(app.state.lab.h, 10**-3.25)
+    assert "h = 5.6e-04" in screen_text(app)
 
 
-async def test_h_keys_move_a_quarter_decade_or_a_decade_and_redraw() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        selector = app.screen.query_one(StepSelector)
-        assert selector.query_one(Input).value == "1.0e-04"
-        forward_before = float(rows(app)["forward"][0])
-        await pilot.press("right_square_bracket")
-        await settle(pilot)
-        assert math.isclose(app.lab.h, 10**-3.75)
-        assert selector.query_one(Input).value == "1.8e-04"
-        await pilot.press("right_curly_bracket", "right_curly_bracket")
-        await settle(pilot)
-        assert math.isclose(app.lab.h, 10**-1.75)
-        assert float(rows(app)["forward"][0]) > 50 * forward_before  # forward's error grows with h
-        await pilot.press("left_curly_bracket", "left_square_bracket", "minus")
-        await settle(pilot)
-        assert math.isclose(app.lab.h, 10**-3.25)
-        assert "h = 5.6e-04" in screen_text(app)
-
-
-async def test_typed_h_is_accepted_and_bad_h_is_an_inline_error() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        field = app.screen.query_one(StepSelector).query_one(Input)
-        error = app.screen.query_one("#step-error", InlineError)
-        for text, message in (
-            ("-1e-3", "h must be a positive number, got -1e-3"),
-            ("0", "h must be a positive number, got 0"),
-            ("abc", "h: column 1: not a number: unknown name 'abc'"),
-            ("nan", "h: column 1: not a number: unknown name 'nan'"),
-            ("1e-30", "h must be between 1e-20 and 1"),
-        ):
-            field.focus()
-            field.value = text
-            await pilot.press("enter")
-            await settle(pilot)
-            assert error.message == f"✗ {message}", text
-            assert error.display and "✗ h" in screen_text(app)
-            assert app.lab.h == 1e-4
+async def test_typed_h_is_accepted_and_bad_h_is_an_inline_error(pilot) -> None:
+    app = pilot.app
+    field = app.screen.query_one(LogValueInput).query_one(Input)
+    error = app.screen.query_one("#h-error", InlineError)
+    for text, message in (
+        ("-1e-3", "h must be a positive number, got -1e-3"),
+        ("0", "h must be a positive number, got 0"),
+        ("abc", "h: column 1: not a number: unknown name 'abc'"),
+        ("nan", "h: column 1: not a number: unknown name 'nan'"),
+        ("1e-30", "h must be between 1e-20 and 1"),
+    ):
         field.focus()
-        field.value = "1e-6"
+        field.value = text
         await pilot.press("enter")
         await settle(pilot)
-        assert app.lab.h == 1e-6
-        assert error.message == "" and "✗" not in screen_text(app)
+        assert error.message == f"✗ {message}", text
+        assert error.display and "✗ h" in screen_text(app)
+        assert app.state.lab.h == 1e-4
+    field.focus()
+    field.value = "1e-6"
+    await pilot.press("enter")
+    await settle(pilot)
+    assert app.state.lab.h == 1e-6
+    assert error.message == "" and "✗" not in screen_text(app)
 
 
-async def test_each_method_key_toggles_its_curve_and_row() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        for method in ALL_METHODS:
-            await pilot.press(METHOD_KEYS[method])
-            await pilot.pause()
-            assert method not in app.lab.methods
-            assert method not in rows(app)
-            legend = app.screen.query_one(DerivativePlot).plt.build()
-            assert f" {method} " not in legend
-            await pilot.press(METHOD_KEYS[method])
-            await pilot.pause()
-            assert method in app.lab.methods and method in rows(app)
-
-
-async def test_space_toggles_the_focused_method_checkbox() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        box = app.screen.query_one("#toggle-central", Checkbox)
-        box.focus()
-        await pilot.press("space")
+async def test_each_method_key_toggles_its_curve_and_row(pilot) -> None:
+    app = pilot.app
+    for name in ALL_METHODS:
+        await pilot.press(method(name).key)
         await pilot.pause()
-        assert "central" not in app.lab.methods and not box.value
+        assert name not in app.state.lab.methods
+        assert name not in rows(app)
+        legend = app.screen.query_one(DerivativePlot).plt.build()
+        assert f" {name} " not in legend
+        await pilot.press(method(name).key)
+        await pilot.pause()
+        assert name in app.state.lab.methods and name in rows(app)
 
 
-async def test_tab_reaches_every_control() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        seen = set()
-        for _ in range(20):
-            await pilot.press("tab")
-            focused = app.focused
-            if focused is not None and focused.id:
-                seen.add(focused.id)
-        assert {"formula", "step-input", "x-min", "x-max", "n-points"} <= seen
-        assert {f"toggle-{m}" for m in ALL_METHODS} <= seen
+async def test_space_toggles_the_focused_method_checkbox(pilot) -> None:
+    app = pilot.app
+    box = app.screen.query_one("#toggle-central", Checkbox)
+    box.focus()
+    await pilot.press("space")
+    await pilot.pause()
+    assert "central" not in app.state.lab.methods and not box.value
 
 
-async def test_dtype_toggle_recomputes_in_float32() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await pilot.press("d")
-        await settle(pilot)
-        assert app.dtype == "float32"
-        assert "Compare · cpu · float32" in screen_text(app)
-        table = rows(app)
-        assert 1e-8 < float(table["exact"][0]) < 1e-6  # float32 rounding, measured against 50 digits
-        assert float(table["central"][0]) > 1e-5  # round-off dominates at h = 1e-4 in float32
+async def test_tab_reaches_every_control(pilot) -> None:
+    app = pilot.app
+    seen = set()
+    for _ in range(20):
+        await pilot.press("tab")
+        focused = app.focused
+        if focused is not None and focused.id:
+            seen.add(focused.id)
+    assert {"formula", "h-input", "x-min", "x-max", "n-points"} <= seen
+    assert {f"toggle-{m}" for m in ALL_METHODS} <= seen
 
 
-async def test_domain_and_points_apply_and_bad_values_are_inline_errors() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
+async def test_dtype_toggle_recomputes_in_float32(pilot) -> None:
+    app = pilot.app
+    await pilot.press("d")
+    await settle(pilot)
+    assert app.state.precision.dtype == "float32"
+    assert "Compare · cpu · float32" in screen_text(app)
+    table = rows(app)
+    assert 1e-8 < float(table["exact"][0]) < 1e-6  # float32 rounding, measured against 50 digits
+    assert float(table["central"][0]) > 1e-5  # round-off dominates at h = 1e-4 in float32
+
+
+async def test_domain_and_points_apply_and_bad_values_are_inline_errors(pilot) -> None:
+    app = pilot.app
+    screen = app.screen
+    screen.query_one("#x-min", Input).value = "0.5"
+    screen.query_one("#n-points", Input).value = "50"
+    screen.query_one("#x-max", Input).focus()
+    await pilot.press("enter")
+    await settle(pilot)
+    assert (app.state.lab.x_min, app.state.lab.x_max, app.state.lab.points) == (0.5, math.pi, 50)
+    screen.query_one("#x-min", Input).value = "4"
+    screen.query_one("#x-min", Input).focus()
+    await pilot.press("enter")
+    await settle(pilot)
+    error = screen.query_one("#domain-error", InlineError)
+    assert error.message == "✗ x-min (4) must be below x-max (3.14159)"
+    assert app.state.lab.x_min == 0.5
+    screen.query_one("#x-min", Input).value = "0"
+    screen.query_one("#n-points", Input).value = "1e9"
+    screen.query_one("#n-points", Input).focus()
+    await pilot.press("enter")
+    await settle(pilot)
+    assert error.message == "✗ N must be a whole number from 2 to 5000, got 1e9"
+
+
+async def test_arrow_keys_move_x0_and_the_tangent_numbers_follow(pilot) -> None:
+    app = pilot.app
+    info = app.screen.query_one("#tangent-info")
+    assert str(info.render()).startswith("x0 = 1 ")
+    await pilot.press("right")
+    await settle(pilot)
+    x0 = app.state.lab.x0
+    assert x0 > 1
+    text = str(info.render())
+    assert f"f(x0) = {math.sin(x0):.6g}" in text and f"f'(x0) = {math.cos(x0):.6g}" in text
+    await pilot.press("left", "left")
+    await settle(pilot)
+    assert app.state.lab.x0 < x0
+
+
+async def test_secant_slope_approaches_the_tangent_as_h_shrinks(pilot) -> None:
+    app = pilot.app
+    await pilot.press(*["right_curly_bracket"] * 3)  # h = 1e-1
+    await settle(pilot)
+    tangent = app.screen.query_one(TangentPlot)
+    assert "secant" in tangent.plt.build() and "tangent" in tangent.plt.build()
+    far = abs(app.screen.view.tangent.secant - math.cos(1))
+    await pilot.press(*["left_curly_bracket"] * 5)  # h = 1e-6
+    await settle(pilot)
+    near = abs(app.screen.view.tangent.secant - math.cos(1))
+    assert far > 0.03 and near < 1e-5
+
+
+async def test_undefined_points_leave_gaps_and_a_notice(pilot) -> None:
+    app = pilot.app
+    await apply_function(pilot, "log(x)")
+    notice = str(app.screen.query_one("#status").render())
+    assert notice == "log(x) or its derivative is undefined for x in [-3.14, -0.00787]: 200 of 400 points skipped"
+    curve = app.screen.view.curves.curves["central"]
+    assert sum(math.isnan(v) for v in curve) == 200  # gaps, not a flat line or a spike
+    assert float(rows(app)["exact"][0]) < 1e-15
+
+
+async def test_complex_step_says_not_applicable_for_abs(pilot) -> None:
+    app = pilot.app
+    await apply_function(pilot, "abs(x)")
+    assert rows(app)["complex-step"][0] == "n/a"
+    assert "not complex-analytic" in screen_text(app)
+
+
+async def test_enter_applies_and_gives_the_keys_back_escape_and_tab_restore_the_applied_text(pilot) -> None:
+    app = pilot.app
+    await apply_function(pilot, "cos(x)")
+    assert app.focused is None  # Enter applied it and returned the keys to the demo
+    await pilot.press("f")
+    await type_text(pilot, "tan(")  # replaces the selected text, not applied
+    await pilot.press("escape")
+    panel = app.screen.query_one(FunctionInput)
+    assert panel.input.value == "cos(x)" and app.state.lab.function == "cos(x)"
+    await pilot.press("f")
+    await type_text(pilot, "sinn(x)")
+    await pilot.press("enter")
+    assert "unknown name 'sinn'" in panel.error_text and app.focused is panel.input  # still there to fix it
+    await pilot.press("tab")
+    assert panel.input.value == "cos(x)" and panel.error_text == ""
+    await pilot.press("escape", "2")
+    await settle(pilot)
+    assert app.current_mode == "error-vs-h"
+
+
+async def test_leaving_edited_h_and_domain_boxes_shows_the_values_in_effect(pilot) -> None:
+    app = pilot.app
+    screen = app.screen
+    field = screen.query_one(LogValueInput).query_one(Input)
+    field.focus()
+    field.value = "abc"
+    await pilot.press("escape")
+    assert field.value == "1.0e-04"
+    screen.query_one("#x-min", Input).focus()
+    screen.query_one("#x-min", Input).value = ""
+    await pilot.press("tab")  # to x-max: still editing the domain, the edit stays
+    assert screen.query_one("#x-min", Input).value == ""
+    await pilot.press("escape")
+    await pilot.pause()
+    assert screen.query_one("#x-min", Input).value == "-pi"
+
+
+async def test_two_or_three_points_still_draw(pilot) -> None:
+    app = pilot.app
+    for points in ("2", "3"):
         screen = app.screen
-        screen.query_one("#x-min", Input).value = "0.5"
-        screen.query_one("#n-points", Input).value = "50"
-        screen.query_one("#x-max", Input).focus()
-        await pilot.press("enter")
-        await settle(pilot)
-        assert (app.lab.x_min, app.lab.x_max, app.lab.points) == (0.5, math.pi, 50)
-        screen.query_one("#x-min", Input).value = "4"
-        screen.query_one("#x-min", Input).focus()
-        await pilot.press("enter")
-        await settle(pilot)
-        error = screen.query_one("#domain-error", InlineError)
-        assert error.message == "✗ x-min (4) must be below x-max (3.14159)"
-        assert app.lab.x_min == 0.5
-        screen.query_one("#x-min", Input).value = "0"
-        screen.query_one("#n-points", Input).value = "1e9"
+        screen.query_one("#n-points", Input).value = points
         screen.query_one("#n-points", Input).focus()
         await pilot.press("enter")
         await settle(pilot)
-        assert error.message == "✗ N must be a whole number from 2 to 5000, got 1e9"
+        assert app.state.lab.points == int(points)
+        assert "could not be drawn" not in screen_text(app)
+        assert "tangent" in screen.query_one(TangentPlot).plt.build()
 
 
-async def test_arrow_keys_move_x0_and_the_tangent_numbers_follow() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        info = app.screen.query_one("#tangent-info")
-        assert str(info.render()).startswith("x0 = 1 ")
-        await pilot.press("right")
-        await settle(pilot)
-        x0 = app.lab.x0
-        assert x0 > 1
-        text = str(info.render())
-        assert f"f(x0) = {math.sin(x0):.6g}" in text and f"f'(x0) = {math.cos(x0):.6g}" in text
-        await pilot.press("left", "left")
-        await settle(pilot)
-        assert app.lab.x0 < x0
+async def test_table_switch_is_offered_only_on_narrow_terminals(pilot) -> None:
+    app = pilot.app
+    assert "t Table" not in screen_text(app).splitlines()[-1]
+    await pilot.resize_terminal(80, 24)
+    await pilot.pause()
+    assert "t Table" in screen_text(app).splitlines()[-1]
 
 
-async def test_secant_slope_approaches_the_tangent_as_h_shrinks() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await pilot.press(*["right_curly_bracket"] * 3)  # h = 1e-1
-        await settle(pilot)
-        tangent = app.screen.query_one(TangentPlot)
-        assert "secant" in tangent.plt.build() and "tangent" in tangent.plt.build()
-        far = abs(app.screen._last.tangent.secant - math.cos(1))
-        await pilot.press(*["left_curly_bracket"] * 5)  # h = 1e-6
-        await settle(pilot)
-        near = abs(app.screen._last.tangent.secant - math.cos(1))
-        assert far > 0.03 and near < 1e-5
-
-
-async def test_undefined_points_leave_gaps_and_a_notice() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await apply_function(pilot, "log(x)")
-        notice = str(app.screen.query_one("#status").render())
-        assert notice == "log(x) or its derivative is undefined for x in [-3.14, -0.00787]: 200 of 400 points skipped"
-        curve = app.screen._last.curves.curves["central"]
-        assert sum(math.isnan(v) for v in curve) == 200  # gaps, not a flat line or a spike
-        assert float(rows(app)["exact"][0]) < 1e-15
-
-
-async def test_complex_step_says_not_applicable_for_abs() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await apply_function(pilot, "abs(x)")
-        assert rows(app)["complex-step"][0] == "n/a"
-        assert "not complex-analytic" in screen_text(app)
-
-
-async def test_enter_applies_and_gives_the_keys_back_escape_and_tab_restore_the_applied_text() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await apply_function(pilot, "cos(x)")
-        assert app.focused is None  # Enter applied it and returned the keys to the demo
-        await pilot.press("f")
-        await type_text(pilot, "tan(")  # replaces the selected text, not applied
-        await pilot.press("escape")
-        panel = app.screen.query_one(FunctionInput)
-        assert panel.input.value == "cos(x)" and app.lab.text == "cos(x)"
-        await pilot.press("f")
-        await type_text(pilot, "sinn(x)")
-        await pilot.press("enter")
-        assert "unknown name 'sinn'" in panel.error_text and app.focused is panel.input  # still there to fix it
-        await pilot.press("tab")
-        assert panel.input.value == "cos(x)" and panel.error_text == ""
-        await pilot.press("escape", "2")
-        await settle(pilot)
-        assert app.current_mode == "error"
-
-
-async def test_leaving_edited_h_and_domain_boxes_shows_the_values_in_effect() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        screen = app.screen
-        field = screen.query_one(StepSelector).query_one(Input)
-        field.focus()
-        field.value = "abc"
-        await pilot.press("escape")
-        assert field.value == "1.0e-04"
-        screen.query_one("#x-min", Input).focus()
-        screen.query_one("#x-min", Input).value = ""
-        await pilot.press("tab")  # to x-max: still editing the domain, the edit stays
-        assert screen.query_one("#x-min", Input).value == ""
-        await pilot.press("escape")
-        await pilot.pause()
-        assert screen.query_one("#x-min", Input).value == "-pi"
-
-
-async def test_two_or_three_points_still_draw() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        for points in ("2", "3"):
-            screen = app.screen
-            screen.query_one("#n-points", Input).value = points
-            screen.query_one("#n-points", Input).focus()
-            await pilot.press("enter")
-            await settle(pilot)
-            assert app.lab.points == int(points)
-            assert "could not be drawn" not in screen_text(app)
-            assert "tangent" in screen.query_one(TangentPlot).plt.build()
-
-
-async def test_table_switch_is_offered_only_on_narrow_terminals() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        assert "t Table" not in screen_text(app).splitlines()[-1]
-        await pilot.resize_terminal(80, 24)
-        await pilot.pause()
-        assert "t Table" in screen_text(app).splitlines()[-1]
-
-
-async def test_h_below_the_dtype_spacing_is_explained() -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        await ready(pilot)
-        await pilot.press("d", "d")  # float16
-        await settle(pilot)
-        assert app.dtype == "float16"
-        notice = widget_text(app.screen.query_one("#status"))
-        assert "h = 1.0e-04 is below float16's spacing at" in notice and "x + h rounds back to x" in notice
+async def test_h_below_the_dtype_spacing_is_explained(pilot) -> None:
+    app = pilot.app
+    await pilot.press("d", "d")  # float16
+    await settle(pilot)
+    assert app.state.precision.dtype == "float16"
+    notice = widget_text(app.screen.query_one("#status"))
+    assert "h = 1.0e-04 is below float16's spacing at" in notice and "x + h rounds back to x" in notice

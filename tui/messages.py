@@ -1,24 +1,20 @@
-"""Messages between workers, panels and screens: small dataclasses, as Toolong does it."""
+"""Messages from the panels and the engine loader: small dataclasses, as Toolong does it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
-
-if TYPE_CHECKING:
-    from engine.expression import Expression
 
 
 @dataclass
 class TorchReady(Message):
-    """torch is imported and the device resolved; results that need torch can be computed now."""
+    """torch, SymPy and the engine are imported and the device resolved; results can be computed now."""
 
     device: str
     device_label: str
-    dtypes: list[str]
-    devices: list[str]
+    dtypes: tuple[str, ...]
+    devices: tuple[str, ...]
     warning: str | None = None
 
 
@@ -31,15 +27,16 @@ class TorchFailed(Message):
 class FunctionApplied(Message):
     """The user pressed Enter on a function that parsed."""
 
-    expression: Expression
+    text: str
+    variables: tuple[str, ...]
 
 
 @dataclass
-class StepChanged(Message):
-    """A log-grid value changed: the step h, or a learning rate (`name` says which)."""
+class LogValueChanged(Message):
+    """A value on the log grid changed: the step h or a learning rate (`name` says which)."""
 
-    h: float
-    name: str = "h"
+    name: str
+    value: float
 
 
 @dataclass
@@ -54,11 +51,3 @@ class DomainChanged(Message):
     points: int  # 0 where the panel has no N
     y_min: float | None = None  # for f(x, y)
     y_max: float | None = None
-
-
-@dataclass
-class Computed(Message):
-    """A worker finished; `result` is whatever the screen's compute function returned."""
-
-    request: int
-    result: Any

@@ -1,89 +1,107 @@
-"""What the demos share: the 1-D function and its settings, the working dtype and device."""
+"""What the demos share, held once: frozen settings objects in one observable store.
+
+Each slot is a frozen dataclass; a change replaces the whole object
+(`state.lab = replace(state.lab, h=1e-5)`), so any screen can compare what it
+last computed with what the state says now. Screens watch the slots (Textual
+reactives) and, when they come back into view, redraw from the current state:
+no version counters, and the state module imports neither the app nor a screen.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field, replace
+from typing import TypeVar
 
-if TYPE_CHECKING:
-    from engine.expression import Expression
+from textual.dom import DOMNode
+from textual.reactive import reactive
 
-STEP_METHODS = ("forward", "backward", "central", "five-point", "complex-step")
-ALL_METHODS = ("exact", "autograd", *STEP_METHODS)
+from engine.vocabulary import METHOD_NAMES
 
-PRESETS_1D: tuple[tuple[str, str], ...] = (
-    ("sin", "sin(x)"),
-    ("tutorial loss", "0.3*sin(3*x) + 0.5*x^2"),
-    ("sigmoid", "sigmoid(x)"),
-    ("cubic", "x^3 - 2*x"),
-    ("wave packet", "exp(-x^2)*sin(5x)"),
-    ("abs", "abs(x)"),
-    ("log", "log(x)"),
-)
+TUTORIAL_LOSS = "0.3*sin(3*x) + 0.5*x^2"
+HISTORY_LENGTH = 50
 
 
-@dataclass
+@dataclass(frozen=True)
 class Lab:
-    """The 1-D derivative lab's settings, shared by Compare and Error vs h."""
+    """The 1-D derivative lab: f(x) and its settings, shared by Compare, Error vs h and Backprop."""
 
-    text: str = "sin(x)"
+    function: str = "sin(x)"
     x_min: float = -math.pi
     x_max: float = math.pi
     points: int = 400
     h: float = 1e-4
-    methods: tuple[str, ...] = ALL_METHODS
+    methods: tuple[str, ...] = METHOD_NAMES  # the methods drawn (every method is computed)
     x0: float = 1.0
-    history: list[str] = field(default_factory=lambda: ["sin(x)"])
-    _parsed: Expression | None = field(default=None, repr=False)
+    history: tuple[str, ...] = ("sin(x)",)
+
+
+@dataclass(frozen=True)
+class Loss:
+    """The slope-field demo's loss L(x), its range and the descent run on it."""
+
+    function: str = TUTORIAL_LOSS
+    x_min: float = -3.0
+    x_max: float = 3.0
+    start: float = 2.5
+    learning_rate: float = 0.1
+    method: str = "autograd"  # what the arrows' slopes come from
+    history: tuple[str, ...] = (TUTORIAL_LOSS,)
+
+
+@dataclass(frozen=True)
+class Surface:
+    """The gradient-field demo's f(x, y), its box and the descent run across it."""
+
+    function: str = "x^2 + 3*y^2"
+    x_min: float = -2.0
+    x_max: float = 2.0
+    y_min: float = -2.0
+    y_max: float = 2.0
+    start: tuple[float, float] = (-1.6, 1.4)
+    learning_rate: float = 0.1
+    momentum: float = 0.0
+    history: tuple[str, ...] = ("x^2 + 3*y^2",)
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Where and in what dtype the numbers are computed; `device` is None until torch is loaded."""
+
+    dtype: str = "float64"
+    device: str | None = None
+    device_label: str = "loading torch…"
+    dtypes: tuple[str, ...] = ("float64",)
+    devices: tuple[str, ...] = field(default_factory=tuple)
 
     @property
-    def expression(self) -> Expression:
-        """The parsed function. SymPy is imported on first use, which the app does in the background."""
-        if self._parsed is None or self._parsed.text != self.text:
-            from engine.expression import parse_expression
-
-            self._parsed = parse_expression(self.text)
-        return self._parsed
-
-    @expression.setter
-    def expression(self, value: Expression) -> None:
-        self.text, self._parsed = value.text, value
-
-    @property
-    def domain_text(self) -> tuple[str, str]:
-        return _constant_text(self.x_min), _constant_text(self.x_max)
+    def ready(self) -> bool:
+        return self.device is not None
 
 
-def _constant_text(value: float) -> str:
-    for text, constant in (("pi", math.pi), ("-pi", -math.pi)):
-        if value == constant:
-            return text
-    return f"{value:g}"
+Slot = TypeVar("Slot", Lab, Loss, Surface)
 
 
-# The tutorial draws every method on the same curve: one colour per method, used by the
-# toggles, the legends and the tables alike (RGB, readable on light and dark themes).
-METHOD_COLORS: dict[str, tuple[int, int, int]] = {
-    "exact": (230, 140, 20),
-    "autograd": (40, 140, 255),
-    "forward": (200, 70, 200),
-    "backward": (140, 110, 255),
-    "central": (30, 175, 90),
-    "five-point": (0, 170, 190),
-    "complex-step": (225, 60, 60),
-}
-METHOD_KEYS: dict[str, str] = {
-    "exact": "e",
-    "autograd": "a",
-    "forward": "w",
-    "backward": "b",
-    "central": "c",
-    "five-point": "v",
-    "complex-step": "i",
-}
+def with_function(slot: Slot, text: str) -> Slot:
+    """The slot with `text` applied and remembered at the end of its history."""
+    history = (*tuple(entry for entry in slot.history if entry != text)[-(HISTORY_LENGTH - 1) :], text)
+    return replace(slot, function=text, history=history)
 
 
-def hex_color(method: str) -> str:
-    r, g, b = METHOD_COLORS[method]
-    return f"#{r:02x}{g:02x}{b:02x}"
+class SharedState(DOMNode):
+    """The one store of what the demos share. Screens `watch` its reactives; nothing here knows about screens."""
+
+    lab: reactive[Lab] = reactive(Lab, init=False)
+    loss: reactive[Loss] = reactive(Loss, init=False)
+    surface: reactive[Surface] = reactive(Surface, init=False)
+    precision: reactive[Precision] = reactive(Precision, init=False)
+
+    SLOTS = ("lab", "loss", "surface", "precision")
+
+
+def shared_state(node: DOMNode) -> SharedState:
+    """The app's shared state, from any node of the app."""
+    state = getattr(node.app, "state", None)
+    if not isinstance(state, SharedState):
+        raise RuntimeError("this app has no SharedState")
+    return state

@@ -1,10 +1,23 @@
-"""What every demo screen has: header, sidebar of panels, footer, presets, precision keys, and compute workers."""
+"""What every demo screen has: header, a sidebar of panels beside the plots, footer, presets, precision keys,
+and one computation that turns the shared state into the view it draws.
+
+A screen is three small hooks over this base: `request()` reads the shared state
+into a frozen request (None while torch loads), `compute` (a pure function in
+`tui.compute`) turns it into a view off the UI thread, and `draw(view)` puts it on
+screen. Whenever the state changes while the screen is shown, or the screen comes
+back into view, `refresh_from_state` shows the state in the panels and computes
+again only if the request differs from the last one.
+
+Event handlers live here only; subclasses override the plain hook methods they
+call (Textual runs every class's handler along the MRO, so a handler redefined in
+a subclass would run twice).
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from dataclasses import replace
+from typing import ClassVar, Generic, TypeVar
 
 from textual import events
 from textual.app import ComposeResult
@@ -12,27 +25,31 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState
 
-from tui.messages import Computed
+from tui.compute.runner import Computation, Computed
+from tui.messages import DomainChanged, FunctionApplied, LogValueChanged, MethodsChanged
+from tui.presets import Preset
+from tui.state import SharedState, shared_state
 from tui.widgets.function_input import FunctionInput
+from tui.widgets.plotting import BasePlot
 
-if TYPE_CHECKING:
-    from tui.app import CalcApp
+RequestT = TypeVar("RequestT")
+ViewT = TypeVar("ViewT")
 
 MIN_WIDTH, MIN_HEIGHT = 70, 20
-DEBOUNCE_S = 0.015  # a held key repeats every ~30 ms: a short wait lets the newest request cancel the older ones first
+FAILED = "[red]✗ the last computation failed (see the notice); the plots show the last good result[/]"
 
 
-class DemoScreen(Screen[None]):
-    """A demo: a sidebar of shared panels beside its plots; computations run in workers."""
+class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
+    """A demo: a sidebar of shared panels beside its plots, drawn from the shared state through one computation."""
 
     # Short terminals drop the blank line between panels (CSS: DemoScreen.-short).
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     AUTO_FOCUS = ""  # nothing focused at first (None would mean the app's "*"), so every key reaches the demo
     HELP_TITLE: ClassVar[str] = ""
     HELP: ClassVar[str] = ""
-    PRESETS: ClassVar[tuple[tuple[str, str], ...]] = ()
+    PRESETS: ClassVar[tuple[Preset, ...]] = ()
     BINDINGS: ClassVar[list[BindingType]] = [
         # Help and quit first: on a narrow terminal the footer is cut from the right.
         Binding("question_mark", "app.help", "Help", key_display="?"),
@@ -45,15 +62,62 @@ class DemoScreen(Screen[None]):
         Binding("escape", "release_focus", "Back", show=False),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, compute: Callable[[RequestT], ViewT]) -> None:
         super().__init__()
-        self._request = 0
+        self.computation: Computation[RequestT, ViewT] = Computation(self, type(self).__name__, compute)
+        self.view: ViewT | None = None  # what the plots show now
         self._preset_index = 0
-        self._seen_version = -1
 
     @property
-    def calc(self) -> CalcApp:
-        return self.app  # type: ignore[return-value]
+    def state(self) -> SharedState:
+        return shared_state(self)
+
+    # -- the hooks a demo fills in ------------------------------------------------------------
+
+    def compose_sidebar(self) -> ComposeResult:
+        yield from ()
+
+    def compose_main(self) -> ComposeResult:
+        yield from ()
+
+    def request(self) -> RequestT | None:
+        """The request for the current state, or None when nothing can be computed yet."""
+        return None
+
+    def draw(self, view: ViewT) -> None:
+        """Put `view` on screen (the UI thread: no torch here)."""
+
+    def show_state(self) -> None:
+        """Show the shared state in this screen's panels."""
+
+    def before_compute(self, request: RequestT) -> None:
+        """A new request is about to be computed."""
+
+    def on_new_view(self, view: ViewT) -> None:
+        """A freshly computed view is about to be drawn."""
+
+    def notice(self, view: ViewT) -> str:
+        """The status line under the panels for a freshly computed view (markup)."""
+        return ""
+
+    def apply_preset(self, preset: Preset) -> None:
+        """Put `preset` into the shared state."""
+
+    def function_applied(self, text: str) -> None:
+        """The user applied a new function."""
+
+    def value_changed(self, name: str, value: float) -> None:
+        """A log-grid value (h, lr) changed."""
+
+    def methods_changed(self, methods: tuple[str, ...]) -> None:
+        """The method toggles changed."""
+
+    def domain_changed(self, message: DomainChanged) -> None:
+        """The domain panel applied new bounds."""
+
+    def plot_resized(self, plot: BasePlot) -> None:
+        """A plot changed size or theme: compute again if the request depends on its size, else redraw."""
+        self.refresh_from_state()
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -68,18 +132,14 @@ class DemoScreen(Screen[None]):
         yield Static("", id="too-small")
         yield Footer()
 
-    def compose_sidebar(self) -> ComposeResult:
-        yield from ()
-
-    def compose_main(self) -> ComposeResult:
-        yield from ()
-
     def on_mount(self) -> None:
         self._check_size(self.app.size.width, self.app.size.height)
-        self.show_precision()
+        for slot in SharedState.SLOTS:
+            self.watch(self.state, slot, self._state_changed, init=False)
 
     def on_resize(self, event: events.Resize) -> None:
         self._check_size(event.size.width, event.size.height)
+        self.refresh_bindings()  # some keys are offered only at some sizes (check_action)
 
     def _check_size(self, width: int, height: int) -> None:
         small = width < MIN_WIDTH or height < MIN_HEIGHT
@@ -90,44 +150,79 @@ class DemoScreen(Screen[None]):
                 "Enlarge the window,\nor press q to quit."
             )
 
-    def on_screen_resume(self) -> None:
-        self.calc.update_subtitle()
-        if self._seen_version != self.calc.settings_version:
-            self.settings_changed()
+    # -- from the state to the screen -----------------------------------------------------------
 
-    def action_release_focus(self) -> None:
-        self.set_focus(None)
+    def on_screen_resume(self) -> None:
+        self.refresh_from_state()
+
+    def _state_changed(self) -> None:
+        # A screen out of view catches up when it comes back (on_screen_resume).
+        if self.is_current:
+            self.refresh_from_state()
+
+    def refresh_from_state(self) -> None:
+        """Show the state in the panels; compute if the request changed, else redraw the view in hand."""
+        self.show_precision()
+        self.show_state()
+        request = self.request()
+        if request is not None and request != self.computation.last_request:
+            self.before_compute(request)
+            self.set_status("[dim]computing…[/]")
+            self.computation.submit(request)
+        elif self.view is not None:
+            self.draw(self.view)
+
+    def on_computed(self, message: Computed[ViewT]) -> None:
+        if message.computation != self.computation.name:
+            return
+        self.on_new_view(message.view)
+        self.view = message.view
+        if message.request == self.computation.last_request:  # not an older view shown on the way
+            self.set_status(self.notice(message.view))
+        self.draw(message.view)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if self.computation.worker_state_changed(event) and event.state == WorkerState.ERROR:
+            self.set_status(FAILED)  # the app's handler shows the notice
+
+    def on_base_plot_resized(self, message: BasePlot.Resized) -> None:
+        self.plot_resized(message.plot)
+
+    def set_status(self, text: str) -> None:
+        self.query_one("#status", Static).update(text)
+
+    @property
+    def status_text(self) -> str:
+        return str(self.query_one("#status", Static).render())
 
     # -- precision ----------------------------------------------------------------------------
 
     def show_precision(self) -> None:
-        calc = self.calc
-        devices = " (D to switch)" if len(calc.devices) > 1 else ""
-        self.query_one("#precision", Static).update(f"dtype [b]{calc.dtype}[/] [dim](d)[/]\ndevice [b]{calc.device_label}[/]{devices}")
+        precision = self.state.precision
+        devices = " (D to switch)" if len(precision.devices) > 1 else ""
+        self.query_one("#precision", Static).update(
+            f"dtype [b]{precision.dtype}[/] [dim](d)[/]\ndevice [b]{precision.device_label}[/]{devices}"
+        )
 
     def action_cycle_dtype(self) -> None:
-        calc = self.calc
-        if not calc.torch_ready:
+        precision = self.state.precision
+        if not precision.ready:
             self.notify("torch is still loading; the dtype can change once it is ready", severity="warning")
             return
-        order = calc.dtypes
-        calc.set_dtype(order[(order.index(calc.dtype) + 1) % len(order)] if calc.dtype in order else order[0])
+        order = precision.dtypes
+        dtype = order[(order.index(precision.dtype) + 1) % len(order)] if precision.dtype in order else order[0]
+        self.state.precision = replace(precision, dtype=dtype)
 
     def action_cycle_device(self) -> None:
-        calc = self.calc
-        if len(calc.devices) < 2 or calc.device is None:
-            self.notify(f"only one device here: {calc.device_label}")
+        from tui.loading import switch_device
+
+        precision = self.state.precision
+        if len(precision.devices) < 2 or precision.device is None:
+            self.notify(f"only one device here: {precision.device_label}")
             return
-        calc.set_device(calc.devices[(calc.devices.index(calc.device) + 1) % len(calc.devices)])
-
-    def settings_changed(self) -> None:
-        """dtype, device or torch availability changed: redraw the labels and recompute."""
-        self._seen_version = self.calc.settings_version
-        self.show_precision()
-        self.recompute()
-
-    def recompute(self) -> None:
-        """Subclasses start their computation here."""
+        self.state.precision = switch_device(
+            precision, precision.devices[(precision.devices.index(precision.device) + 1) % len(precision.devices)]
+        )
 
     # -- function and presets ----------------------------------------------------------------
 
@@ -138,42 +233,30 @@ class DemoScreen(Screen[None]):
     def action_focus_function(self) -> None:
         self.function_input.focus_formula()
 
+    def action_release_focus(self) -> None:
+        self.set_focus(None)
+
     def action_preset(self, index: int) -> None:
         if index < len(self.PRESETS):
             self._preset_index = index
-            name, text = self.PRESETS[index]
-            self.function_input.set_text(text)
-            if self.function_input.apply(text):
-                self.notify(f"F{index + 2}: {name}  {text}", timeout=2)
+            preset = self.PRESETS[index]
+            self.apply_preset(preset)
+            self.notify(f"F{index + 2}: {preset.name}  {preset.function}", timeout=2)
 
     def action_next_preset(self) -> None:
         if self.PRESETS:
             self.action_preset((self._preset_index + 1) % len(self.PRESETS))
 
-    def set_status(self, text: str) -> None:
-        self.query_one("#status", Static).update(text)
+    # -- the panels' messages -----------------------------------------------------------------
 
-    # -- workers ------------------------------------------------------------------------------
+    def on_function_applied(self, message: FunctionApplied) -> None:
+        self.function_applied(message.text)
 
-    def run_compute(self, job: Callable[[], Any], name: str) -> None:
-        """Run `job` in a thread; only the newest request's result is shown (older ones are cancelled or dropped)."""
-        self._request += 1
-        request = self._request
+    def on_log_value_changed(self, message: LogValueChanged) -> None:
+        self.value_changed(message.name, message.value)
 
-        def work() -> None:
-            worker = get_current_worker()
-            time.sleep(DEBOUNCE_S)
-            if worker.is_cancelled:
-                return
-            result = job()
-            if not worker.is_cancelled:
-                self.post_message(Computed(request, result))
+    def on_methods_changed(self, message: MethodsChanged) -> None:
+        self.methods_changed(message.methods)
 
-        self.app.run_worker(work, name=name, group=f"compute-{id(self)}", thread=True, exclusive=True, exit_on_error=False)
-
-    def on_computed(self, message: Computed) -> None:
-        if message.request == self._request:
-            self.show_result(message.result)
-
-    def show_result(self, result: Any) -> None:
-        """Subclasses draw `result` here, on the UI thread."""
+    def on_domain_changed(self, message: DomainChanged) -> None:
+        self.domain_changed(message)

@@ -1,65 +1,40 @@
-"""What the two field demos share: a gradient-descent run to step through, animate and reset."""
+"""What the two field demos share: a function with its box, a start point and a learning rate in the shared
+state, and a descent run computed once, then stepped through, animated and reset on screen."""
 
 from __future__ import annotations
 
-import itertools
 import math
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable
+from dataclasses import replace
+from typing import ClassVar, Generic, TypeVar
 
 from textual.binding import Binding, BindingType
 from textual.timer import Timer
 from textual.widgets import Static
 
-from tui.messages import StepChanged
+from tui.compute.descent import PathView
+from tui.messages import DomainChanged
+from tui.presets import Preset
 from tui.screens.base import DemoScreen
-from tui.widgets.step_selector import StepSelector
+from tui.state import Loss, Surface, with_function
+from tui.widgets.log_value_input import LogValueInput
 
-if TYPE_CHECKING:
-    from engine.fields import DescentPath
+RequestT = TypeVar("RequestT")
+ViewT = TypeVar("ViewT")
+SlotT = TypeVar("SlotT", Loss, Surface)
 
 STEPS_PER_SECOND = 5
-LR_BOUNDS = (1e-5, 10.0)
 
 
-@dataclass(frozen=True)
-class PathView:
-    """A precomputed descent run: iterates (each a tuple of coordinates), f, grad; how it ended."""
+class DescentScreen(DemoScreen[RequestT, ViewT], Generic[RequestT, ViewT, SlotT]):
+    """Gradient descent as a film: the run is computed once, then space / r / backspace move through it.
 
-    points: list[tuple[float, ...]]
-    values: list[float]
-    gradients: list[tuple[float, ...]]
-    outcome: str
-    reason: str
-
-    @property
-    def last(self) -> int:
-        return len(self.points) - 1
-
-    @classmethod
-    def of(cls, run: DescentPath) -> PathView:
-        """Plain lists from the engine's tensors, so the UI thread never touches torch."""
-        return cls(
-            [tuple(p) for p in run.points.tolist()],
-            run.values.tolist(),
-            [tuple(g) for g in run.gradients.tolist()],
-            run.outcome,
-            run.reason,
-        )
-
-
-def oscillating(points: list[tuple[float, ...]], k: int, window: int = 6) -> bool:
-    """The last `window` steps keep reversing direction (in the first coordinate that moves)."""
-    if k < window:
-        return False
-    steps = [points[i + 1][0] - points[i][0] for i in range(k - window, k)]
-    return all(a * b < 0 for a, b in itertools.pairwise(steps))
-
-
-class DescentScreen(DemoScreen):
-    """Gradient descent as a film: the run is computed once, then space / r / backspace move through it."""
+    A subclass says which slot of the shared state it works on (`slot`), how a request
+    names the run (`path_inputs`) and where a view keeps it (`path_of`).
+    """
 
     STEP_LIMIT: ClassVar[int] = 500
+    VARIABLES: ClassVar[tuple[str, ...]] = ("x",)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "step", "Step"),
         Binding("r", "run", "Run"),
@@ -70,16 +45,81 @@ class DescentScreen(DemoScreen):
         Binding("n", "flip", "Flip"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.path: PathView | None = None
-        self.k = 0
-        self.descent_arrows = False
+    def __init__(self, compute: Callable[[RequestT], ViewT]) -> None:
+        super().__init__(compute)
+        self.k = 0  # the step shown
+        self.descent_arrows = False  # arrows point downhill (n flips)
         self._timer: Timer | None = None
+        self._run_inputs: object = None
+
+    # -- hooks ----------------------------------------------------------------------------------
+
+    @property
+    def slot(self) -> SlotT:
+        raise NotImplementedError
+
+    @slot.setter
+    def slot(self, value: SlotT) -> None:
+        raise NotImplementedError
+
+    def path_of(self, view: ViewT) -> PathView:
+        raise NotImplementedError
+
+    def path_inputs(self, request: RequestT) -> object:
+        """What the descent run depends on (not the plot's size): a new value starts the film again."""
+        raise NotImplementedError
+
+    def clamp_start(self, slot: SlotT) -> SlotT:
+        """The slot with its start point moved inside its box."""
+        raise NotImplementedError
+
+    # -- the shared state -----------------------------------------------------------------------
+
+    @property
+    def path(self) -> PathView | None:
+        return self.path_of(self.view) if self.view is not None else None
 
     @property
     def learning_rate(self) -> float:
-        return self.query_one("#lr", StepSelector).h
+        return self.slot.learning_rate
+
+    def function_applied(self, text: str) -> None:
+        self.slot = with_function(self.slot, text)
+
+    def value_changed(self, name: str, value: float) -> None:
+        if name == "lr":
+            self.slot = replace(self.slot, learning_rate=value)
+
+    def domain_changed(self, message: DomainChanged) -> None:
+        slot = replace(self.slot, x_min=message.x_min, x_max=message.x_max)
+        if isinstance(slot, Surface) and message.y_min is not None and message.y_max is not None:
+            slot = replace(slot, y_min=message.y_min, y_max=message.y_max)
+        self.slot = self.clamp_start(slot)
+
+    def apply_preset(self, preset: Preset) -> None:
+        slot = with_function(self.slot, preset.function)
+        if preset.x_range is not None:
+            slot = replace(slot, x_min=preset.x_range[0], x_max=preset.x_range[1])
+        if isinstance(slot, Surface) and preset.y_range is not None:
+            slot = replace(slot, y_min=preset.y_range[0], y_max=preset.y_range[1], momentum=0.0)  # a preset is a whole known setup
+        if preset.start is not None:
+            slot = replace(slot, start=preset.start[0] if isinstance(slot, Loss) else (preset.start[0], preset.start[1]))
+        if preset.learning_rate is not None:
+            slot = replace(slot, learning_rate=preset.learning_rate)
+        self.slot = slot
+
+    def show_state(self) -> None:
+        self.query_one("#lr", LogValueInput).show(self.slot.learning_rate)
+
+    def before_compute(self, request: RequestT) -> None:
+        inputs = self.path_inputs(request)
+        if inputs != self._run_inputs:
+            self._run_inputs = inputs
+            self.stop_running()
+            self.k = 0
+
+    def on_new_view(self, view: ViewT) -> None:
+        self.k = min(self.k, self.path_of(view).last)
 
     # -- keys ---------------------------------------------------------------------------------
 
@@ -88,20 +128,21 @@ class DescentScreen(DemoScreen):
         self.advance()
 
     def advance(self) -> None:
-        if self.path is None:
+        path = self.path
+        if path is None:
             return
-        if self.k < self.path.last:
+        if self.k < path.last:
             self.k += 1
-            self.redraw()
         else:
             self.stop_running()
-            self.redraw()
+        self.redraw()
 
     def action_run(self) -> None:
+        path = self.path
         if self._timer is not None:
             self.stop_running()
-        elif self.path is not None:
-            if self.k >= self.path.last:
+        elif path is not None:
+            if self.k >= path.last:
                 self.k = 0
             self._timer = self.set_interval(1 / STEPS_PER_SECOND, self.advance)
         self.redraw()
@@ -126,30 +167,20 @@ class DescentScreen(DemoScreen):
             self.k = self.path.last
         self.redraw()
 
-    def action_shift_lr(self, quarter_decades: int) -> None:
-        self.query_one("#lr", StepSelector).shift(quarter_decades)
+    def action_shift_lr(self, steps: int) -> None:
+        self.query_one("#lr", LogValueInput).shift(steps)
 
     def action_flip(self) -> None:
         self.descent_arrows = not self.descent_arrows
         self.redraw()
 
-    def on_step_changed(self, message: StepChanged) -> None:
-        if message.name == "lr":
-            self.path_inputs_changed()
-
-    def path_inputs_changed(self) -> None:
-        """Start point, learning rate, momentum or function changed: a new run from step 0."""
-        self.stop_running()
-        self.k = 0
-        self.recompute()
-
-    def show_path(self, path: PathView) -> None:
-        self.path = path
-        self.k = min(self.k, path.last)
+    def redraw(self) -> None:
+        if self.view is not None:
+            self.draw(self.view)
 
     # -- the status panel -----------------------------------------------------------------------
 
-    def status_lines(self, names: tuple[str, ...]) -> str:
+    def status_lines(self) -> str:
         path = self.path
         if path is None:
             return "[dim]computing the run…[/]"
@@ -157,27 +188,23 @@ class DescentScreen(DemoScreen):
         point = ", ".join(f"{v:.5g}" for v in path.points[k])
         grad = path.gradients[k]
         norm = math.sqrt(sum(g * g for g in grad))
-        state = self._state(path, k)
-        if len(names) == 1:
-            label, values = names[0], f"L(x_k) = {path.values[k]:.6g}   L'(x_k) = {grad[0]:.4g}"
+        if len(self.VARIABLES) == 1:
+            label, values = "x", f"L(x_k) = {path.values[k]:.6g}   L'(x_k) = {grad[0]:.4g}"
         else:
-            label, values = "(" + ", ".join(names) + ")", f"f = {path.values[k]:.6g}   |grad f| = {norm:.3e}"
+            label, values = "(" + ", ".join(self.VARIABLES) + ")", f"f = {path.values[k]:.6g}   |grad f| = {norm:.3e}"
         return (
             f"step k = [b]{k}[/] of {path.last}{' (running)' if self.running else ''} · lr = {self.learning_rate:.1e}\n"
             f"{label}_k = {point}\n"
             f"{values}\n"
-            f"{state}"
+            f"{self._outcome(path, k)}"
         )
 
-    def _state(self, path: PathView, k: int) -> str:
+    def _outcome(self, path: PathView, k: int) -> str:
         if k < path.last:
-            hint = " · [yellow]oscillating: try a smaller lr[/]" if oscillating(path.points, k) else ""
+            hint = " · [yellow]oscillating: try a smaller lr[/]" if path.oscillating(k) else ""
             return f"[dim]space steps, r runs, End jumps to the end ({path.outcome} at step {path.last})[/]{hint}"
         color = {"converged": "green", "diverged": "red", "undefined": "red"}.get(path.outcome, "yellow")
         return f"[{color}][b]{path.outcome}[/b][/]: {path.reason}"
 
-    def show_status_panel(self, names: tuple[str, ...]) -> None:
-        self.query_one("#descent-status", Static).update(self.status_lines(names))
-
-    def redraw(self) -> None:
-        """Subclasses draw the field, the trail up to step k and the status panel."""
+    def show_descent_status(self, arrows: str) -> None:
+        self.query_one("#descent-status", Static).update(f"arrows: {arrows} [dim](n flips)[/]\n" + self.status_lines())

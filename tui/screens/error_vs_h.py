@@ -9,9 +9,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from tui.screens.lab_screen import STEP_BINDINGS, LabScreen, method_bindings
-from tui.state import STEP_METHODS
-from tui.widgets.error_plot import ErrorPlot, Explanation, MethodCurve, SweepView
+from engine.vocabulary import STEP_METHOD_NAMES
+from tui.compute.error_vs_h import SweepRequest, SweepView, compute_sweep
+from tui.screens.lab import STEP_BINDINGS, LabScreen, method_bindings
+from tui.widgets.error_plot import ErrorPlot, Explanation
 
 HELP = """
 Each step method's error against the step h, on log-log axes: the tutorial's exercise of
@@ -45,104 +46,53 @@ jumps from ~1e-8 to ~1e-4. Press `s` to measure at one point instead of the whol
 """
 
 
-class ErrorScreen(LabScreen):
+class ErrorVsHScreen(LabScreen[SweepRequest, SweepView]):
     CSS_PATH = "error_vs_h.tcss"
     HELP_TITLE = "Error vs h: the sweet spot of the step"
     HELP = HELP
-    METHODS = STEP_METHODS
+    METHODS = STEP_METHOD_NAMES
+    STEP_LABEL = "h now ="
     BINDINGS: ClassVar[list[BindingType]] = [
         *STEP_BINDINGS,
-        *method_bindings(STEP_METHODS),
+        *method_bindings(STEP_METHOD_NAMES),
         Binding("s", "toggle_scope", "Scope"),
     ]
 
     def __init__(self) -> None:
-        super().__init__()
-        self.at_point = False
-        self._last: SweepView | None = None
-
-    STEP_LABEL = "h now ="
+        super().__init__(compute_sweep)
+        self.at_point = False  # the error at x0 rather than the max over the domain
 
     def compose_sidebar(self) -> ComposeResult:
         yield from super().compose_sidebar()
-        yield Static(self._scope_text(), id="scope", classes="panel")
+        yield Static("", id="scope", classes="panel")
 
     def compose_main(self) -> ComposeResult:
         with Vertical(id="main"):
             yield ErrorPlot(id="error-plot")
             yield Explanation("", id="explanation")
 
-    def on_mount(self) -> None:
-        if not self.calc.torch_ready:
+    def show_state(self) -> None:
+        super().show_state()
+        lab = self.lab
+        where = f"at x0 = {lab.x0:.4g}" if self.at_point else f"max over [{lab.x_min:.3g}, {lab.x_max:.3g}], {lab.points} points"
+        self.query_one("#scope", Static).update(f"error: [b]{where}[/] [dim](s)[/]")
+        if not self.state.precision.ready:
             self.query_one(ErrorPlot).show_message("error vs h", "loading torch…")
             self.set_status("[dim]loading torch in the background…[/]")
 
-    def _scope_text(self) -> str:
-        lab = self.calc.lab
-        where = f"at x0 = {lab.x0:.4g}" if self.at_point else f"max over [{lab.x_min:.3g}, {lab.x_max:.3g}], {lab.points} points"
-        return f"error: [b]{where}[/] [dim](s)[/]"
+    def request(self) -> SweepRequest | None:
+        lab, precision = self.lab, self.state.precision
+        if precision.device is None:
+            return None
+        # The sweep does not depend on h (only the marker does), nor on x0 unless measuring there.
+        x0 = lab.x0 if self.at_point else 0.0
+        return SweepRequest(lab.function, lab.x_min, lab.x_max, lab.points, x0, self.at_point, precision.dtype, precision.device)
 
-    def recompute(self) -> None:
-        calc = self.calc
-        self.query_one("#scope", Static).update(self._scope_text())
-        if not calc.torch_ready:
-            return
-        lab = calc.lab
-        expression, at_point, x0 = lab.expression, self.at_point, lab.x0
-        x_min, x_max, count = lab.x_min, lab.x_max, lab.points
-        dtype_name, device = calc.dtype, calc.device
-        scope = f"at x0 = {x0:.4g}" if at_point else f"max over {count} points"
-
-        def job() -> SweepView:
-            import torch
-
-            from engine.devices import parse_dtype
-            from engine.sweep import sweep
-
-            dtype = parse_dtype(dtype_name)
-            points = torch.tensor([x0], dtype=torch.float64) if at_point else torch.linspace(x_min, x_max, count, dtype=torch.float64)
-            result = sweep(expression, points, None, STEP_METHODS, dtype, device)
-            curves = {
-                m: MethodCurve(
-                    r.errors.tolist() if r.errors is not None else None,
-                    r.best_h,
-                    r.best_error,
-                    r.model.errors.tolist() if r.model else None,
-                    r.model.optimal_h if r.model else None,
-                    r.model.rule if r.model else (r.reason or ""),
-                    r.reason,
-                )
-                for m, r in result.methods.items()
-            }
-            title = f"|error| of f'(x) vs h, f(x) = {expression}"
-            return SweepView(title, result.h.tolist(), curves, result.dtype, torch.finfo(dtype).eps, scope)
-
-        self.set_status("[dim]computing…[/]")
-        self.run_compute(job, "error vs h")
-
-    def show_result(self, result: SweepView) -> None:
-        self._last = result
-        self.set_status("")
-        self.redraw()
-
-    def redraw(self) -> None:
-        if self._last is None:
-            return
-        enabled, h = self.calc.lab.methods, self.calc.lab.h
-        self.query_one(ErrorPlot).draw(self._last, enabled, h)
-        self.query_one(Explanation).show(self._last, enabled, h)
-
-    def lab_changed(self, what: str) -> None:
-        if what in ("h", "methods"):
-            self.redraw()  # the sweep does not depend on the current h: only the marker moves
-        elif what == "x0" and not self.at_point:
-            self.query_one("#scope", Static).update(self._scope_text())
-        else:
-            self.recompute()
+    def draw(self, view: SweepView) -> None:
+        enabled, h = self.lab.methods, self.lab.h
+        self.query_one(ErrorPlot).draw(view, enabled, h)
+        self.query_one(Explanation).show(view, enabled, h)
 
     def action_toggle_scope(self) -> None:
         self.at_point = not self.at_point
-        self.recompute()
-
-    def on_screen_resume(self) -> None:
-        self.redraw()
+        self.refresh_from_state()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -10,19 +10,22 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, RadioButton, RadioSet, Static
 
-from engine.expression import Expression, ExpressionError, parse_expression, parse_number
-from tui.messages import DomainChanged, FunctionApplied
-from tui.screens.descent import LR_BOUNDS, DescentScreen, PathView
-from tui.state import ALL_METHODS, hex_color
+from engine.syntax import ExpressionError
+from engine.vocabulary import METHOD_NAMES
+from tui.compute.descent import PathView
+from tui.compute.slope_field import SlopeRequest, SlopeView, compute_slope_field
+from tui.presets import LOSS_PRESETS
+from tui.screens.descent import DescentScreen
+from tui.state import Loss
+from tui.style import hex_color
 from tui.widgets.arrows import canvas_size
 from tui.widgets.domain_panel import DomainPanel
-from tui.widgets.field_plots import SlopeFieldPlot, SlopeView, Trail
+from tui.widgets.field_plots import SlopeFieldPlot, Trail
 from tui.widgets.function_input import FunctionInput
 from tui.widgets.inline_error import InlineError
-from tui.widgets.plotting import LabPlot
-from tui.widgets.step_selector import StepSelector
+from tui.widgets.log_value_input import LEARNING_RATE_BOUNDS, LogValueInput
 
-TUTORIAL_LOSS = "0.3*sin(3*x) + 0.5*x^2"
+START_STEPS = 30  # the arrow keys move the start by 1/30 of the range
 
 HELP = """
 The tutorial's loss curve L(x) with an arrow at each grid point: the arrow lies along the tangent
@@ -60,37 +63,16 @@ finite-difference choice draws the same field.
 """
 
 
-@dataclass(frozen=True)
-class Loss:
-    name: str
-    text: str
-    start: float
-    learning_rate: float
-    x_range: tuple[float, float] = (-3.0, 3.0)
+def arrows_for_width(columns: int) -> int:
+    """One arrow every three columns of canvas, 12 to 40 of them."""
+    return max(12, min(40, columns // 3))
 
 
-PRESETS_LOSS: tuple[Loss, ...] = (
-    Loss("tutorial loss", TUTORIAL_LOSS, 2.5, 0.1),
-    Loss("two minima", "x^4 - 3*x^2 + x", 1.5, 0.02, (-2.0, 2.0)),
-    Loss("wiggly bowl", "0.3*sin(5*x) + 0.5*x^2", 2.5, 0.05),
-    Loss("parabola", "x^2", 2.5, 0.1),
-    Loss("softplus", "softplus(x)", 2.5, 0.5),
-    Loss("abs", "abs(x)", 2.5, 0.1),
-    Loss("log-cosh", "log(cosh(x))", 2.5, 0.5),
-)
-
-
-@dataclass(frozen=True)
-class SlopeResult:
-    view: SlopeView
-    path: PathView
-
-
-class SlopeFieldScreen(DescentScreen):
+class SlopeFieldScreen(DescentScreen[SlopeRequest, SlopeView, Loss]):
     CSS_PATH = "fields.tcss"
     HELP_TITLE = "Slope field: arrows on the loss, and descent down it"
     HELP = HELP
-    PRESETS = tuple((loss.name, loss.text) for loss in PRESETS_LOSS)
+    PRESETS = LOSS_PRESETS
     STEP_LIMIT = 200
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left", "move_start(-1)", "start", key_display="← →"),
@@ -99,156 +81,118 @@ class SlopeFieldScreen(DescentScreen):
     ]
 
     def __init__(self) -> None:
-        super().__init__()
-        self.expression: Expression = parse_expression(TUTORIAL_LOSS)
-        self.x_range = (-3.0, 3.0)
-        self.start_x = 2.5
-        self.method = "autograd"
-        self._view: SlopeView | None = None
-        self._arrow_count = 0
+        super().__init__(compute_slope_field)
+
+    @property
+    def slot(self) -> Loss:
+        return self.state.loss
+
+    @slot.setter
+    def slot(self, value: Loss) -> None:
+        self.state.loss = value
 
     def compose_sidebar(self) -> ComposeResult:
-        yield FunctionInput(self.expression.text, history=[self.expression.text])
-        yield DomainPanel("-3", "3", points=None)
+        loss = self.slot
+        yield FunctionInput(loss.function, history=loss.history)
+        yield DomainPanel(f"{loss.x_min:g}", f"{loss.x_max:g}", points=None)
         with Vertical(classes="panel"):
             with Horizontal(classes="row"):
                 yield Label("start x =", classes="field-label")
-                yield Input(f"{self.start_x:g}", compact=True, id="start", select_on_focus=True)
+                yield Input(f"{loss.start:.4g}", compact=True, id="start", select_on_focus=True)
             yield InlineError(id="start-error")
-        yield StepSelector(0.1, label="lr =", name="lr", bounds=LR_BOUNDS, id="lr")
+        yield LogValueInput(loss.learning_rate, "lr =", name="lr", bounds=LEARNING_RATE_BOUNDS, id="lr")
         with RadioSet(id="method-choice", classes="panel") as choice:
             choice.border_title = "slopes by (m)"
-            for method in ALL_METHODS:
-                yield RadioButton(f"[{hex_color(method)}]{method}[/]", value=method == self.method, name=method)
+            for method in METHOD_NAMES:
+                yield RadioButton(f"[{hex_color(method)}]{method}[/]", value=method == loss.method, name=method)
 
     def compose_main(self) -> ComposeResult:
         with Vertical(id="main"):
             yield SlopeFieldPlot(id="field-plot")
             yield Static("", id="descent-status")
 
-    def on_mount(self) -> None:
-        if not self.calc.torch_ready:
+    # -- state and computing ----------------------------------------------------------------------
+
+    def show_state(self) -> None:
+        super().show_state()
+        loss = self.slot
+        self.function_input.show(loss.function, loss.history)
+        self.query_one(DomainPanel).show(f"{loss.x_min:g}", f"{loss.x_max:g}", None)
+        start = self.query_one("#start", Input)
+        if not start.has_focus:
+            start.value = f"{loss.start:.4g}"
+        with self.prevent(RadioSet.Changed):
+            for button in self.query(RadioButton):
+                if button.name == loss.method and not button.value:
+                    button.value = True
+        if not self.state.precision.ready:
             self.query_one(SlopeFieldPlot).show_message("slope field", "loading torch…")
 
-    # -- computing ------------------------------------------------------------------------------
+    def request(self) -> SlopeRequest | None:
+        loss, precision = self.slot, self.state.precision
+        if precision.device is None:
+            return None
+        plot = self.query_one(SlopeFieldPlot)
+        arrows = arrows_for_width(canvas_size(plot.size.width, plot.size.height)[0])
+        return SlopeRequest(
+            loss.function, loss.x_min, loss.x_max, loss.start, loss.learning_rate, loss.method, arrows, self.STEP_LIMIT,
+            precision.dtype, precision.device,
+        )  # fmt: skip
 
-    def recompute(self) -> None:
-        calc = self.calc
-        if not calc.torch_ready:
-            return
-        expression, (x_min, x_max), method, start = self.expression, self.x_range, self.method, self.start_x
-        lr, dtype_name, device, limit = self.learning_rate, calc.dtype, calc.device, self.STEP_LIMIT
-        columns, _ = canvas_size(self.query_one(SlopeFieldPlot).size.width, self.query_one(SlopeFieldPlot).size.height)
-        count = max(12, min(40, columns // 3))
-        self._arrow_count = count
+    def path_inputs(self, request: SlopeRequest) -> object:
+        return replace(request, arrows=0, method="")
 
-        def job() -> SlopeResult:
-            import torch
+    def path_of(self, view: SlopeView) -> PathView:
+        return view.path
 
-            from engine.devices import parse_dtype
-            from engine.fields import descend, slope_field
+    def clamp_start(self, slot: Loss) -> Loss:
+        return replace(slot, start=min(max(slot.start, slot.x_min), slot.x_max))
 
-            dtype = parse_dtype(dtype_name)
-            curve = slope_field(expression, torch.linspace(x_min, x_max, 300, dtype=torch.float64), "exact", dtype=dtype, device=device)
-            arrows = slope_field(expression, torch.linspace(x_min, x_max, count, dtype=torch.float64), method, dtype=dtype, device=device)
-            run = descend(expression, [start], lr, limit, dtype=dtype, device=device)
-            view = SlopeView(
-                f"L(x) = {expression} · arrows: slope by {method}",
-                curve.x.tolist(),
-                curve.values.tolist(),
-                arrows.x.tolist(),
-                arrows.values.tolist(),
-                arrows.slopes.tolist(),
-            )
-            path = PathView.of(run)
-            return SlopeResult(view, path)
+    def draw(self, view: SlopeView) -> None:
+        path = view.path
+        shown = path.points[: self.k + 1]
+        trail = Trail([p[0] for p in shown], list(path.values[: self.k + 1]))
+        self.query_one(SlopeFieldPlot).draw(view, trail, self.descent_arrows)
+        self.show_descent_status("descent (−L')" if self.descent_arrows else "ascent (L')")
 
-        self.set_status("[dim]computing…[/]")
-        self.run_compute(job, "slope field")
-
-    def show_result(self, result: SlopeResult) -> None:
-        self._view = result.view
-        self.show_path(result.path)
-        self.set_status("")
-        self.redraw()
-
-    def redraw(self) -> None:
-        if self._view is None:
-            return
-        trail_points = self.path.points[: self.k + 1] if self.path else []
-        values = self.path.values[: self.k + 1] if self.path else []
-        trail = Trail([p[0] for p in trail_points], values)
-        self.query_one(SlopeFieldPlot).draw(self._view, trail, self.descent_arrows)
-        arrows = "descent (−L')" if self.descent_arrows else "ascent (L')"
-        self.query_one("#descent-status", Static).update(f"arrows: {arrows} [dim](n flips)[/]\n" + self.status_lines(("x",)))
-
-    def on_lab_plot_resized(self, message: LabPlot.Resized) -> None:
-        columns, _ = canvas_size(message.plot.size.width, message.plot.size.height)
-        if max(12, min(40, columns // 3)) != self._arrow_count:
-            self.recompute()  # the arrow count follows the plot width
-        else:
-            self.redraw()
-
-    # -- events ---------------------------------------------------------------------------------
-
-    def on_function_applied(self, message: FunctionApplied) -> None:
-        self.expression = message.expression
-        self.path_inputs_changed()
-
-    def on_domain_changed(self, message: DomainChanged) -> None:
-        self.x_range = (message.x_min, message.x_max)
-        self.start_x = min(max(self.start_x, message.x_min), message.x_max)
-        self.query_one("#start", Input).value = f"{self.start_x:g}"
-        self.path_inputs_changed()
+    # -- the panels -------------------------------------------------------------------------------
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id != "start":
             return
         event.stop()
+        from engine.expression import parse_number  # SymPy: loaded in the background by then
+
         error = self.query_one("#start-error", InlineError)
         try:
             value = parse_number(event.value)
         except ExpressionError as problem:
             error.show(f"start: {problem}")
             return
-        x_min, x_max = self.x_range
-        if not x_min <= value <= x_max:
-            error.show(f"start must be inside the x range [{x_min:g}, {x_max:g}]")
+        loss = self.slot
+        if not loss.x_min <= value <= loss.x_max:
+            error.show(f"start must be inside the x range [{loss.x_min:g}, {loss.x_max:g}]")
             return
         error.clear()
-        self.start_x = value
         self.set_focus(None)
-        self.path_inputs_changed()
+        self.slot = replace(loss, start=value)
 
     def on_input_blurred(self, event: Input.Blurred) -> None:
         if event.input.id == "start":  # leaving the box shows the start in effect again
-            event.input.value = f"{self.start_x:g}"
+            event.input.value = f"{self.slot.start:.4g}"
             self.query_one("#start-error", InlineError).clear()
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         event.stop()
-        if event.pressed.name and event.pressed.name != self.method:
-            self.method = event.pressed.name
-            self.recompute()
+        if event.pressed.name:
+            self.slot = replace(self.slot, method=event.pressed.name)
 
     def action_next_method(self) -> None:
-        buttons = list(self.query_one(RadioSet).query(RadioButton))
-        index = next((i for i, b in enumerate(buttons) if b.name == self.method), 0)
-        buttons[(index + 1) % len(buttons)].value = True
-
-    def action_preset(self, index: int) -> None:
-        if index >= len(PRESETS_LOSS):
-            return
-        loss = PRESETS_LOSS[index]
-        self.start_x, self.x_range = loss.start, loss.x_range
-        self.query_one("#start", Input).value = f"{loss.start:g}"
-        self.query_one(DomainPanel).set_values(f"{loss.x_range[0]:g}", f"{loss.x_range[1]:g}", None)
-        self.query_one("#lr", StepSelector).set_step(loss.learning_rate, announce=False)
-        super().action_preset(index)
+        methods = METHOD_NAMES
+        current = self.slot.method
+        self.slot = replace(self.slot, method=methods[(methods.index(current) + 1) % len(methods)])
 
     def action_move_start(self, direction: int) -> None:
-        x_min, x_max = self.x_range
-        step = (x_max - x_min) / 30
-        self.start_x = min(x_max, max(x_min, round((self.start_x + direction * step) / step) * step))
-        self.query_one("#start", Input).value = f"{self.start_x:.4g}"
-        self.path_inputs_changed()
+        loss = self.slot
+        step = (loss.x_max - loss.x_min) / START_STEPS
+        self.slot = replace(loss, start=min(loss.x_max, max(loss.x_min, round((loss.start + direction * step) / step) * step)))

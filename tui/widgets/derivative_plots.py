@@ -4,41 +4,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.state import METHOD_COLORS, hex_color
-from tui.widgets.plotting import LabPlot, legend_entry, linear_ticks, plot_with_gaps, robust_limits
+from tui.compute.compare import Curves, ErrorRow, Tangent
+from tui.style import METHOD_COLORS, hex_color
+from tui.widgets.plotting import BasePlot, legend_entry, linear_ticks, plot_with_gaps, robust_limits
 
 EVALUATION_LABELS = {"exact": "1 f'", "autograd": "1+bwd"}
 
 
-@dataclass(frozen=True)
-class Curves:
-    """What the derivative plot draws: x and one curve per method (NaN for gaps)."""
-
-    title: str
-    x: Sequence[float]
-    curves: dict[str, Sequence[float]]
-
-
-@dataclass(frozen=True)
-class Tangent:
-    """f on the domain and the lines at the cursor point x0."""
-
-    x: Sequence[float]
-    values: Sequence[float]
-    x0: float
-    f0: float
-    slope: float  # the exact f'(x0)
-    secant: float  # (f(x0+h) - f(x0)) / h
-    h: float
-
-
-class DerivativePlot(LabPlot):
+class DerivativePlot(BasePlot):
     def draw(self, curves: Curves, enabled: Sequence[str]) -> None:
         plt = self.start(curves.title)
         drawn = [m for m in curves.curves if m in enabled]
@@ -65,7 +43,7 @@ class DerivativePlot(LabPlot):
         self.refresh()
 
 
-class TangentPlot(LabPlot):
+class TangentPlot(BasePlot):
     def draw(self, tangent: Tangent) -> None:
         plt = self.start("f(x), tangent and secant at x0")
         x = list(tangent.x)
@@ -99,15 +77,6 @@ def format_error(value: float) -> str:
     if math.isnan(value):
         return "—"
     return "inf" if math.isinf(value) else f"{value:.1e}"
-
-
-@dataclass(frozen=True)
-class ErrorRow:
-    method: str
-    max_error: float
-    mean_error: float
-    evaluations: int
-    reason: str | None = None
 
 
 class ErrorTable(Static):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -13,6 +15,14 @@ from tui.widgets.inline_error import InlineError
 
 MIN_POINTS, MAX_POINTS = 2, 5000
 LIMIT = 1e9  # beyond this a plot of the domain is all round-off
+
+
+def constant_text(value: float) -> str:
+    """How a bound reads in its box: pi and -pi by name, other values short."""
+    for text, constant in (("pi", math.pi), ("-pi", -math.pi)):
+        if value == constant:
+            return text
+    return f"{value:g}"
 
 
 class DomainPanel(Vertical):
@@ -50,7 +60,10 @@ class DomainPanel(Vertical):
     def _remember(self) -> None:
         self._applied = {box.id: box.value for box in self.query(Input) if box.id}
 
-    def set_values(self, x_min: str, x_max: str, points: int | None, y_range: tuple[str, str] | None = None) -> None:
+    def show(self, x_min: str, x_max: str, points: int | None, y_range: tuple[str, str] | None = None) -> None:
+        """The values in effect (left alone while the user edits the panel)."""
+        if self.has_focus_within:
+            return
         self.query_one("#x-min", Input).value = x_min
         self.query_one("#x-max", Input).value = x_max
         if points is not None and self._points is not None:

@@ -4,39 +4,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.state import METHOD_COLORS, hex_color
-from tui.widgets.plotting import LabPlot, legend_entry, plot_with_gaps
+from tui.compute.error_vs_h import SweepView
+from tui.style import METHOD_COLORS, hex_color
+from tui.widgets.plotting import BasePlot, legend_entry, plot_with_gaps
 
 ERROR_FLOOR = 1e-17  # an error of exactly 0 has no place on a log axis: it is drawn here
 ERROR_CEILING_EXPONENT = 2
-
-
-@dataclass(frozen=True)
-class MethodCurve:
-    errors: Sequence[float] | None
-    best_h: float | None
-    best_error: float | None
-    theory: Sequence[float] | None
-    optimal_h: float | None
-    rule: str
-    reason: str | None
-
-
-@dataclass(frozen=True)
-class SweepView:
-    title: str
-    h: Sequence[float]
-    methods: dict[str, MethodCurve]
-    dtype: str
-    eps: float
-    scope: str
 
 
 def _log_errors(values: Sequence[float]) -> list[float]:
@@ -50,7 +29,7 @@ def _power_ticks(low: int, high: int, max_ticks: int) -> tuple[list[float], list
     return [float(k) for k in exponents], [f"1e{k}" for k in exponents]
 
 
-class ErrorPlot(LabPlot):
+class ErrorPlot(BasePlot):
     """Log-log axes drawn by hand: x = log10(h), y = log10(error), ticks labelled 1e-8.
 
     (plotext's own log scale transforms its data in place on every build, and a

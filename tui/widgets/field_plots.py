@@ -6,21 +6,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from tui.compute.gradient_field import QuiverView
+from tui.compute.slope_field import SlopeView
 from tui.widgets.arrows import FLAT, Viewport, canvas_size, glyph, magnitude_colors, tangent_arrow
-from tui.widgets.plotting import LabPlot, linear_ticks, plot_with_gaps, robust_limits
+from tui.widgets.plotting import BasePlot, linear_ticks, plot_with_gaps, robust_limits
 
 PATH_COLOR = (235, 235, 235)
 CURRENT_COLOR = (255, 80, 200)
-
-
-@dataclass(frozen=True)
-class SlopeView:
-    title: str
-    curve_x: Sequence[float]
-    curve_y: Sequence[float]
-    arrow_x: Sequence[float]
-    arrow_y: Sequence[float]
-    slopes: Sequence[float]
 
 
 @dataclass(frozen=True)
@@ -31,7 +23,7 @@ class Trail:
     y: Sequence[float]
 
 
-class SlopeFieldPlot(LabPlot):
+class SlopeFieldPlot(BasePlot):
     def draw(self, view: SlopeView, trail: Trail, descent: bool) -> None:
         plt = self.start(view.title)
         background = self.canvas_color
@@ -60,16 +52,7 @@ class SlopeFieldPlot(LabPlot):
         self.refresh()
 
 
-@dataclass(frozen=True)
-class QuiverView:
-    title: str
-    x: Sequence[float]  # grid columns
-    y: Sequence[float]  # grid rows
-    grad_x: Sequence[Sequence[float]]  # [row][column]
-    grad_y: Sequence[Sequence[float]]
-
-
-class GradientFieldPlot(LabPlot):
+class GradientFieldPlot(BasePlot):
     def draw(self, view: QuiverView, trail: Trail, start: tuple[float, float], descent: bool) -> None:
         plt = self.start(view.title)
         background = self.canvas_color

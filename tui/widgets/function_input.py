@@ -6,8 +6,6 @@ so the text on screen is always the function the plots show.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -16,9 +14,6 @@ from textual.widgets import Input, Label
 from engine.syntax import ExpressionError
 from tui.messages import FunctionApplied
 from tui.widgets.inline_error import InlineError
-
-if TYPE_CHECKING:
-    from engine.expression import Expression
 
 
 class FormulaInput(Input):
@@ -34,18 +29,19 @@ class FormulaInput(Input):
         self.screen.set_focus(None)  # the panel puts the applied function back when the field loses focus
 
     def action_history(self, direction: int) -> None:
-        panel = self.parent.parent if self.parent else None
-        if isinstance(panel, FunctionInput):
-            panel.recall(direction)
+        for panel in self.ancestors:
+            if isinstance(panel, FunctionInput):
+                panel.recall(direction)
+                return
 
 
 class FunctionInput(Vertical):
     """`f(x) = [ sin(x) ]` with the parse error, if any, underneath."""
 
-    def __init__(self, text: str, variables: tuple[str, ...] = ("x",), history: list[str] | None = None, *, id: str | None = None) -> None:
+    def __init__(self, text: str, variables: tuple[str, ...] = ("x",), history: tuple[str, ...] = (), *, id: str | None = None) -> None:
         super().__init__(id=id, classes="panel function-panel")
         self.variables = variables
-        self.history = history if history is not None else [text]
+        self.history = history or (text,)
         self._history_index = len(self.history)
         self.applied = text
 
@@ -60,6 +56,10 @@ class FunctionInput(Vertical):
     def input(self) -> FormulaInput:
         return self.query_one(FormulaInput)
 
+    @property
+    def error_text(self) -> str:
+        return self.query_one("#formula-error", InlineError).message
+
     def focus_formula(self) -> None:
         self.input.focus()
         self.input.select_all()
@@ -69,34 +69,43 @@ class FunctionInput(Vertical):
         # While editing, the cursor goes to the end; otherwise show the start of a long formula.
         self.input.cursor_position = len(text) if self.input.has_focus else 0
 
-    def apply(self, text: str) -> Expression | None:
+    def show(self, applied: str, history: tuple[str, ...]) -> None:
+        """The function in effect (unless the user is editing the field) and the history to recall."""
+        if history != self.history:
+            self.history = history
+            self._history_index = len(history)
+        if applied != self.applied or (not self.input.has_focus and self.input.value != applied):
+            self.applied = applied
+            if not self.input.has_focus:
+                self.set_text(applied)
+                self._clear_error()
+
+    def apply(self, text: str) -> bool:
         """Parse `text`; on success post FunctionApplied, on failure show the error and keep the last good function."""
         from engine.expression import parse_expression  # SymPy: loaded in the background by then
 
-        error = self.query_one("#formula-error", InlineError)
         try:
             expression = parse_expression(text, self.variables)
         except ExpressionError as problem:
-            error.show(f"{problem}")
+            self.query_one("#formula-error", InlineError).show(f"{problem}")
             self.add_class("-invalid")
-            return None
-        error.clear()
-        self.remove_class("-invalid")
+            return False
+        self._clear_error()
         self.applied = expression.text
-        if not self.history or self.history[-1] != expression.text:
-            self.history.append(expression.text)
-        self._history_index = len(self.history)
-        self.post_message(FunctionApplied(expression))
+        self.post_message(FunctionApplied(expression.text, self.variables))
         if self.input.has_focus:
             self.screen.set_focus(None)  # applied: the demo's keys work again at once
-        return expression
+        return True
+
+    def _clear_error(self) -> None:
+        self.query_one("#formula-error", InlineError).clear()
+        self.remove_class("-invalid")
 
     def revert(self) -> None:
         """Show the applied function again and drop an error about text that is no longer there."""
         if self.input.value.strip() != self.applied:
             self.set_text(self.applied)
-        self.query_one("#formula-error", InlineError).clear()
-        self.remove_class("-invalid")
+        self._clear_error()
 
     def on_input_blurred(self, event: Input.Blurred) -> None:
         event.stop()
@@ -107,14 +116,8 @@ class FunctionInput(Vertical):
         self.apply(event.value)
 
     def recall(self, direction: int) -> None:
-        if not self.history:
-            return
         index = max(0, min(len(self.history) - 1, self._history_index + direction))
         if self.history[index] == self.input.value and 0 <= index + direction < len(self.history):
             index += direction  # the entry already shown is not a step back in history
         self._history_index = index
         self.set_text(self.history[index])
-
-    @property
-    def error_text(self) -> str:
-        return self.query_one("#formula-error", InlineError).message

@@ -6,8 +6,9 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Checkbox
 
+from engine.vocabulary import method
 from tui.messages import MethodsChanged
-from tui.state import METHOD_KEYS, hex_color
+from tui.style import hex_color
 
 
 class MethodToggles(Vertical):
@@ -18,19 +19,20 @@ class MethodToggles(Vertical):
         self.border_title = "methods"
 
     def compose(self) -> ComposeResult:
-        for method in self.methods:
-            label = f"[{hex_color(method)}]{method}[/] [dim]({METHOD_KEYS[method]})[/]"
-            yield Checkbox(label, method in self._enabled, compact=True, id=f"toggle-{method}", name=method)
+        for name in self.methods:
+            label = f"[{hex_color(name)}]{name}[/] [dim]({method(name).key})[/]"
+            yield Checkbox(label, name in self._enabled, compact=True, id=f"toggle-{name}", name=name)
 
     @property
     def enabled(self) -> tuple[str, ...]:
         return tuple(box.name for box in self.query(Checkbox) if box.value and box.name)
 
-    def toggle(self, method: str) -> None:
-        if method in self.methods:
-            self.query_one(f"#toggle-{method}", Checkbox).toggle()
+    def toggle(self, name: str) -> None:
+        if name in self.methods:
+            self.query_one(f"#toggle-{name}", Checkbox).toggle()
 
-    def set_enabled(self, methods: tuple[str, ...]) -> None:
+    def show(self, methods: tuple[str, ...]) -> None:
+        """Tick the boxes of `methods` (without announcing it)."""
         with self.prevent(Checkbox.Changed):
             for box in self.query(Checkbox):
                 box.value = box.name in methods

@@ -145,14 +145,14 @@ def robust_limits(values: Sequence[float], margin: float = 0.08) -> tuple[float,
     return low - pad, high + pad
 
 
-class LabPlot(PlotextPlot):
-    """A plotext plot drawn by whole replacements of its data; a plotext failure shows as text, not a crash."""
+class BasePlot(PlotextPlot):
+    """What every plot of the app derives from: drawn by whole replacements of its data; a plotext failure shows as text."""
 
     @dataclass
     class Resized(Message):
         """The plot's size or theme changed: screens whose drawing depends on it (arrow counts, glyph backgrounds) redo it."""
 
-        plot: LabPlot
+        plot: BasePlot
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _theme: self.post_message(self.Resized(self)))

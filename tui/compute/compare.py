@@ -1,0 +1,119 @@
+"""Demo 1's work: f'(x) over the domain by every method, the error table, and f with its tangent and secant at x0."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from engine.vocabulary import METHOD_NAMES
+
+PREVIEW = "numpy preview"
+
+
+@dataclass(frozen=True)
+class CompareRequest:
+    function: str
+    x_min: float
+    x_max: float
+    points: int
+    h: float
+    x0: float
+    dtype: str
+    device: str
+
+
+@dataclass(frozen=True)
+class Curves:
+    """What the derivative plot draws: x and one curve per method (NaN for gaps)."""
+
+    title: str
+    x: Sequence[float]
+    curves: dict[str, Sequence[float]]
+
+
+@dataclass(frozen=True)
+class Tangent:
+    """f on the domain and the lines at the cursor point x0."""
+
+    x: Sequence[float]
+    values: Sequence[float]
+    x0: float
+    f0: float
+    slope: float  # the exact f'(x0)
+    secant: float  # (f(x0+h) - f(x0)) / h
+    h: float
+
+
+@dataclass(frozen=True)
+class ErrorRow:
+    method: str
+    max_error: float
+    mean_error: float
+    evaluations: int
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CompareView:
+    curves: Curves
+    rows: tuple[ErrorRow, ...]
+    tangent: Tangent
+    notice: str | None
+    dtype: str
+    preview: bool = False  # drawn by numpy before torch was loaded: no table yet
+
+
+def _nearest(xs: Sequence[float], x0: float) -> int:
+    return min(range(len(xs)), key=lambda i: abs(xs[i] - x0))
+
+
+def preview_compare(function: str, x_min: float, x_max: float, points: int, h: float, x0: float) -> CompareView:
+    """f and f' by numpy (central differences), for the first frame: no SymPy, no torch. Raises ExpressionError."""
+    from engine.preview import preview
+
+    quick = preview(function, x_min, x_max, points)
+    x, f = quick.x.tolist(), quick.values.tolist()
+    index = _nearest(x, x0)
+    title = f"f'(x) for f(x) = {function} (numpy preview while torch loads)"
+    return CompareView(
+        Curves(title, x, {PREVIEW: quick.derivative.tolist()}),
+        (),
+        Tangent(x, f, x[index], f[index], float(quick.derivative[index]), math.nan, h),
+        None,
+        "float64",
+        preview=True,
+    )
+
+
+def compute_compare(request: CompareRequest) -> CompareView:
+    import torch
+
+    from engine.derive import derive
+    from engine.devices import parse_dtype
+    from engine.expression import parse_expression
+
+    expression = parse_expression(request.function)
+    dtype = parse_dtype(request.dtype)
+    grid = torch.linspace(request.x_min, request.x_max, request.points, dtype=torch.float64)
+    result = derive(expression, grid, request.h, METHOD_NAMES, dtype, request.device)
+    at = derive(expression, torch.tensor([request.x0], dtype=torch.float64), request.h, ("exact", "forward"), dtype, request.device)
+    x = result.points.tolist()
+    undefined = ~result.defined
+    curves: dict[str, Sequence[float]] = {
+        m: r.values.masked_fill(undefined, math.nan).tolist() for m, r in result.results.items() if r.values is not None
+    }
+    f = result.function_values.masked_fill(undefined, math.nan).tolist()
+
+    def first(method: str) -> float:
+        values = at.results[method].values
+        return float(values[0]) if values is not None else math.nan
+
+    rows = tuple(ErrorRow(m, r.max_error, r.mean_error, r.evaluations, r.reason) for m, r in result.results.items())
+    f0 = float(at.function_values[0])
+    # Where f itself is undefined there is no tangent, whatever the formula for f' says.
+    slope, secant = (first("exact"), first("forward")) if math.isfinite(f0) else (math.nan, math.nan)
+    tangent = Tangent(x, f, float(at.points[0]), f0, slope, secant, at.h)
+    notices = [n for n in (result.undefined_notice(), result.step_notice()) if n]
+    title = f"f'(x) for f(x) = {expression}"
+    return CompareView(Curves(title, x, curves), rows, tangent, "\n".join(notices) or None, result.dtype)

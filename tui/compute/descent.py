@@ -1,0 +1,43 @@
+"""What the two field demos share: a gradient-descent run as plain lists, to step through on screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from engine.fields import DescentPath
+
+
+@dataclass(frozen=True)
+class PathView:
+    """A precomputed descent run: iterates (each a tuple of coordinates), f, grad; how it ended."""
+
+    points: tuple[tuple[float, ...], ...]
+    values: tuple[float, ...]
+    gradients: tuple[tuple[float, ...], ...]
+    outcome: str
+    reason: str
+
+    @property
+    def last(self) -> int:
+        return len(self.points) - 1
+
+    @classmethod
+    def of(cls, run: DescentPath) -> PathView:
+        """Plain lists from the engine's tensors, so the UI thread never touches torch."""
+        return cls(
+            tuple(tuple(p) for p in run.points.tolist()),
+            tuple(run.values.tolist()),
+            tuple(tuple(g) for g in run.gradients.tolist()),
+            run.outcome,
+            run.reason,
+        )
+
+    def oscillating(self, k: int, window: int = 6) -> bool:
+        """The last `window` steps up to k keep reversing direction (in the first coordinate)."""
+        if k < window:
+            return False
+        steps = [self.points[i + 1][0] - self.points[i][0] for i in range(k - window, k)]
+        return all(a * b < 0 for a, b in pairwise(steps))

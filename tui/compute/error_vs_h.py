@@ -1,0 +1,75 @@
+"""Demo 2's work: each step method's error over the h grid, its best h, and the truncation + round-off model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from engine.vocabulary import STEP_METHOD_NAMES
+
+
+@dataclass(frozen=True)
+class SweepRequest:
+    function: str
+    x_min: float
+    x_max: float
+    points: int
+    x0: float
+    at_point: bool  # the error at x0 rather than the max over the domain
+    dtype: str
+    device: str
+
+    @property
+    def scope(self) -> str:
+        return f"at x0 = {self.x0:.4g}" if self.at_point else f"max over {self.points} points"
+
+
+@dataclass(frozen=True)
+class MethodCurve:
+    errors: Sequence[float] | None
+    best_h: float | None
+    best_error: float | None
+    theory: Sequence[float] | None
+    optimal_h: float | None
+    rule: str
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class SweepView:
+    title: str
+    h: Sequence[float]
+    methods: dict[str, MethodCurve]
+    dtype: str
+    eps: float
+    scope: str
+
+
+def compute_sweep(request: SweepRequest) -> SweepView:
+    import torch
+
+    from engine.devices import parse_dtype
+    from engine.expression import parse_expression
+    from engine.sweep import sweep
+
+    expression = parse_expression(request.function)
+    dtype = parse_dtype(request.dtype)
+    if request.at_point:
+        points = torch.tensor([request.x0], dtype=torch.float64)
+    else:
+        points = torch.linspace(request.x_min, request.x_max, request.points, dtype=torch.float64)
+    result = sweep(expression, points, None, STEP_METHOD_NAMES, dtype, request.device)
+    curves = {
+        m: MethodCurve(
+            r.errors.tolist() if r.errors is not None else None,
+            r.best_h,
+            r.best_error,
+            r.model.errors.tolist() if r.model else None,
+            r.model.optimal_h if r.model else None,
+            r.model.rule if r.model else (r.reason or ""),
+            r.reason,
+        )
+        for m, r in result.methods.items()
+    }
+    title = f"|error| of f'(x) vs h, f(x) = {expression}"
+    return SweepView(title, result.h.tolist(), curves, result.dtype, float(torch.finfo(dtype).eps), request.scope)
