@@ -23,7 +23,7 @@ def _sigmoid(t: Array) -> Array:
     return np.asarray(1 / (1 + np.exp(-t)))
 
 
-_FUNCTIONS: dict[str, Callable[..., Array]] = {
+NUMPY_FUNCTIONS: dict[str, Callable[..., Array]] = {
     "sin": np.sin,
     "cos": np.cos,
     "tan": np.tan,
@@ -73,7 +73,7 @@ class _NumpyWalker(Walker[Array]):
         return np.asarray(operation(left, right))
 
     def call(self, name: str, args: list[Array], column: int | None) -> Array:
-        return _FUNCTIONS[name](*args)
+        return NUMPY_FUNCTIONS[name](*args)
 
 
 @dataclass(frozen=True)

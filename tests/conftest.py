@@ -34,7 +34,7 @@ async def pilot(request: pytest.FixtureRequest) -> AsyncIterator[Pilot[int]]:
     """
     size = request.node.get_closest_marker("size")
     app = make_app()
-    async with app.run_test(size=size.args if size else (120, 40)) as driver:
+    async with app.run_test(size=size.args if size else (120, 40), notifications=True) as driver:
         await ready(driver)
         yield driver
         await settle(driver)

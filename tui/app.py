@@ -11,9 +11,8 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
 
-from tui.messages import TorchFailed, TorchReady
+from tui.messages import ComputationFailed, TorchFailed, TorchReady
 from tui.screens.base import DemoScreen
 from tui.state import Precision, SharedState
 
@@ -88,15 +87,13 @@ class CalcApp(App[int]):
         self.state.precision = replace(self.state.precision, device_label="torch unavailable")
         self.notify(message.reason, severity="error", timeout=30)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+    def on_computation_failed(self, message: ComputationFailed) -> None:
         """The one place where a failed computation becomes a visible notice; the screen keeps its last good view."""
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            message = f"{type(error).__name__}: {error}"
-            if len(message) > NOTICE_LENGTH:
-                message = message[:NOTICE_LENGTH] + "…"
-            self.failures.append(message)
-            self.notify(message, title=f"{event.worker.name or 'computation'} failed", severity="error", timeout=10)
+        text = f"{type(message.error).__name__}: {message.error}"
+        if len(text) > NOTICE_LENGTH:
+            text = text[:NOTICE_LENGTH] + "…"
+        self.failures.append(text)
+        self.notify(text, title=f"{message.work} failed", severity="error", timeout=10)
 
     def demo_title(self, mode: str | None = None) -> str:
         mode = mode or self.current_mode

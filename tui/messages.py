@@ -24,6 +24,14 @@ class TorchFailed(Message):
 
 
 @dataclass
+class ComputationFailed(Message):
+    """A screen's computation raised; it bubbles up to the app, which shows the notice."""
+
+    work: str  # what was being computed ("slope field")
+    error: BaseException
+
+
+@dataclass
 class FunctionApplied(Message):
     """The user pressed Enter on a function that parsed."""
 

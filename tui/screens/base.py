@@ -28,7 +28,7 @@ from textual.widgets import Footer, Header, Static
 from textual.worker import Worker, WorkerState
 
 from tui.compute.runner import Computation, Computed
-from tui.messages import DomainChanged, FunctionApplied, LogValueChanged, MethodsChanged
+from tui.messages import ComputationFailed, DomainChanged, FunctionApplied, LogValueChanged, MethodsChanged
 from tui.presets import Preset
 from tui.state import SharedState, shared_state
 from tui.widgets.function_input import FunctionInput
@@ -47,6 +47,7 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
     # Short terminals drop the blank line between panels (CSS: DemoScreen.-short).
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     AUTO_FOCUS = ""  # nothing focused at first (None would mean the app's "*"), so every key reaches the demo
+    WORK: ClassVar[str] = "computation"  # what the computation makes, for its failure notice ("slope field failed")
     HELP_TITLE: ClassVar[str] = ""
     HELP: ClassVar[str] = ""
     PRESETS: ClassVar[tuple[Preset, ...]] = ()
@@ -64,7 +65,7 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
 
     def __init__(self, compute: Callable[[RequestT], ViewT]) -> None:
         super().__init__()
-        self.computation: Computation[RequestT, ViewT] = Computation(self, type(self).__name__, compute)
+        self.computation: Computation[RequestT, ViewT] = Computation(self, self.WORK, compute)
         self.view: ViewT | None = None  # what the plots show now
         self._preset_index = 0
 
@@ -182,8 +183,9 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
         self.draw(message.view)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if self.computation.worker_state_changed(event) and event.state == WorkerState.ERROR:
-            self.set_status(FAILED)  # the app's handler shows the notice
+        if self.computation.worker_state_changed(event) and event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.set_status(FAILED)
+            self.post_message(ComputationFailed(self.WORK, event.worker.error))  # the app shows the notice
 
     def on_base_plot_resized(self, message: BasePlot.Resized) -> None:
         self.plot_resized(message.plot)

@@ -57,6 +57,7 @@ float32; type `abs(x)` and see complex step refuse; type `log(x)` and see the ga
 
 class CompareScreen(LabScreen[CompareRequest, CompareView]):
     CSS_PATH = "compare.tcss"
+    WORK = "derivatives"
     HELP_TITLE = "Compare: one derivative, seven methods"
     HELP = HELP
     METHODS = METHOD_NAMES

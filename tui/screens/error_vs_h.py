@@ -48,6 +48,7 @@ jumps from ~1e-8 to ~1e-4. Press `s` to measure at one point instead of the whol
 
 class ErrorVsHScreen(LabScreen[SweepRequest, SweepView]):
     CSS_PATH = "error_vs_h.tcss"
+    WORK = "error-vs-h sweep"
     HELP_TITLE = "Error vs h: the sweet spot of the step"
     HELP = HELP
     METHODS = STEP_METHOD_NAMES

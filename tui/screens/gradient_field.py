@@ -62,6 +62,7 @@ def grid_for_canvas(columns: int, rows: int) -> tuple[int, int]:
 
 class GradientFieldScreen(DescentScreen[FieldRequest, FieldView, Surface]):
     CSS_PATH = "fields.tcss"
+    WORK = "gradient field"
     HELP_TITLE = "Gradient field: arrows of grad f(x, y), and descent across them"
     HELP = HELP
     PRESETS = SURFACE_PRESETS

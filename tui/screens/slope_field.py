@@ -70,6 +70,7 @@ def arrows_for_width(columns: int) -> int:
 
 class SlopeFieldScreen(DescentScreen[SlopeRequest, SlopeView, Loss]):
     CSS_PATH = "fields.tcss"
+    WORK = "slope field"
     HELP_TITLE = "Slope field: arrows on the loss, and descent down it"
     HELP = HELP
     PRESETS = LOSS_PRESETS

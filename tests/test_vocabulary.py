@@ -1,0 +1,100 @@
+"""One vocabulary, every backend: the names in engine.vocabulary are exactly what each part of the app implements.
+
+Adding a function or a method is one edit to the vocabulary plus its formula in each
+backend; these tests say which backend is missing it (or has one too many).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from engine.cli.main import build_parser
+from engine.compiled import compile_expression
+from engine.devices import DTYPES
+from engine.expression import parse_expression
+from engine.functions import FUNCTIONS
+from engine.methods import METHOD_FUNCTIONS
+from engine.preview import NUMPY_FUNCTIONS, evaluate
+from engine.syntax import ExpressionError
+from engine.theory import TRUNCATION
+from engine.vocabulary import (
+    DTYPE_NAMES,
+    FUNCTION_ARITY,
+    H_STEPS_PER_DECADE,
+    METHOD_NAMES,
+    METHODS,
+    STEP_METHOD_NAMES,
+    grid_index,
+    h_on_grid,
+)
+from tui.style import METHOD_COLORS
+from tui.widgets.log_value_input import shifted
+
+# A point inside every function's real domain (asin/acos need |t| < 1, log and sqrt t > 0).
+AT = 0.3
+
+
+def call(name: str) -> str:
+    return f"{name}(x, 2)" if FUNCTION_ARITY[name] == 2 else f"{name}(x)"
+
+
+def test_the_sympy_builders_cover_exactly_the_vocabulary() -> None:
+    assert set(FUNCTIONS) == set(FUNCTION_ARITY)
+
+
+def test_the_numpy_preview_covers_exactly_the_vocabulary() -> None:
+    assert set(NUMPY_FUNCTIONS) == set(FUNCTION_ARITY)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTION_ARITY))
+def test_every_function_parses_and_agrees_across_torch_mpmath_and_numpy(name: str) -> None:
+    expression = parse_expression(call(name))
+    compiled = compile_expression(expression)
+    by_torch = float(compiled.function(torch.tensor([AT], dtype=torch.float64))[0])
+    by_mpmath = compiled.reference_function(AT)
+    by_numpy = float(evaluate(call(name), np.array([AT]))[0])
+    assert math.isfinite(by_mpmath)
+    assert by_torch == pytest.approx(by_mpmath, rel=1e-15, abs=1e-15)  # float64 rounding of the same function
+    assert by_numpy == pytest.approx(by_mpmath, rel=1e-15, abs=1e-15)
+    # and f' through the torch namespace agrees with the 50-digit one
+    assert float(compiled.exact[0](torch.tensor([AT], dtype=torch.float64))[0]) == pytest.approx(compiled.reference[0](AT), rel=1e-14)
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTION_ARITY))
+def test_the_parser_checks_each_functions_arity(name: str) -> None:
+    wrong = f"{name}(x)" if FUNCTION_ARITY[name] == 2 else f"{name}(x, 2)"
+    with pytest.raises(ExpressionError, match=rf"{name}\(\) takes {FUNCTION_ARITY[name]} argument"):
+        parse_expression(wrong)
+
+
+def test_every_method_has_a_function_a_key_a_colour_and_a_step_methods_model() -> None:
+    assert list(METHOD_FUNCTIONS) == list(METHOD_NAMES)
+    assert set(METHOD_COLORS) == set(METHOD_NAMES)
+    assert set(TRUNCATION) == set(STEP_METHOD_NAMES)
+    for method in METHODS:
+        if method.has_step:
+            assert TRUNCATION[method.name][0][0] == method.accuracy, method.name  # the model's leading power of h
+    keys = [m.key for m in METHODS]
+    assert len(set(keys)) == len(keys)
+    # the method keys must not shadow the demos' own keys
+    assert not set(keys) & set("dDfpqtsnrgm123456?")
+
+
+def test_dtype_names_are_torch_dtypes_and_what_the_cli_offers() -> None:
+    assert list(DTYPES) == list(DTYPE_NAMES)
+    assert all(DTYPES[name] == getattr(torch, name) for name in DTYPE_NAMES)
+    choices = {action.dest: action.choices for action in build_parser()._actions}  # argparse has no public accessor
+    assert list(choices["app_dtype"] or ()) == list(DTYPE_NAMES)
+
+
+def test_the_h_keys_stay_on_the_sweeps_grid() -> None:
+    assert H_STEPS_PER_DECADE == 4 and h_on_grid(-16) == pytest.approx(1e-4)
+    h = 1e-4
+    for steps in (1, 1, 4, -1, -4, -4, -4, 3):
+        h = shifted(h, steps)
+        assert h == h_on_grid(grid_index(h))  # exactly a grid point, so the marker sits on a measured h
+    assert shifted(1e-4, 1) == pytest.approx(10**-3.75) and shifted(3e-4, 0) == pytest.approx(10**-3.5)  # snaps first
