@@ -1,0 +1,349 @@
+"""Backprop on torch's own graph: the leaf .grad against hand-derived derivatives, the graph against an independent walk
+of grad_fn, the captured numbers against the chain rule, accumulation, the network preset and the error messages."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Callable
+
+import pytest
+import torch
+
+from engine.backprop import MAX_GRAPH_NODES, SEED, BackpropError, BackwardPass, backprop, short, zero_grad
+from engine.compiled import compile_expression
+from engine.expression import parse_expression
+from engine.network import DEFAULT_LEARNING_RATE, Network, network_backprop, sgd_step, train, train_step
+from engine.syntax import MAX_LENGTH, ExpressionError
+
+
+def run(text: str, **point: float) -> BackwardPass:
+    return backprop(parse_expression(text, tuple(point)), point)
+
+
+def sigmoid(t: float) -> float:
+    return 1 / (1 + math.exp(-t))
+
+
+# f, x0, f'(x0) derived by hand
+KNOWN: list[tuple[str, float, Callable[[float], float]]] = [
+    ("x*sin(x)", 1.0, lambda x: math.sin(x) + x * math.cos(x)),  # fan-out: x reached twice
+    ("x^2 + x", 0.7, lambda x: 2 * x + 1),  # fan-out through a power
+    ("x^3", -1.3, lambda x: 3 * x**2),
+    ("x/(1 + x^2)", 0.4, lambda x: (1 - x**2) / (1 + x**2) ** 2),  # division
+    ("2/x", 1.7, lambda x: -2 / x**2),  # reciprocal inside a composite operation
+    ("sqrt(x)", 2.0, lambda x: 0.5 / math.sqrt(x)),
+    ("pow(x, x)", 1.5, lambda x: x**x * (math.log(x) + 1)),  # both inputs of one node are the same leaf
+    ("sin(exp(x))", 0.3, lambda x: math.cos(math.exp(x)) * math.exp(x)),  # nested
+    ("log(1 + x^2)", 1.2, lambda x: 2 * x / (1 + x**2)),
+    ("exp(-x^2)*sin(5x)", 0.3, lambda x: math.exp(-(x**2)) * (5 * math.cos(5 * x) - 2 * x * math.sin(5 * x))),
+    ("tanh(sigmoid(x))", -0.8, lambda x: (1 - math.tanh(sigmoid(x)) ** 2) * sigmoid(x) * (1 - sigmoid(x))),
+    ("softplus(x)", 0.4, sigmoid),
+    ("relu(x)", 1.5, lambda x: 1.0),  # away from the kink, on both sides
+    ("relu(x)", -0.5, lambda x: 0.0),
+    ("abs(x)", -0.7, lambda x: -1.0),
+    ("x*abs(x)", -2.0, lambda x: 2 * abs(x)),
+    ("relu(x - 1)*x^2 + abs(x)", 1.5, lambda x: (x - 1) * 2 * x + x**2 + 1),
+    ("x", 2.0, lambda x: 1.0),  # the output is the leaf itself: its AccumulateGrad is the whole graph
+]
+
+
+def independent_graph(text: str, point: dict[str, float]) -> tuple[Counter[str], Counter[tuple[str, tuple[str, ...]]], Counter[str]]:
+    """torch's graph of the compiled function, walked here by depth-first search: op counts, (op, input ops) and edges into each leaf."""
+    leaves = [torch.tensor(value, dtype=torch.float64, requires_grad=True) for value in point.values()]
+    output = compile_expression(parse_expression(text, tuple(point))).function(*leaves)
+    root = output.grad_fn if output.grad_fn is not None else torch.autograd.graph.get_gradient_edge(output).node
+    seen, stack = set(), [root]
+    ops: Counter[str] = Counter()
+    shapes: Counter[tuple[str, tuple[str, ...]]] = Counter()
+    into_leaf: Counter[str] = Counter()
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        children = [child for child, _ in node.next_functions if child is not None]
+        ops[type(node).__name__] += 1
+        shapes[(type(node).__name__, tuple(sorted(type(c).__name__ for c in children)))] += 1
+        for child in children:
+            if type(child).__name__ == "AccumulateGrad":
+                into_leaf[next(n for n, leaf in zip(point, leaves, strict=True) if leaf is child.variable)] += 1
+        stack.extend(children)
+    if root is not output.grad_fn:
+        into_leaf["x"] += 1  # backward() seeds the leaf itself
+    return ops, shapes, into_leaf
+
+
+@pytest.mark.parametrize(("text", "x0", "derivative"), KNOWN, ids=[f"{t} at {x}" for t, x, _ in KNOWN])
+def test_leaf_grad_is_the_derivative_and_the_graph_is_torchs(text: str, x0: float, derivative: Callable[[float], float]) -> None:
+    result = run(text, x=x0)
+    leaf = result.leaves["x"]
+    expected = derivative(x0)
+    assert leaf.grad == pytest.approx(expected, rel=1e-14, abs=1e-15)
+    assert leaf.exact == pytest.approx(expected, rel=1e-14, abs=1e-15)
+    assert leaf.reference == pytest.approx(expected, rel=1e-14, abs=1e-15)
+    assert leaf.difference == pytest.approx(0.0, abs=4e-16 * max(1.0, abs(expected)))
+    assert leaf.received == leaf.grad  # a fresh leaf: .grad is what this backward() added
+    assert math.fsum(leaf.contributions) == pytest.approx(leaf.grad, rel=1e-15, abs=1e-300)
+
+    ops, shapes, into_leaf = independent_graph(text, {"x": x0})
+    assert Counter(node.op for node in result.nodes) == ops
+    assert Counter((node.op, tuple(sorted(result.node(i).op for i in node.inputs))) for node in result.nodes) == shapes
+    assert len(leaf.contributions) == into_leaf["x"]
+    assert result.value == pytest.approx(compile_expression(parse_expression(text)).function(torch.tensor(x0, dtype=torch.float64)).item())
+
+
+def test_fan_out_reaches_the_same_leaf_node_by_both_paths() -> None:
+    result = run("x*sin(x)", x=1.0)
+    mul, leaf, sin = result.nodes
+    assert (mul.op, leaf.op, sin.op) == ("MulBackward0", "AccumulateGrad", "SinBackward0")
+    assert mul.inputs == (leaf.id, sin.id) and sin.inputs == (leaf.id,)
+    assert [arrival.source for arrival in leaf.arrivals] == [mul.id, sin.id]
+    assert result.leaves["x"].contributions == (math.sin(1.0), math.cos(1.0))
+    assert result.leaves["x"].sum_text() == "x.grad = 0.8415 + 0.5403 = 1.3818"
+    assert result.order == (mul.id, sin.id, leaf.id)  # torch runs a node once all its gradients have arrived
+
+
+def test_forward_values_local_derivatives_and_sent_gradients_follow_the_chain_rule() -> None:
+    result = run("x*sin(x)", x=1.0)
+    mul, leaf, sin = result.nodes
+    assert (mul.value, sin.value, leaf.value) == (math.sin(1.0), math.sin(1.0), 1.0)
+    assert mul.grad == 1.0 and mul.arrivals[0].source == SEED
+    # d(x*s)/dx = s and d(x*s)/ds = x; d sin(x)/dx = cos(x)
+    assert [(edge.local, edge.sent) for edge in mul.edges] == [(math.sin(1.0), math.sin(1.0)), (1.0, 1.0)]
+    assert [(edge.local, edge.sent) for edge in sin.edges] == [(math.cos(1.0), math.cos(1.0))]
+    assert result.chain_rule(sin.id, 0) == f"∂f/∂x = ∂f/∂{sin.id} · ∂{sin.id}/∂x = 1.0000 × 0.5403 = 0.5403"
+    assert result.chain_rule(mul.id, 1) == f"∂f/∂{sin.id} = ∂f/∂{mul.id} · ∂{mul.id}/∂{sin.id} = 1.0000 × 1.0000 = 1.0000"
+
+
+@pytest.mark.parametrize(("text", "x0"), [("exp(-x^2)*sin(5x)", 0.3), ("x/(1 + x^2)", 0.4), ("2/x", 1.7), ("pow(x, x)", 1.5)])
+def test_every_node_receives_the_sum_of_its_arrivals_and_sends_adjoint_times_local(text: str, x0: float) -> None:
+    result = run(text, x=x0)
+    for node in result.nodes:
+        assert node.grad == pytest.approx(math.fsum(a.value for a in node.arrivals), rel=1e-15), node
+        for edge in node.edges:
+            assert edge.sent == pytest.approx(node.grad * edge.local, rel=2e-16, abs=1e-300), node
+            assert any(a.source == node.id and a.value == edge.sent for a in result.node(edge.target).arrivals)
+    position = {node_id: index for index, node_id in enumerate(result.order)}
+    assert sorted(position) == sorted(node.id for node in result.nodes)
+    assert all(position[node.id] < position[target] for node in result.nodes for target in node.inputs)  # parents first
+    assert all(node.depth < result.node(target).depth for node in result.nodes for target in node.inputs)
+
+
+def test_order_is_the_order_torchs_engine_ran_the_nodes() -> None:
+    text = "exp(-x^2)*sin(5x)"
+    x = torch.tensor(0.3, dtype=torch.float64, requires_grad=True)
+    output = compile_expression(parse_expression(text)).function(x)
+    ran: list[str] = []
+    stack, seen = [output.grad_fn], set()
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        node.register_prehook(lambda _, node=node: ran.append(type(node).__name__))
+        stack.extend(child for child, _ in node.next_functions)
+    output.backward()
+    result = run(text, x=0.3)
+    assert [result.node(node_id).op for node_id in result.order] == ran
+
+
+def test_local_derivative_is_torchs_even_where_no_gradient_arrives() -> None:
+    # relu(x) = 0 at x = -1, so sin(x) receives 0; its local derivative is still cos(-1), not 0/0
+    result = run("relu(x)*sin(x)", x=-1.0)
+    sin = next(node for node in result.nodes if node.op == "SinBackward0")
+    assert sin.grad == 0.0
+    assert sin.edges[0].local == math.cos(-1.0)
+    assert sin.edges[0].sent == 0.0
+    assert result.leaves["x"].grad == 0.0  # relu'(-1) sin(-1) + relu(-1) cos(-1)
+
+
+def test_composite_operation_nodes_have_their_forward_values() -> None:
+    result = run("2/x", x=4.0)  # torch computes 2/x as reciprocal(x) * 2
+    assert {node.op: node.value for node in result.nodes} == {"MulBackward0": 0.5, "ReciprocalBackward0": 0.25, "AccumulateGrad": 4.0}
+
+
+def test_two_variables_each_leaf_with_its_gradient() -> None:
+    result = run("x^2*y + sin(x*y)", x=0.5, y=2.0)
+    x, y = 0.5, 2.0
+    assert result.leaves["x"].grad == pytest.approx(2 * x * y + y * math.cos(x * y), rel=1e-15)
+    assert result.leaves["y"].grad == pytest.approx(x**2 + x * math.cos(x * y), rel=1e-15)
+    assert len(result.leaves["x"].contributions) == 2 and len(result.leaves["y"].contributions) == 2
+    assert result.leaves["y"].reference == pytest.approx(x**2 + x * math.cos(x * y), rel=1e-15)
+    assert {result.node(leaf.node).label for leaf in result.leaves.values() if leaf.node} == {"x", "y"}
+
+
+def test_a_variable_the_function_ignores_keeps_grad_none() -> None:
+    result = run("x^2", x=1.0, y=3.0)
+    assert result.leaves["y"].grad is None and result.leaves["y"].node is None and result.leaves["y"].contributions == ()
+    assert result.leaves["y"].exact == 0.0
+    assert result.notice is not None and "y" in result.notice and "None" in result.notice
+    assert len(result.nodes) == 2
+
+
+def test_backward_again_without_zeroing_doubles_grad_and_zero_grad_resets() -> None:
+    expression = parse_expression("x*sin(x)")
+    first = backprop(expression, {"x": 1.0})
+    g = math.sin(1.0) + math.cos(1.0)
+    again = backprop(expression, {"x": 1.0}, grads=first.grads)
+    assert again.leaves["x"].grad_before == first.leaves["x"].grad
+    assert again.leaves["x"].grad == 2 * first.leaves["x"].grad == pytest.approx(2 * g, rel=1e-15)
+    assert again.leaves["x"].received == first.leaves["x"].grad  # this pass added the same as the first
+    assert again.leaves["x"].difference == pytest.approx(0.0, abs=1e-15)  # the check is on what this pass added
+    assert again.leaves["x"].sum_text() == "x.grad = 1.3818 + (0.8415 + 0.5403) = 2.7635"
+    third = backprop(expression, {"x": 1.0}, grads=again.grads)
+    assert third.leaves["x"].grad == pytest.approx(3 * g, rel=1e-15)
+    assert zero_grad(third.grads) == {"x": None}
+    assert zero_grad(third.grads, set_to_none=False) == {"x": 0.0}
+    fresh = backprop(expression, {"x": 1.0}, grads=zero_grad(third.grads))
+    assert fresh.leaves["x"].grad == first.leaves["x"].grad and fresh.leaves["x"].grad_before is None
+
+
+def test_progress_through_the_backward_pass() -> None:
+    result = run("x*sin(x)", x=1.0)
+    leaf = result.leaves["x"].node
+    assert leaf is not None
+    assert result.arrived(0)[leaf] == ()
+    assert result.arrived(1)[leaf] == (math.sin(1.0),)  # MulBackward0 ran
+    assert result.arrived(2)[leaf] == (math.sin(1.0), math.cos(1.0))  # then SinBackward0
+    assert result.arrived(0)["n0"] == (1.0,)  # the seed is there before anything runs
+
+
+def test_float32_gradient_is_checked_against_the_reference() -> None:
+    result = backprop(parse_expression("x*sin(x)"), {"x": 1.0}, dtype=torch.float32)
+    leaf = result.leaves["x"]
+    assert result.dtype == "float32"
+    x = torch.tensor(1.0, dtype=torch.float32)
+    assert leaf.grad == float(torch.sin(x) + x * torch.cos(x))  # torch's float32 arithmetic, not float64's
+    assert leaf.reference == pytest.approx(math.sin(1.0) + math.cos(1.0), rel=1e-15)
+    assert 1e-9 < abs(leaf.difference) < 1e-6
+
+
+def test_short_numbers() -> None:
+    assert [short(v) for v in (0.0, 1.3817732906760363, -2.0, 1.5e-7, 3e7, math.inf, None)] == [
+        "0.0000",
+        "1.3818",
+        "-2.0000",
+        "1.5000e-07",
+        "3.0000e+07",
+        "inf",
+        "None",
+    ]
+
+
+# --- bad input ---------------------------------------------------------------------------------------------------
+
+
+def test_a_function_of_y_is_refused_where_only_x_is_a_variable() -> None:
+    with pytest.raises(ExpressionError, match="'y' is not a variable here"):
+        parse_expression("sin(y)", ("x",))
+    with pytest.raises(BackpropError, match="exactly x"):
+        backprop(parse_expression("sin(x)"), {"x": 1.0, "y": 2.0})
+
+
+@pytest.mark.parametrize(
+    ("text", "x0", "fragments"),
+    [
+        ("log(x)", 0.0, ["log(x) is undefined at x = 0", "LogBackward0", "-inf"]),
+        ("sqrt(x)", -1.0, ["undefined at x = -1", "PowBackward0", "nan"]),
+        ("atan(1/x)", 0.0, ["undefined at x = 0", "PowBackward0 (node n1) gives inf"]),  # finite output, infinite inside
+        ("2*pi", 1.0, ["2*pi does not depend on x", "no graph"]),
+        ("x - x", 1.0, ["does not depend on x"]),
+    ],
+)
+def test_undefined_points_and_constants_are_clear_errors(text: str, x0: float, fragments: list[str]) -> None:
+    with pytest.raises(BackpropError) as error:
+        run(text, x=x0)
+    for fragment in fragments:
+        assert fragment in str(error.value)
+    assert isinstance(error.value, ValueError)
+
+
+def test_a_point_beyond_the_dtype_is_a_clear_error() -> None:
+    with pytest.raises(BackpropError, match=r"x = 100000 is beyond the range of float16"):
+        backprop(parse_expression("sin(x)"), {"x": 1e5}, dtype=torch.float16)
+
+
+def test_an_infinite_gradient_is_a_notice_not_an_error() -> None:
+    result = run("sqrt(x)", x=0.0)
+    assert result.leaves["x"].grad == math.inf
+    assert math.isnan(result.leaves["x"].reference)
+    assert result.notice is not None and "PowBackward0" in result.notice and "inf" in result.notice
+
+
+def test_a_graph_over_the_limit_is_refused() -> None:
+    expression = parse_expression("sin(x)*cos(x) + exp(x)")
+    with pytest.raises(BackpropError, match="more than 4 nodes"):
+        backprop(expression, {"x": 1.0}, max_nodes=4)
+    assert len(backprop(expression, {"x": 1.0}, max_nodes=6).nodes) == 6
+
+
+def test_the_largest_function_the_parser_accepts_fits_the_limit() -> None:
+    # the densest graph we found: terms x^k*y, in parenthesised groups (a flat sum that long is nested too deeply to parse)
+    def grouped(terms: list[str]) -> str:
+        return "+".join("(" + "+".join(terms[i : i + 70]) + ")" for i in range(0, len(terms), 70))
+
+    terms: list[str] = []
+    while len(grouped([*terms, f"x^{len(terms) + 2}y"])) <= MAX_LENGTH:
+        terms.append(f"x^{len(terms) + 2}y")
+    text = grouped(terms)
+    assert len(text) > MAX_LENGTH - 10
+    result = run(text, x=0.9, y=1.1)
+    assert 240 < len(result.nodes) <= MAX_GRAPH_NODES
+    assert result.leaves["y"].grad == pytest.approx(result.leaves["y"].reference, rel=1e-13)
+
+
+# --- the network preset ------------------------------------------------------------------------------------------
+
+
+def hand_gradient(n: Network) -> dict[str, float]:
+    hidden = math.tanh(n.w1 * n.x + n.b1)
+    residual = n.w2 * hidden + n.b2 - n.t
+    through_tanh = 2 * residual * n.w2 * (1 - hidden**2)
+    return {"w1": through_tanh * n.x, "b1": through_tanh, "w2": 2 * residual * hidden, "b2": 2 * residual}
+
+
+def test_network_graph_has_a_grad_on_every_parameter() -> None:
+    network = Network()
+    result = network_backprop(network)
+    assert result.value == pytest.approx((network.w2 * math.tanh(network.w1 * network.x + network.b1) + network.b2 - network.t) ** 2)
+    assert Counter(node.op for node in result.nodes) == Counter(
+        {"AccumulateGrad": 4, "MulBackward0": 2, "AddBackward0": 2, "TanhBackward0": 1, "SubBackward0": 1, "PowBackward0": 1}
+    )
+    assert result.nodes[0].op == "PowBackward0"
+    assert {node.leaf for node in result.nodes if node.leaf} == {"w1", "b1", "w2", "b2"}
+    expected = hand_gradient(network)
+    for name, leaf in result.leaves.items():
+        assert leaf.grad == pytest.approx(expected[name], rel=1e-14), name
+        assert leaf.reference == pytest.approx(expected[name], rel=1e-14), name
+        assert leaf.exact == pytest.approx(expected[name], rel=1e-14), name
+    assert len(set(result.grads.values())) == 4  # every parameter learns something different
+    tanh = next(node for node in result.nodes if node.op == "TanhBackward0")
+    assert tanh.value == pytest.approx(math.tanh(network.w1 * network.x + network.b1), rel=1e-15)
+    assert result.chain_rule(tanh.id, 0).startswith(f"∂L/∂{tanh.edges[0].target} = ∂L/∂{tanh.id} · ")
+
+
+def test_sgd_step_moves_each_parameter_against_its_grad_and_the_loss_falls() -> None:
+    network = Network()
+    step = train_step(network, 0.1)
+    expected = hand_gradient(network)
+    for name, value in network.parameters.items():
+        assert step.network.parameters[name] == pytest.approx(value - 0.1 * expected[name], rel=1e-15)
+    assert (step.network.x, step.network.t) == (network.x, network.t)
+    assert step.loss < step.loss_before
+    assert step.after.point == step.network.parameters
+    _, losses = train(network, 30, DEFAULT_LEARNING_RATE)
+    assert len(losses) == 31
+    assert all(later < earlier for earlier, later in itertools.pairwise(losses))
+    assert losses[-1] < 1e-3 * losses[0]
+
+
+def test_sgd_with_accumulated_grads_takes_a_double_step() -> None:
+    network = Network()
+    once = network_backprop(network)
+    twice = network_backprop(network, grads=once.grads)
+    single, double = sgd_step(network, once.grads, 0.1), sgd_step(network, twice.grads, 0.1)
+    for name, value in network.parameters.items():
+        assert double.parameters[name] - value == pytest.approx(2 * (single.parameters[name] - value), rel=1e-12)
+    assert sgd_step(network, zero_grad(once.grads), 0.1) == network  # no .grad, no step
