@@ -1,100 +1,119 @@
-"""A numpy preview of f and f', for the moments before SymPy and torch are imported.
+"""A plain-Python preview of f and f', for the moments before numpy, SymPy and torch are imported.
 
-The app draws its first frame with this (a few ms, no SymPy, no torch) while the
-imports (seconds) run in the background. It walks the same whitelisted syntax
-as the real parser, evaluates f in float64 numpy and estimates f' by central
-differences; every number the app reports afterwards comes from the engine.
+The app draws its first frame with this (a few ms, nothing to import but `math`)
+while the imports (seconds) run in the background. It walks the same whitelisted
+syntax as the real parser, evaluates f in float64 point by point and estimates f'
+by central differences; every number the app reports afterwards comes from the
+engine. A value that is undefined (log of a negative number) or overflows is NaN
+or inf here, never an exception.
 """
 
 from __future__ import annotations
 
-import warnings
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
 from engine.syntax import Walker, parse_tree
 
-Array = np.ndarray
+Values = list[float]
+NAN = math.nan
 
 
-def _sigmoid(t: Array) -> Array:
-    return np.asarray(1 / (1 + np.exp(-t)))
+def _safe(function: Callable[..., float]) -> Callable[..., float]:
+    def apply(*args: float) -> float:
+        try:
+            return float(function(*args))
+        except OverflowError:
+            return math.inf
+        except (ValueError, ZeroDivisionError, TypeError):
+            return NAN
+
+    return apply
 
 
-NUMPY_FUNCTIONS: dict[str, Callable[..., Array]] = {
-    "sin": np.sin,
-    "cos": np.cos,
-    "tan": np.tan,
-    "asin": np.arcsin,
-    "acos": np.arccos,
-    "atan": np.arctan,
-    "sinh": np.sinh,
-    "cosh": np.cosh,
-    "tanh": np.tanh,
-    "exp": np.exp,
-    "log": np.log,
-    "ln": np.log,
-    "log10": np.log10,
-    "log2": np.log2,
-    "sqrt": np.sqrt,
-    "abs": np.abs,
-    "sign": np.sign,
-    "sigmoid": _sigmoid,
-    "relu": lambda t: np.maximum(t, 0.0),
-    "softplus": lambda t: np.logaddexp(0.0, t),
-    "pow": np.float_power,
+def _sigmoid(t: float) -> float:
+    return 1 / (1 + math.exp(-t)) if t > -700 else 0.0
+
+
+def _softplus(t: float) -> float:
+    return t + math.log1p(math.exp(-t)) if t > 0 else math.log1p(math.exp(t))
+
+
+def _sign(t: float) -> float:
+    return NAN if math.isnan(t) else float((t > 0) - (t < 0))
+
+
+# The same names as engine.vocabulary.FUNCTION_ARITY, each on one float.
+MATH_FUNCTIONS: dict[str, Callable[..., float]] = {
+    name: _safe(function)
+    for name, function in {
+        "sin": math.sin, "cos": math.cos, "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan,
+        "sinh": math.sinh, "cosh": math.cosh, "tanh": math.tanh, "exp": math.exp, "log": math.log, "ln": math.log,
+        "log10": math.log10, "log2": math.log2, "sqrt": math.sqrt, "abs": abs, "sign": _sign, "sigmoid": _sigmoid,
+        "relu": lambda t: max(t, 0.0), "softplus": _softplus, "pow": math.pow,
+    }.items()
+}  # fmt: skip
+
+_OPERATORS: dict[str, Callable[[float, float], float]] = {
+    "+": _safe(lambda a, b: a + b),
+    "-": _safe(lambda a, b: a - b),
+    "*": _safe(lambda a, b: a * b),
+    "/": _safe(lambda a, b: a / b if b else math.copysign(math.inf, a) * math.copysign(1.0, b) if a else NAN),
+    "**": _safe(math.pow),
 }
 
 
-class _NumpyWalker(Walker[Array]):
-    def __init__(self, variables: tuple[str, ...], columns: list[int], x: Array) -> None:
-        super().__init__(variables, columns)
+class _PointsWalker(Walker[Values]):
+    """Builds f at every point at once: each node of the formula is a list of floats."""
+
+    def __init__(self, columns: list[int], x: Values) -> None:
+        super().__init__(("x",), columns)
         self.x = x
 
-    def number(self, value: int | float, column: int | None) -> Array:
+    def number(self, value: int | float, column: int | None) -> Values:
         try:
-            return np.full_like(self.x, float(value))
+            return [float(value)] * len(self.x)
         except OverflowError:
-            return np.full_like(self.x, np.inf)
+            return [math.inf] * len(self.x)
 
-    def variable(self, name: str) -> Array:
+    def variable(self, name: str) -> Values:
         return self.x
 
-    def constant(self, name: str) -> Array:
-        return np.full_like(self.x, np.pi if name == "pi" else np.e)
+    def constant(self, name: str) -> Values:
+        return [math.pi if name == "pi" else math.e] * len(self.x)
 
-    def negate(self, value: Array) -> Array:
-        return -value
+    def negate(self, value: Values) -> Values:
+        return [-v for v in value]
 
-    def binary(self, operator: str, left: Array, right: Array, column: int | None) -> Array:
-        operation = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide, "**": np.float_power}[operator]
-        return np.asarray(operation(left, right))
+    def binary(self, operator: str, left: Values, right: Values, column: int | None) -> Values:
+        operation = _OPERATORS[operator]
+        return [operation(a, b) for a, b in zip(left, right, strict=True)]
 
-    def call(self, name: str, args: list[Array], column: int | None) -> Array:
-        return NUMPY_FUNCTIONS[name](*args)
+    def call(self, name: str, args: list[Values], column: int | None) -> Values:
+        function = MATH_FUNCTIONS[name]
+        return [function(*point) for point in zip(*args, strict=True)]
 
 
 @dataclass(frozen=True)
 class Preview:
-    x: Array
-    values: Array
-    derivative: Array  # central differences, NaN where f is undefined
+    x: Values
+    values: Values
+    derivative: Values  # central differences, NaN where f is undefined
 
 
-def evaluate(text: str, x: Array) -> Array:
+def evaluate(text: str, x: Values) -> Values:
     """f(x) for a 1-D formula, NaN where it is not finite. Raises ExpressionError for bad text."""
     tree, columns = parse_tree(text)
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore")
-        values = np.asarray(_NumpyWalker(("x",), columns, x).walk(tree), dtype=np.float64)
-    return np.where(np.isfinite(values), values, np.nan)
+    return [v if math.isfinite(v) else NAN for v in _PointsWalker(columns, list(x)).walk(tree)]
 
 
 def preview(text: str, x_min: float, x_max: float, points: int) -> Preview:
-    x = np.linspace(x_min, x_max, points)
+    step = (x_max - x_min) / max(1, points - 1)
+    x = [x_min + i * step for i in range(points - 1)] + [x_max]
+    h = [1e-5 * max(1.0, abs(p)) for p in x]
     values = evaluate(text, x)
-    h = 1e-5 * np.maximum(1.0, np.abs(x))
-    derivative = (evaluate(text, x + h) - evaluate(text, x - h)) / (2 * h)
-    return Preview(x, values, np.where(np.isnan(values), np.nan, derivative))
+    plus = evaluate(text, [p + d for p, d in zip(x, h, strict=True)])
+    minus = evaluate(text, [p - d for p, d in zip(x, h, strict=True)])
+    derivative = [NAN if math.isnan(f) else (a - b) / (2 * d) for f, a, b, d in zip(values, plus, minus, h, strict=True)]
+    return Preview(x, values, derivative)

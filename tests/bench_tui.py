@@ -53,7 +53,7 @@ async def key_to_frame(demo: str, key: str, presses: int) -> list[float]:
     return timings
 
 
-def first_paint(runs: int = 5, marker: str = "⢕⢕ numpy preview") -> list[float]:
+def first_paint(runs: int = 5, marker: str = "⢕⢕ quick preview") -> list[float]:
     if shutil.which("tmux") is None:
         return []
     command = f"{Path(sys.executable).parent / 'calc-tui'} --device cpu; sleep 5"

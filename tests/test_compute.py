@@ -33,7 +33,7 @@ def test_compare_view_has_every_method_the_errors_and_the_tangent() -> None:
     assert view.notice is None and view.dtype == "float64" and not view.preview
 
 
-def test_the_numpy_preview_is_central_differences_of_f() -> None:
+def test_the_quick_preview_is_central_differences_of_f() -> None:
     view = preview_compare("exp(x)", 0.0, 1.0, 11, 1e-4, 0.5)
     assert view.preview and list(view.curves.curves) == [PREVIEW]
     assert max(abs(d - math.exp(x)) for x, d in zip(view.curves.x, view.curves.curves[PREVIEW], strict=True)) < 1e-9

@@ -100,7 +100,7 @@ async def test_torch_that_cannot_be_loaded_is_a_notice_not_a_crash(monkeypatch: 
         text = screen_text(app)
         assert "torch could not be loaded" in text and "libtorch_cpu.so" in text  # the notice (wrapped)
         assert "Compare · torch unavailable · float64" in text
-        assert "numpy preview" in text  # the first frame stays useful
+        assert "quick preview" in text  # the first frame stays useful
         await pilot.press("2")
         await pilot.pause()
         assert app.is_running and "Error vs h" in screen_text(app)

@@ -93,8 +93,8 @@ async def test_q_typed_in_an_input_is_text_not_quit(pilot) -> None:
     assert app.screen.query_one("#formula", Input).value == "q"
 
 
-async def test_first_frame_draws_the_numpy_preview_while_torch_is_held_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Until the engine is loaded, Compare shows f'(x) from numpy; then the engine's numbers replace it."""
+async def test_first_frame_draws_the_quick_preview_while_torch_is_held_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Until the engine is loaded, Compare shows f'(x) from the plain-Python preview; then the engine's numbers replace it."""
     import tui.loading
 
     release = threading.Event()
@@ -106,23 +106,23 @@ async def test_first_frame_draws_the_numpy_preview_while_torch_is_held_back(monk
 
     monkeypatch.setattr(tui.loading, "load_engine", held_back)
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await pilot.pause(0.2)
         assert not app.state.precision.ready
         text = screen_text(app)
-        assert "f'(x) for f(x) = sin(x) (numpy preview while torch loads)" in text
+        assert "f'(x) for f(x) = sin(x) (quick preview while torch loads)" in text
         assert "loading torch" in text and "calc-tui — Compare · loading torch… · float64" in text
         screen = app.screen
         assert isinstance(screen, CompareScreen) and screen.preview is not None and screen.view is None
         curve = screen.preview.curves
-        derivative = curve.curves["numpy preview"]
+        derivative = curve.curves["quick preview"]
         assert len(curve.x) == 400
         assert max(abs(d - math.cos(x)) for x, d in zip(curve.x, derivative, strict=True)) < 1e-9  # central differences of sin
-        assert "numpy preview" in screen.query_one(DerivativePlot).plt.build()
+        assert "quick preview" in screen.query_one(DerivativePlot).plt.build()
         release.set()
         await ready(pilot)
         text = screen_text(app)
-        assert "numpy preview" not in text and "loading torch" not in text
+        assert "quick preview" not in text and "loading torch" not in text
         assert "f'(x) for f(x) = sin(x)" in text and "complex-step" in text
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from importlib import import_module
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import work
@@ -12,9 +14,12 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from tui.export import DEFAULT_DIRECTORY
+from tui.look import AsciiFilter, Look
 from tui.messages import ComputationFailed, TorchFailed, TorchReady
 from tui.screens.base import DemoScreen
-from tui.state import Precision, SharedState
+from tui.settings import Settings, SettingsError, SettingsFile
+from tui.state import Precision, SharedState, with_history
 
 NOTICE_LENGTH = 300
 
@@ -52,17 +57,63 @@ class CalcApp(App[int]):
         Binding("q,ctrl+q", "app.quit", "Quit", show=False),
     ]
 
-    def __init__(self, device: str = "auto", dtype: str = "float64") -> None:
-        super().__init__()
+    def __init__(
+        self,
+        device: str = "auto",
+        dtype: str | None = None,
+        look: Look | None = None,
+        settings: SettingsFile | None = None,
+        export_dir: Path = DEFAULT_DIRECTORY,
+    ) -> None:
+        """`dtype` None: the remembered one, else float64; `settings` None: nothing is read or remembered."""
+        look = look or Look()
+        if look.color:
+            super().__init__()
+        else:
+            # Textual reads NO_COLOR once, here, and draws in monochrome; the rest of the process is left as it was.
+            saved = os.environ.get("NO_COLOR")
+            os.environ["NO_COLOR"] = "1"
+            try:
+                super().__init__()
+            finally:
+                if saved is None:
+                    del os.environ["NO_COLOR"]
+                else:
+                    os.environ["NO_COLOR"] = saved
+        if look.ascii:
+            self._filters.append(AsciiFilter())  # Textual's line filters have no public hook; this one guarantees ASCII
         self.requested_device = device
-        self.requested_dtype = dtype
-        self.state = SharedState()
+        self.export_dir = export_dir
         self.failures: list[str] = []  # every computation that failed, as its notice said, oldest first
-        self.state.precision = Precision(dtype=dtype, dtypes=(dtype,))
+        self.settings_file = settings
+        self._settings_problem: str | None = None
+        remembered = Settings()
+        if settings is not None:
+            try:
+                remembered = settings.load()
+            except SettingsError as error:
+                self._settings_problem = str(error)
+        self._saved = remembered
+        self.requested_dtype = dtype or remembered.dtype or "float64"
+        self.state = SharedState()
+        self.state.precision = Precision(dtype=self.requested_dtype, dtypes=(self.requested_dtype,))
+        self.state.look = replace(look, sidebar=remembered.sidebar) if look.sidebar == "auto" else look
+        state, histories = self.state, remembered.histories
+        state.lab = with_history(state.lab, histories.get("lab", ()))
+        state.loss = with_history(state.loss, histories.get("loss", ()))
+        state.surface = with_history(state.surface, histories.get("surface", ()))
+        if remembered.theme in self.available_themes:
+            self.theme = remembered.theme
 
     def on_mount(self) -> None:
         self.watch(self.state, "precision", self.update_subtitle, init=False)
         self.update_subtitle()
+        if self._settings_problem:
+            self.notify(self._settings_problem, title="settings not loaded", severity="warning", timeout=15)
+        if self.settings_file is not None:
+            for slot in ("lab", "loss", "surface", "precision", "look"):
+                self.watch(self.state, slot, self.remember, init=False)
+            self.watch(self, "theme", self.remember, init=False)
         # Import torch only after the first frame is on screen: it takes seconds.
         self.call_after_refresh(self.load_torch)
 
@@ -74,6 +125,27 @@ class CalcApp(App[int]):
             self.post_message(load_engine(self.requested_device))
         except Exception as error:  # noqa: BLE001 - any import failure becomes a message on screen
             self.post_message(TorchFailed(f"torch could not be loaded: {error}"))
+
+    def remember(self) -> None:
+        """Write the settings worth keeping when they change (never fails the app: a notice says what went wrong)."""
+        if self.settings_file is None:
+            return
+        state = self.state
+        settings = Settings(
+            histories={"lab": state.lab.history, "loss": state.loss.history, "surface": state.surface.history},
+            dtype=state.precision.dtype if state.precision.ready else self._saved.dtype,
+            theme=self.theme,
+            sidebar=state.look.sidebar,
+        )
+        if settings == self._saved:
+            return
+        try:
+            self.settings_file.save(settings)
+        except OSError as error:
+            self.notify(f"could not save the settings to {self.settings_file.path}: {error}", severity="warning", timeout=10)
+            self.settings_file = None  # one notice is enough: remember nothing more this session
+            return
+        self._saved = settings
 
     def on_torch_ready(self, message: TorchReady) -> None:
         warning, dtype = message.warning, self.requested_dtype

@@ -17,6 +17,7 @@ from textual.dom import DOMNode
 from textual.reactive import reactive
 
 from engine.vocabulary import METHOD_NAMES
+from tui.look import Look
 
 TUTORIAL_LOSS = "0.3*sin(3*x) + 0.5*x^2"
 HISTORY_LENGTH = 50
@@ -88,6 +89,13 @@ def with_function(slot: Slot, text: str) -> Slot:
     return replace(slot, function=text, history=history)
 
 
+def with_history(slot: Slot, earlier: tuple[str, ...]) -> Slot:
+    """The slot with remembered functions before its own in the history (its function stays the last entry)."""
+    if not earlier:
+        return slot
+    return replace(slot, history=(*(entry for entry in earlier if entry not in slot.history), *slot.history)[-HISTORY_LENGTH:])
+
+
 class SharedState(DOMNode):
     """The one store of what the demos share. Screens `watch` its reactives; nothing here knows about screens."""
 
@@ -95,8 +103,9 @@ class SharedState(DOMNode):
     loss: reactive[Loss] = reactive(Loss, init=False)
     surface: reactive[Surface] = reactive(Surface, init=False)
     precision: reactive[Precision] = reactive(Precision, init=False)
+    look: reactive[Look] = reactive(Look, init=False)
 
-    SLOTS = ("lab", "loss", "surface", "precision")
+    SLOTS = ("lab", "loss", "surface", "precision", "look")
 
 
 def shared_state(node: DOMNode) -> SharedState:

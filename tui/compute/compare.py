@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.vocabulary import METHOD_NAMES
+from tui.export import Table
 
-PREVIEW = "numpy preview"
+PREVIEW = "quick preview"
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,19 @@ class CompareView:
     tangent: Tangent
     notice: str | None
     dtype: str
-    preview: bool = False  # drawn by numpy before torch was loaded: no table yet
+    preview: bool = False  # drawn in plain Python before torch was loaded: no table yet
+
+    def tables(self) -> dict[str, Table]:
+        methods = list(self.curves.curves)
+        t = self.tangent
+        return {
+            "derivatives": Table(("x", *methods), [(x, *(self.curves.curves[m][i] for m in methods)) for i, x in enumerate(self.curves.x)]),
+            "errors": Table(
+                ("method", "max_abs_error", "mean_abs_error", "evaluations", "not_applicable"),
+                [(r.method, r.max_error, r.mean_error, r.evaluations, r.reason or "") for r in self.rows],
+            ),
+            "tangent": Table(("x0", "f_x0", "exact_slope", "secant_slope", "h"), [(t.x0, t.f0, t.slope, t.secant, t.h)]),
+        }
 
 
 def _nearest(xs: Sequence[float], x0: float) -> int:
@@ -69,15 +82,15 @@ def _nearest(xs: Sequence[float], x0: float) -> int:
 
 
 def preview_compare(function: str, x_min: float, x_max: float, points: int, h: float, x0: float) -> CompareView:
-    """f and f' by numpy (central differences), for the first frame: no SymPy, no torch. Raises ExpressionError."""
+    """f and f' in plain Python (central differences) for the first frame: no numpy, SymPy or torch. Raises ExpressionError."""
     from engine.preview import preview
 
     quick = preview(function, x_min, x_max, points)
-    x, f = quick.x.tolist(), quick.values.tolist()
+    x, f = quick.x, quick.values
     index = _nearest(x, x0)
-    title = f"f'(x) for f(x) = {function} (numpy preview while torch loads)"
+    title = f"f'(x) for f(x) = {function} (quick preview while torch loads)"
     return CompareView(
-        Curves(title, x, {PREVIEW: quick.derivative.tolist()}),
+        Curves(title, x, {PREVIEW: quick.derivative}),
         (),
         Tangent(x, f, x[index], f[index], float(quick.derivative[index]), math.nan, h),
         None,

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
+from tui.export import Table
+
 if TYPE_CHECKING:
     from engine.fields import DescentPath
 
@@ -34,6 +36,13 @@ class PathView:
             run.outcome,
             run.reason,
         )
+
+    def table(self, variables: tuple[str, ...]) -> Table:
+        """One row per iterate: k, the point, f there and the gradient."""
+        columns = ("k", *variables, "f", *(f"d{v}" for v in variables))
+        iterates = zip(self.points, self.values, self.gradients, strict=True)
+        rows = [(k, *point, value, *grad) for k, (point, value, grad) in enumerate(iterates)]
+        return Table(columns, rows)
 
     def oscillating(self, k: int, window: int = 6) -> bool:
         """The last `window` steps up to k keep reversing direction (in the first coordinate)."""

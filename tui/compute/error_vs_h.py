@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.vocabulary import STEP_METHOD_NAMES
+from tui.export import Table
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,22 @@ class SweepView:
     dtype: str
     eps: float
     scope: str
+
+    def tables(self) -> dict[str, Table]:
+        measured = [m for m, c in self.methods.items() if c.errors is not None]
+        modelled = [m for m, c in self.methods.items() if c.theory is not None]
+
+        def column(values: Sequence[float] | None, i: int) -> float | None:
+            return values[i] if values is not None else None
+
+        return {
+            "errors": Table(("h", *measured), [(h, *(column(self.methods[m].errors, i) for m in measured)) for i, h in enumerate(self.h)]),
+            "model": Table(("h", *modelled), [(h, *(column(self.methods[m].theory, i) for m in modelled)) for i, h in enumerate(self.h)]),
+            "best": Table(
+                ("method", "best_h", "best_error", "model_optimal_h", "rule", "not_applicable"),
+                [(m, c.best_h, c.best_error, c.optimal_h, c.rule, c.reason or "") for m, c in self.methods.items()],
+            ),
+        }
 
 
 def compute_sweep(request: SweepRequest) -> SweepView:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tui.compute.descent import PathView
+from tui.export import Table
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,18 @@ class FieldView:
     max_difference: float | None  # max |autograd - central| where both are finite
     undefined: int  # grid points where f or its gradient is not finite
     path: PathView
+
+    def tables(self) -> dict[str, Table]:
+        a, c = self.autograd, self.central
+        rows = [
+            (x, y, a.grad_x[row][col], a.grad_y[row][col], c.grad_x[row][col], c.grad_y[row][col])
+            for row, y in enumerate(a.y)
+            for col, x in enumerate(a.x)
+        ]
+        return {
+            "gradient": Table(("x", "y", "autograd_dx", "autograd_dy", "central_dx", "central_dy"), rows),
+            "descent": self.path.table(("x", "y")),
+        }
 
 
 def compute_gradient_field(request: FieldRequest) -> FieldView:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tui.compute.descent import PathView
+from tui.export import Table
 
 CURVE_POINTS = 300
 
@@ -33,6 +34,13 @@ class SlopeView:
     arrow_y: Sequence[float]
     slopes: Sequence[float]
     path: PathView
+
+    def tables(self) -> dict[str, Table]:
+        return {
+            "loss": Table(("x", "L"), list(zip(self.curve_x, self.curve_y, strict=True))),
+            "arrows": Table(("x", "L", "slope"), list(zip(self.arrow_x, self.arrow_y, self.slopes, strict=True))),
+            "descent": self.path.table(("x",)),
+        }
 
 
 def compute_slope_field(request: SlopeRequest) -> SlopeView:

@@ -16,7 +16,8 @@ a subclass would run twice).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import asdict, is_dataclass, replace
+from datetime import datetime
 from typing import ClassVar, Generic, TypeVar
 
 from textual import events
@@ -24,20 +25,23 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState
 
 from tui.compute.runner import Computation, Computed
+from tui.export import Table, app_version, export_directory, screenshot_path, write_data
 from tui.messages import ComputationFailed, DomainChanged, FunctionApplied, LogValueChanged, MethodsChanged
 from tui.presets import Preset
 from tui.state import SharedState, shared_state
 from tui.widgets.function_input import FunctionInput
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.plotting import BasePlot
 
 RequestT = TypeVar("RequestT")
 ViewT = TypeVar("ViewT")
 
 MIN_WIDTH, MIN_HEIGHT = 70, 20
+AUTO_FOLD_WIDTH = 100  # narrower than this, the panels fold away so the plots get the whole width
 FAILED = "[red]✗ the last computation failed (see the notice); the plots show the last good result[/]"
 
 
@@ -61,12 +65,16 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
         Binding("d", "cycle_dtype", "dtype", show=False),  # the sidebar shows "dtype float64 (d)"
         Binding("D", "cycle_device", "Device", show=False),
         Binding("escape", "release_focus", "Back", show=False),
+        Binding("backslash", "toggle_sidebar", "Panels", key_display="\\", show=False),
+        Binding("x", "export_data", "Export", show=False),
+        Binding("X", "screenshot", "Screenshot", show=False),
     ]
 
     def __init__(self, compute: Callable[[RequestT], ViewT]) -> None:
         super().__init__()
         self.computation: Computation[RequestT, ViewT] = Computation(self, self.WORK, compute)
         self.view: ViewT | None = None  # what the plots show now
+        self.view_request: RequestT | None = None  # what it was computed for
         self._preset_index = 0
 
     @property
@@ -124,6 +132,7 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield Static("", id="summary")
         with Horizontal(id="body"):
             with VerticalScroll(id="sidebar", can_focus=False):  # its controls take focus, not the column
                 yield from self.compose_sidebar()
@@ -131,7 +140,7 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
                 yield Static("", id="status", classes="panel status")
             yield from self.compose_main()
         yield Static("", id="too-small")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self._check_size(self.app.size.width, self.app.size.height)
@@ -142,7 +151,52 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
         self._check_size(event.size.width, event.size.height)
         self.refresh_bindings()  # some keys are offered only at some sizes (check_action)
 
+    # -- the panels fold away on narrow terminals -------------------------------------------------
+
+    @property
+    def folded(self) -> bool:
+        """Whether the sidebar of panels is folded away (a one-line summary stands in for it)."""
+        sidebar = self.state.look.sidebar
+        return sidebar == "folded" or (sidebar == "auto" and self.app.size.width < AUTO_FOLD_WIDTH)
+
+    def _fold(self) -> None:
+        folded = self.folded
+        if folded != self.has_class("-folded"):
+            self.set_class(folded, "-folded")
+        if folded:
+            self.query_one("#summary", Static).update(self.summary())
+
+    def summary(self) -> str:
+        """The one line that stands in for the folded panels (markup)."""
+        precision = self.state.precision
+        function = self.function_input.applied if self.query(FunctionInput) else ""
+        label = "f(x, y)" if self.query(FunctionInput) and len(self.function_input.variables) == 2 else "f(x)"
+        details = " · ".join([f"{label} = [b]{function}[/]", *self.summary_details(), f"{precision.dtype} on {precision.device_label}"])
+        return f"{details} [dim](\\ shows the panels)[/]"
+
+    def summary_details(self) -> list[str]:
+        """What else the summary line says (h, lr, x0, ...)."""
+        return []
+
+    def action_toggle_sidebar(self) -> None:
+        look = self.state.look
+        self.state.look = replace(look, sidebar="shown" if self.folded else "folded")
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # Editing a folded panel (f, tab) shows the panels until the focus leaves them.
+        if self.folded and self.query_one("#sidebar") in event.widget.ancestors:
+            self.add_class("-peek")
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self.call_after_refresh(self._end_peek)
+
+    def _end_peek(self) -> None:
+        focused = self.focused
+        if focused is None or self.query_one("#sidebar") not in focused.ancestors:
+            self.remove_class("-peek")
+
     def _check_size(self, width: int, height: int) -> None:
+        self._fold()
         small = width < MIN_WIDTH or height < MIN_HEIGHT
         self.set_class(small, "-too-small")
         if small:
@@ -165,6 +219,7 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
         """Show the state in the panels; compute if the request changed, else redraw the view in hand."""
         self.show_precision()
         self.show_state()
+        self._fold()
         request = self.request()
         if request is not None and request != self.computation.last_request:
             self.before_compute(request)
@@ -177,7 +232,7 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
         if message.computation != self.computation.name:
             return
         self.on_new_view(message.view)
-        self.view = message.view
+        self.view, self.view_request = message.view, message.request
         if message.request == self.computation.last_request:  # not an older view shown on the way
             self.set_status(self.notice(message.view))
         self.draw(message.view)
@@ -196,6 +251,42 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
     @property
     def status_text(self) -> str:
         return str(self.query_one("#status", Static).render())
+
+    # -- taking things away ---------------------------------------------------------------------
+
+    def export_tables(self) -> dict[str, Table]:
+        """The numbers on screen, as tables (every demo's view has `tables()`)."""
+        tables = getattr(self.view, "tables", None)
+        return tables() if callable(tables) else {}
+
+    def action_export_data(self) -> None:
+        tables = self.export_tables()
+        if not tables or self.view_request is None:
+            self.notify("nothing computed yet to export", severity="warning")
+            return
+        request = self.view_request
+        about = {
+            "calc_tui": app_version(),
+            "demo": self.app.current_mode,
+            "settings": asdict(request) if is_dataclass(request) and not isinstance(request, type) else {},
+            "exported": datetime.now().isoformat(timespec="seconds"),
+        }
+        try:
+            paths = write_data(export_directory(self.app), f"calc-tui-{self.app.current_mode}", about, tables)
+        except OSError as error:
+            self.notify(f"could not export: {error}", severity="error", timeout=10)
+            return
+        others = f" and {len(paths) - 1} CSV files beside it" if len(paths) > 1 else ""
+        self.notify(f"saved {paths[0]}{others}", title="exported", timeout=8)
+
+    def action_screenshot(self) -> None:
+        try:
+            path = screenshot_path(export_directory(self.app), f"calc-tui-{self.app.current_mode}")
+            self.app.save_screenshot(path.name, str(path.parent))
+        except OSError as error:
+            self.notify(f"could not save the screenshot: {error}", severity="error", timeout=10)
+            return
+        self.notify(f"saved {path}", title="screenshot", timeout=8)
 
     # -- precision ----------------------------------------------------------------------------
 

@@ -71,7 +71,7 @@ class CompareScreen(LabScreen[CompareRequest, CompareView]):
 
     def __init__(self) -> None:
         super().__init__(compute_compare)
-        self.preview: CompareView | None = None  # the numpy drawing shown until torch is loaded
+        self.preview: CompareView | None = None  # the quick drawing shown until torch is loaded
 
     def compose_main(self) -> ComposeResult:
         with Vertical(id="main"):
@@ -94,7 +94,7 @@ class CompareScreen(LabScreen[CompareRequest, CompareView]):
             self.draw_preview()
 
     def draw_preview(self) -> None:
-        """f and f' by numpy, drawn at once while torch loads."""
+        """f and f' in plain Python, drawn at once while torch loads."""
         lab = self.lab
         try:
             self.preview = preview_compare(lab.function, lab.x_min, lab.x_max, lab.points, lab.h, lab.x0)

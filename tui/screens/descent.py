@@ -83,6 +83,11 @@ class DescentScreen(DemoScreen[RequestT, ViewT], Generic[RequestT, ViewT, SlotT]
     def learning_rate(self) -> float:
         return self.slot.learning_rate
 
+    def summary_details(self) -> list[str]:
+        start = self.slot.start
+        where = f"{start:.4g}" if isinstance(start, float) else "(" + ", ".join(f"{v:.3g}" for v in start) + ")"
+        return [f"lr = {self.slot.learning_rate:.1e}", f"start {where}"]
+
     def function_applied(self, text: str) -> None:
         self.slot = with_function(self.slot, text)
 

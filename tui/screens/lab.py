@@ -66,6 +66,10 @@ class LabScreen(DemoScreen[RequestT, ViewT]):
         self.query_one(MethodToggles).show(lab.methods)
         self.query_one(DomainPanel).show(constant_text(lab.x_min), constant_text(lab.x_max), lab.points)
 
+    def summary_details(self) -> list[str]:
+        lab = self.lab
+        return [f"h = {lab.h:.1e}", f"x0 = {lab.x0:.4g}"]
+
     def function_applied(self, text: str) -> None:
         self.lab = with_function(self.lab, text)
 

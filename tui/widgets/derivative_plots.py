@@ -30,12 +30,16 @@ class DerivativePlot(BasePlot):
         # A cell holds two braille dot columns: one point per dot column is all a terminal can show.
         stride = max(1, len(curves.x) // (2 * max(10, self.size.width)))
         x = curves.x[::stride]
+        look = self.look
         for method in drawn:
-            plot_with_gaps(plt, x, curves.curves[method][::stride], METHOD_COLORS.get(method, "default"), box)
+            color, marker = METHOD_COLORS.get(method, "default"), look.curve_marker(method)
+            plot_with_gaps(plt, x, curves.curves[method][::stride], color, box, marker)
         # A short plot has no room for a legend over the curves; the toggles beside it, in the same colours, name them.
         if self.size.height - 5 >= 2 * (len(drawn) + 1):
             for method in drawn:
-                legend_entry(plt, curves.x, curves.curves[method], method, METHOD_COLORS.get(method, "default"), box)
+                legend_entry(
+                    plt, curves.x, curves.curves[method], method, METHOD_COLORS.get(method, "default"), box, look.curve_marker(method)
+                )
         plt.xlim(curves.x[0], curves.x[-1])
         plt.ylim(*limits)
         plt.yticks(*linear_ticks(*limits, max(3, self.size.height // 3)))
@@ -52,8 +56,9 @@ class TangentPlot(BasePlot):
             self.show_message("f(x), tangent and secant at x0", "f is undefined on the whole domain")
             return
         box = (x[0], x[-1], *limits)
-        plot_with_gaps(plt, x, tangent.values, "default", box)
-        legend_entry(plt, x, tangent.values, "f(x)", "default", box)
+        look = self.look
+        plot_with_gaps(plt, x, tangent.values, "default", box, look.line_marker)
+        legend_entry(plt, x, tangent.values, "f(x)", "default", box, look.line_marker)
         if math.isfinite(tangent.f0):
             ends = [x[0], x[-1]]
             # The secant first, so that as h shrinks the tangent is drawn over it and takes its place.
@@ -63,8 +68,9 @@ class TangentPlot(BasePlot):
             ):
                 if math.isfinite(slope):
                     line = [tangent.f0 + slope * (e - tangent.x0) for e in ends]
-                    plot_with_gaps(plt, ends, line, color, box)
-                    legend_entry(plt, [tangent.x0], [tangent.f0], name, color, box)
+                    marker = name[0] if look.plain_markers else "braille"  # t and s: told apart without colour
+                    plot_with_gaps(plt, ends, line, color, box, marker)
+                    legend_entry(plt, [tangent.x0], [tangent.f0], name, color, box, marker)
             plt.scatter([tangent.x0], [tangent.f0], color=METHOD_COLORS["exact"], marker="●")
         plt.xlim(x[0], x[-1])
         plt.ylim(*limits)

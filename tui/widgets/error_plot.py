@@ -58,19 +58,20 @@ class ErrorPlot(BasePlot):
         headroom = (len(shown) + 0.5) * (data_high - y_low) / max(1, canvas_rows - len(shown) - 1)
         y_high = data_high + (math.ceil(headroom) if with_legend else 0)
         box = (min(x), max(x), float(y_low), float(data_high))  # the curves stay below the legend's headroom
+        look = self.look
         for method in shown:
             curve, color = view.methods[method], METHOD_COLORS[method]
-            plot_with_gaps(plt, x, curves[method], color, box)
+            plot_with_gaps(plt, x, curves[method], color, box, look.curve_marker(method))
             if curve.theory is not None:
                 # Every other point of the model, as dots: it reads as a dashed line beside the measured one.
                 model = _log_errors(curve.theory)
                 points = [(hx, e) for hx, e in zip(x[::2], model[::2], strict=True) if math.isfinite(e) and y_low <= e <= data_high]
                 if points:
-                    plt.scatter([p[0] for p in points], [p[1] for p in points], color=color, marker="·")
+                    plt.scatter([p[0] for p in points], [p[1] for p in points], color=color, marker="." if look.ascii else "·")
             if curve.best_h is not None and curve.best_error is not None:
-                plt.scatter([math.log10(curve.best_h)], _log_errors([curve.best_error]), color=color, marker="◆")
+                plt.scatter([math.log10(curve.best_h)], _log_errors([curve.best_error]), color=color, marker="#" if look.ascii else "◆")
         for method in shown if with_legend else ():
-            legend_entry(plt, x, curves[method], method, METHOD_COLORS[method], box)
+            legend_entry(plt, x, curves[method], method, METHOD_COLORS[method], box, look.curve_marker(method))
         if box[0] <= math.log10(h_now) <= box[1]:
             plt.vertical_line(math.log10(h_now), color="gray")
         plt.xlim(box[0], box[1])

@@ -6,6 +6,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from textual_plotext.plot import Plot
+
 from tui.compute.gradient_field import QuiverView
 from tui.compute.slope_field import SlopeView
 from tui.widgets.arrows import FLAT, Viewport, canvas_size, glyph, magnitude_colors, tangent_arrow
@@ -35,16 +37,16 @@ class SlopeFieldPlot(BasePlot):
         columns, rows = canvas_size(self.size.width, self.size.height)
         viewport = Viewport(x_min, x_max, *limits, columns, rows)
         box = (x_min, x_max, *limits)
-        plot_with_gaps(plt, view.curve_x, view.curve_y, "default", box)
+        plot_with_gaps(plt, view.curve_x, view.curve_y, "default", box, self.look.line_marker)
         colors = magnitude_colors([abs(s) for s in view.slopes])
         for x, y, slope, color in zip(view.arrow_x, view.arrow_y, view.slopes, colors, strict=True):
             arrow = tangent_arrow(x, y, slope, viewport, descent=descent)
             if arrow is None:
                 continue
             if arrow.head != FLAT:
-                plot_with_gaps(plt, [arrow.x0, arrow.x1], [arrow.y0, arrow.y1], color, box)
+                plot_with_gaps(plt, [arrow.x0, arrow.x1], [arrow.y0, arrow.y1], color, box, self.look.line_marker)
             plt.text(arrow.head, arrow.x1, arrow.y1, color=color, alignment="center", background=background)
-        _draw_trail(plt, trail, viewport, background)
+        _draw_trail(plt, trail, viewport, background, self.look.line_marker)
         plt.xlim(x_min, x_max)
         plt.ylim(*limits)
         plt.xticks(*linear_ticks(x_min, x_max, max(3, self.size.width // 10)))
@@ -73,7 +75,7 @@ class GradientFieldPlot(BasePlot):
                 plt.text("×", x, y, color="gray", alignment="center", background=background)
                 continue
             plt.text(glyph(*viewport.visual(sign * gx, sign * gy)), x, y, color=color, alignment="center", background=background)
-        _draw_trail(plt, trail, viewport, background)
+        _draw_trail(plt, trail, viewport, background, self.look.line_marker)
         plt.text("◎", start[0], start[1], color=CURRENT_COLOR, alignment="center", background=background)
         plt.xlim(viewport.x_min, viewport.x_max)
         plt.ylim(viewport.y_min, viewport.y_max)
@@ -82,14 +84,14 @@ class GradientFieldPlot(BasePlot):
         self.refresh()
 
 
-def _draw_trail(plt: object, trail: Trail, viewport: Viewport, background: tuple[int, int, int]) -> None:
+def _draw_trail(plt: Plot, trail: Trail, viewport: Viewport, background: tuple[int, int, int], marker: str) -> None:
     box = (viewport.x_min, viewport.x_max, viewport.y_min, viewport.y_max)
     inside = [(x, y) for x, y in zip(trail.x, trail.y, strict=True) if box[0] <= x <= box[1] and box[2] <= y <= box[3]]
     if len(trail.x) > 1:
-        plot_with_gaps(plt, trail.x, trail.y, PATH_COLOR, box)  # type: ignore[arg-type]
+        plot_with_gaps(plt, trail.x, trail.y, PATH_COLOR, box, marker)
     if inside:
-        plt.scatter([p[0] for p in inside], [p[1] for p in inside], color=PATH_COLOR, marker="•")  # type: ignore[attr-defined]
+        plt.scatter([p[0] for p in inside], [p[1] for p in inside], color=PATH_COLOR, marker="•")
     if trail.x and (trail.x[0], trail.y[0]) in inside:
-        plt.text("◎", trail.x[0], trail.y[0], color=CURRENT_COLOR, alignment="center", background=background)  # type: ignore[attr-defined]
+        plt.text("◎", trail.x[0], trail.y[0], color=CURRENT_COLOR, alignment="center", background=background)
     if trail.x and (trail.x[-1], trail.y[-1]) in inside:
-        plt.text("●", trail.x[-1], trail.y[-1], color=CURRENT_COLOR, alignment="center", background=background)  # type: ignore[attr-defined]
+        plt.text("●", trail.x[-1], trail.y[-1], color=CURRENT_COLOR, alignment="center", background=background)

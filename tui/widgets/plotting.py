@@ -14,6 +14,9 @@ from textual.message import Message
 from textual_plotext import PlotextPlot
 from textual_plotext.plot import Plot
 
+from tui.look import Look
+from tui.state import shared_state
+
 PlotColor = tuple[int, int, int] | str
 
 
@@ -159,6 +162,10 @@ class BasePlot(PlotextPlot):
 
     def on_resize(self, event: events.Resize) -> None:
         self.post_message(self.Resized(self))
+
+    @property
+    def look(self) -> Look:
+        return shared_state(self).look
 
     @property
     def canvas_color(self) -> tuple[int, int, int]:

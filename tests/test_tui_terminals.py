@@ -1,0 +1,207 @@
+"""Real terminals: 80x24 with the panels folded, ASCII and no-colour modes, the footer, exports and remembered settings."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.tui_helpers import ready, screen_text, settle, type_text
+from tui.app import CalcApp
+from tui.look import Look, choose_look, to_ascii
+from tui.settings import Settings, SettingsFile
+from tui.widgets.field_plots import GradientFieldPlot
+from tui.widgets.key_footer import KeyFooter
+
+DEMO_KEYS = ("1", "2", "3", "4")
+
+
+def footer(app: CalcApp) -> str:
+    return screen_text(app).splitlines()[-1]
+
+
+@pytest.mark.size(80, 24)
+async def test_at_80_columns_the_panels_fold_and_a_summary_line_stands_in(pilot: Pilot[int]) -> None:
+    app = pilot.app
+    assert isinstance(app, CalcApp)
+    text = screen_text(app)
+    assert "f(x) = sin(x) · h = 1.0e-04 · x0 = 1 · float64 on cpu (\\ shows the panels)" in text
+    assert "exact (e)" not in text  # the method toggles are folded away
+    await pilot.press("backslash")
+    await settle(pilot)
+    assert "exact (e)" in screen_text(app) and app.state.look.sidebar == "shown"
+    await pilot.press("backslash")
+    await settle(pilot)
+    assert "exact (e)" not in screen_text(app) and app.state.look.sidebar == "folded"
+
+
+@pytest.mark.size(80, 24)
+async def test_editing_the_function_when_folded_shows_the_panels_until_it_is_applied(pilot: Pilot[int]) -> None:
+    app = pilot.app
+    await pilot.press("f")
+    assert "exact (e)" in screen_text(app)  # the panels peek out while the function is edited
+    await type_text(pilot, "cos(x)")
+    await pilot.press("enter")
+    await settle(pilot)
+    text = screen_text(app)
+    assert "exact (e)" not in text and "f(x) = cos(x) · h = 1.0e-04" in text
+
+
+@pytest.mark.size(80, 24)
+async def test_at_80x24_the_gradient_field_has_room_for_a_real_quiver(pilot: Pilot[int]) -> None:
+    app = pilot.app
+    await pilot.press("4")
+    await settle(pilot)
+    view = getattr(app.screen, "view", None)
+    assert view is not None
+    arrows = len(view.autograd.x) * len(view.autograd.y)
+    assert arrows >= 110  # with the sidebar beside it the quiver had 11 x 5 = 55 arrows
+    drawn = app.screen.query_one(GradientFieldPlot).plt.build()
+    assert sum(drawn.count(glyph) for glyph in "→↗↑↖←↙↓↘") >= arrows - 2  # the start marker may cover one
+
+
+@pytest.mark.size(80, 24)
+@pytest.mark.parametrize("key", DEMO_KEYS)
+async def test_the_footer_shows_whole_keys_and_ends_with_more_when_some_do_not_fit(pilot: Pilot[int], key: str) -> None:
+    app = pilot.app
+    assert isinstance(app, CalcApp)
+    await pilot.press(key)
+    await settle(pilot)
+    line = footer(app)
+    items = app.screen.query_one(KeyFooter).items()
+    shown = [label for _, label, _ in items if f" {label}" in line]
+    assert shown, line
+    for _, label, _ in items:  # every label on the line is whole
+        assert label in line or label not in line.split()
+    if len(shown) < len(items):  # '? more' stands in for '? Help' and the keys that did not fit
+        assert line.rstrip().endswith("? more") and "? Help" not in line
+    else:
+        assert "? Help" in line and "more" not in line
+    assert len(line.rstrip()) <= 80
+
+
+@pytest.mark.parametrize("key", DEMO_KEYS)
+async def test_ascii_mode_puts_nothing_but_ascii_on_the_screen(key: str) -> None:
+    app = CalcApp(device="cpu", dtype="float64", look=Look(ascii=True))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        text = screen_text(app)
+        assert text.isascii(), sorted({c for c in text if not c.isascii()})
+        assert "calc-tui" in text and "float64" in text
+        if key == "4":
+            assert any(glyph in text for glyph in "<>^v/\\")  # arrows made of ASCII
+        assert app.failures == []
+
+
+async def test_no_colour_mode_tells_methods_apart_by_letter_not_colour() -> None:
+    app = CalcApp(device="cpu", dtype="float64", look=Look(color=False))
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await ready(pilot)
+        assert app.no_color  # Textual draws in monochrome
+        await pilot.press("2")
+        await settle(pilot)
+        plot = screen_text(app)
+        # each method's curve is drawn with its key letter, and the legend says which letter is which
+        for letter, name in (("w", "forward"), ("c", "central"), ("v", "five-point"), ("i", "complex-step")):
+            assert re.search(rf"{letter}{letter} {name}", plot), name
+
+
+def test_the_look_follows_flags_environment_and_encoding() -> None:
+    assert choose_look(False, False, {}, "utf-8") == Look(ascii=False, color=True)
+    assert choose_look(True, False, {}, "utf-8").ascii
+    assert choose_look(False, False, {"CALC_TUI_ASCII": "1"}, "UTF-8").ascii
+    assert not choose_look(False, False, {"CALC_TUI_ASCII": "0"}, "UTF-8").ascii
+    assert choose_look(False, False, {}, "ascii").ascii  # a terminal that cannot show UTF-8
+    assert not choose_look(False, False, {"NO_COLOR": ""}, "utf-8").color  # NO_COLOR set, whatever its value
+    assert not choose_look(False, True, {}, "utf-8").color
+    assert to_ascii("┌─┤ ↗ ⢕ ▐X▌ −1 · x₀") == "+-+ / . [X] -1 . x?"
+
+
+async def test_x_exports_the_numbers_on_screen_as_json_and_csv(tmp_path: Path) -> None:
+    app = CalcApp(device="cpu", dtype="float64", export_dir=tmp_path / "out")
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press("x")
+        await pilot.pause(0.2)
+        files = sorted((tmp_path / "out").iterdir())
+        json_files = [f for f in files if f.suffix == ".json"]
+        assert len(json_files) == 1 and len(files) == 4  # the JSON and a CSV per table
+        assert "exported" in screen_text(app) and "saved" in screen_text(app)  # the notice names the file
+        document = json.loads(json_files[0].read_text())
+        assert document["demo"] == "compare" and document["settings"]["function"] == "sin(x)"
+        errors = {row[0]: row for row in document["tables"]["errors"]["rows"]}
+        text = screen_text(app)
+        for method in ("forward", "central", "five-point"):
+            assert f"{errors[method][1]:.1e}" in text  # the max error on screen is the exported one
+        with (json_files[0].with_name(json_files[0].stem + "-errors.csv")).open() as file:
+            rows = list(csv.reader(file))
+        assert rows[0] == ["method", "max_abs_error", "mean_abs_error", "evaluations", "not_applicable"]
+        assert {row[0]: float(row[1]) for row in rows[1:]} == {m: row[1] for m, row in errors.items()}
+        derivatives = document["tables"]["derivatives"]
+        assert derivatives["columns"][:3] == ["x", "exact", "autograd"] and len(derivatives["rows"]) == 400
+
+
+async def test_shift_x_saves_an_svg_screenshot(tmp_path: Path) -> None:
+    app = CalcApp(device="cpu", dtype="float64", export_dir=tmp_path)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("X")
+        await pilot.pause(0.2)
+        (svg,) = tmp_path.glob("calc-tui-slope-field-*.svg")
+        assert svg.read_text().startswith("<svg") and "Slope" in svg.read_text()
+        assert "screenshot" in screen_text(app)
+
+
+async def test_settings_are_remembered_and_restored(tmp_path: Path) -> None:
+    settings = SettingsFile(tmp_path / "settings.json")
+    app = CalcApp(device="cpu", settings=settings)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press("f")
+        await type_text(pilot, "tanh(x)")
+        await pilot.press("enter", "d", "backslash")  # float32, panels folded
+        await settle(pilot)
+    saved = json.loads((tmp_path / "settings.json").read_text())
+    assert saved["dtype"] == "float32" and saved["sidebar"] == "folded"
+    assert saved["histories"]["lab"][-2:] == ["sin(x)", "tanh(x)"]
+
+    again = CalcApp(device="cpu", settings=settings)
+    async with again.run_test(size=(120, 40), notifications=True) as pilot:
+        await ready(pilot)
+        assert again.state.precision.dtype == "float32" and again.state.look.sidebar == "folded"
+        assert "· cpu · float32" in screen_text(again)
+        assert "(\\ shows the panels)" in screen_text(again)
+        await pilot.press("backslash", "f", "up")  # the history remembers tanh(x)
+        assert again.screen.query_one("#formula").value == "tanh(x)"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("content", ["{not json", '["a list"]', '{"dtype": "float99", "histories": {"lab": [42, "x^2"]}}'])
+async def test_a_corrupt_settings_file_is_a_notice_and_the_app_starts_clean(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(content)
+    app = CalcApp(device="cpu", settings=SettingsFile(path))
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await ready(pilot)
+        text = screen_text(app)
+        assert app.state.precision.dtype == "float64" and app.failures == []
+        if content.startswith('{"dtype"'):  # readable JSON: the bad parts are dropped, the good ones kept
+            assert app.state.lab.history[0] == "x^2" and "settings not loaded" not in text
+        else:
+            assert "settings not loaded" in text and (tmp_path / "settings.json.corrupt").exists()
+
+
+def test_settings_round_trip_and_refuse_nonsense(tmp_path: Path) -> None:
+    file = SettingsFile(tmp_path / "deep" / "settings.json")
+    settings = Settings(histories={"lab": ("sin(x)", "x^2")}, dtype="bfloat16", theme="nord", sidebar="shown")
+    file.save(settings)
+    assert file.load() == settings
+    (tmp_path / "deep" / "settings.json").write_text(json.dumps({"sidebar": "sideways", "theme": 3, "histories": {"lab": ["x" * 600]}}))
+    assert file.load() == Settings()
