@@ -6,14 +6,15 @@ import argparse
 
 from engine.cli.arguments import add_output, count, device_name
 from engine.cli.output import Output
+from engine.cli.speed import size
 
 NAME = "bench"
 HELP = "derivative throughput and sweep time on this machine"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--n", type=count(1), default=1_000_000, metavar="N", help="points (default 1e6)")
-    parser.add_argument("--repeats", type=count(1), default=5, metavar="R", help="timed runs, best kept (default 5)")
+    parser.add_argument("--n", type=size, default=1_000_000, metavar="N", help="points, e.g. 1e7 (default 1e6)")
+    parser.add_argument("--repeats", type=count(1), default=5, metavar="R", help="timed runs, the median kept (default 5)")
     parser.add_argument("--device", default="auto", type=device_name)
     add_output(parser)
 

@@ -12,14 +12,14 @@ import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
 
-from engine.cli import backprop, bench, derive, sweep
+from engine.cli import backprop, bench, derive, speed, sweep
 from engine.cli.arguments import Parser, UserError, device_name
 from engine.cli.output import json_safe
 from engine.syntax import ExpressionError
 from engine.vocabulary import DTYPE_NAMES
 
 # Each subcommand is a module with NAME, HELP, add_arguments(parser) and run(args) -> Output.
-COMMANDS: tuple[ModuleType, ...] = (derive, sweep, backprop, bench)
+COMMANDS: tuple[ModuleType, ...] = (derive, sweep, backprop, bench, speed)
 
 
 def build_parser() -> Parser:

@@ -1,0 +1,177 @@
+"""The machine under the measurement: its name, threads, cache, free memory and copy bandwidth, and the timer.
+
+Timing: on CUDA a block of calls is bracketed by CUDA events after a
+synchronisation (the events measure what the GPU did, including the gaps while
+Python was issuing launches); on the CPU by `time.perf_counter`. The first call
+is a warm-up; short calls are repeated in blocks long enough to time
+(`REPEAT_TARGET_S`), and the median and IQR are taken over the blocks.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import os
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from engine.speed.report import quartiles
+
+REPEAT_TARGET_S = 0.005  # a timed block of calls lasts at least this long
+MAX_CALLS_PER_REPEAT = 100_000
+CPU_MEMORY_MARGIN = 0.5  # the machine is shared: a size may use half of what is available
+CUDA_MEMORY_MARGIN = 0.8
+BANDWIDTH_MIN_BYTES = 64 * 2**20
+BANDWIDTH_MAX_BYTES = 2**30
+
+
+@dataclass(frozen=True)
+class Timing:
+    median_s: float  # one call
+    iqr_s: float
+    repeats: int
+    calls_per_repeat: int
+    warmup_s: float
+
+
+class Cancelled(Exception):
+    """The caller asked to stop; raised between timed blocks."""
+
+
+def device_name(device: torch.device) -> str:
+    """The GPU's name, or the CPU's model name from /proc/cpuinfo (the platform's processor string elsewhere)."""
+    if device.type == "cuda":
+        return str(torch.cuda.get_device_name(device))
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and ":" in line:
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "cpu"
+
+
+def cache_bytes(device: torch.device) -> int | None:
+    """The GPU's L2, or the CPU's largest cache level (sysfs); None when this machine does not say."""
+    if device.type == "cuda":
+        size = getattr(torch.cuda.get_device_properties(device), "L2_cache_size", 0)
+        return int(size) or None
+    sizes: dict[int, int] = {}
+    for index in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
+        try:
+            level = int((index / "level").read_text())
+            sizes[level] = _parse_size((index / "size").read_text())
+        except (OSError, ValueError):
+            continue
+    return sizes[max(sizes)] if sizes else None
+
+
+def _parse_size(text: str) -> int:
+    text = text.strip().upper()
+    scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+    return int(text.rstrip("KMG")) * scale
+
+
+def available_bytes(device: torch.device) -> int:
+    """Memory free for our tensors now: MemAvailable on the CPU; on CUDA, free memory plus what torch's cache holds unused."""
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        cached = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
+        return int(free + max(cached, 0))
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 2**30  # nothing tells us: assume 1 GiB, and let an allocation failure be caught
+
+
+def default_margin(device: torch.device) -> float:
+    return CUDA_MEMORY_MARGIN if device.type == "cuda" else CPU_MEMORY_MARGIN
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def _block_seconds(call: Callable[[], object], device: torch.device, calls: int) -> float:
+    """Seconds for `calls` calls in a row, the device idle before and after."""
+    _synchronize(device)
+    if device.type == "cuda":
+        stream = torch.cuda.current_stream(device)  # the stream the calls' kernels go to, on the device measured
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record(stream)
+        for _ in range(calls):
+            call()
+        end.record(stream)
+        end.synchronize()
+        return float(start.elapsed_time(end)) / 1e3
+    begin = time.perf_counter()
+    for _ in range(calls):
+        call()
+    return time.perf_counter() - begin
+
+
+def time_call(
+    call: Callable[[], object],
+    device: torch.device,
+    repeats: int,
+    cancelled: Callable[[], bool] | None = None,
+) -> Timing:
+    """Median and IQR of one call over `repeats` timed blocks, after a warm-up call; no garbage collection meanwhile."""
+    collecting = gc.isenabled()
+    gc.disable()  # as timeit does: a collection of the whole heap (SymPy, torch) would land in one block
+    try:
+        return _time_call(call, device, repeats, cancelled)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _time_call(call: Callable[[], object], device: torch.device, repeats: int, cancelled: Callable[[], bool] | None) -> Timing:
+    warmup_s = _block_seconds(call, device, 1)
+    calls, block_s = 1, _block_seconds(call, device, 1)
+    while block_s < REPEAT_TARGET_S and calls < MAX_CALLS_PER_REPEAT:
+        # Grow the block until it is long enough to time; one slow call on a busy machine only stops it early.
+        calls = min(MAX_CALLS_PER_REPEAT, math.ceil(calls * min(10.0, 1.5 * REPEAT_TARGET_S / max(block_s, 1e-9))))
+        if cancelled is not None and cancelled():
+            raise Cancelled
+        block_s = _block_seconds(call, device, calls)
+    times = [block_s / calls]  # the block that was long enough is the first repeat
+    while len(times) < repeats:
+        if cancelled is not None and cancelled():
+            raise Cancelled
+        times.append(_block_seconds(call, device, calls) / calls)
+    low, median, high = quartiles(times)
+    return Timing(median_s=median, iqr_s=high - low, repeats=len(times), calls_per_repeat=calls, warmup_s=warmup_s)
+
+
+def bandwidth_tensor_bytes(budget_bytes: int, cache: int | None) -> int:
+    """Large enough to leave the cache far behind (8x), within 64 MiB..1 GiB and a quarter of the budget for two tensors."""
+    wanted = max(BANDWIDTH_MIN_BYTES, 8 * (cache or 0))
+    return int(max(2**20, min(wanted, BANDWIDTH_MAX_BYTES, budget_bytes // 4)))
+
+
+def measure_bandwidth(
+    device: torch.device,
+    dtype: torch.dtype,
+    nbytes: int,
+    repeats: int,
+    cancelled: Callable[[], bool] | None = None,
+) -> float:
+    """Copy bandwidth in GB/s, counting the bytes read and the bytes written (2 * nbytes per copy)."""
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    source = torch.ones(max(1, nbytes // itemsize), dtype=dtype, device=device)  # written once: its pages are real
+    target = torch.empty_like(source)
+    timing = time_call(lambda: target.copy_(source), device, max(3, repeats), cancelled)
+    return 2 * source.numel() * itemsize / timing.median_s / 1e9

@@ -1,0 +1,356 @@
+"""Derivatives per second across N for each method, against the device's copy bandwidth.
+
+The order of work: the copy bandwidth; each method once at N = 8 (it must
+run at all, torch.compile compiles here, and its time is the fixed cost per
+call); then size by size, every method at that size in turn, so the curves
+grow together and noise that comes and goes hits all of them alike.
+
+Before a method runs at a size its memory (bytes per point times N) is checked
+against the budget, and its time (extrapolated from the size before) against
+`max_seconds`; what would not fit is skipped with the reason. An out-of-memory
+error that happens anyway is caught, reported, and the method stops growing.
+Callbacks let a worker thread show progress and stop between measurements.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from engine.compiled import Compiled, compile_expression
+from engine.devices import dtype_name, parse_dtype, resolve_device
+from engine.expression import parse_expression
+from engine.speed import kernels as kernel_module
+from engine.speed.kernels import Compiler, Kernel, Unavailable, footprint_bytes_per_point
+from engine.speed.machine import (
+    Cancelled,
+    Timing,
+    available_bytes,
+    bandwidth_tensor_bytes,
+    cache_bytes,
+    default_margin,
+    device_name,
+    measure_bandwidth,
+    time_call,
+)
+from engine.speed.report import MethodResult, Sample, Skip, SpeedReport, SpeedRequest, classify, is_compiled, method_label, size_grid
+
+ProgressCallback = Callable[[int, int, str], None]  # (done, total, what runs next)
+SampleCallback = Callable[[str, Sample], None]  # (method, the sample just measured)
+CancelledCallback = Callable[[], bool]
+
+PROBE_N = 8  # the size at which each method is tried first: its time there is the fixed cost of a call
+MIN_REPEATS = 3  # fewer repeats than asked where one call is long, but never fewer than this
+
+
+def _first_line(error: BaseException, limit: int = 200) -> str:
+    text = str(error).strip().splitlines()
+    line = text[0] if text else type(error).__name__
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _is_out_of_memory(error: BaseException) -> bool:
+    if isinstance(error, (torch.OutOfMemoryError, MemoryError)):
+        return True
+    text = str(error).lower()
+    return isinstance(error, RuntimeError) and ("out of memory" in text or "can't allocate memory" in text)
+
+
+@dataclass
+class _Method:
+    """A method while it is measured."""
+
+    name: str
+    kernel: Kernel
+    footprint: int
+    overhead_s: float = math.nan
+    compile_s: float | None = None
+    note: str = ""
+    samples: list[Sample] = field(default_factory=list)
+    out_of_memory_at: int | None = None
+
+    def result(self) -> MethodResult:
+        return MethodResult(
+            name=self.name,
+            label=method_label(self.name),
+            compiled=is_compiled(self.name),
+            footprint_bytes_per_point=self.footprint,
+            overhead_s=self.overhead_s,
+            compile_s=self.compile_s,
+            samples=tuple(self.samples),
+            note=self.note,
+        )
+
+
+class _Measurement:
+    def __init__(
+        self,
+        request: SpeedRequest,
+        compiled: Compiled,
+        device: torch.device,
+        dtype: torch.dtype,
+        compiler: Compiler,
+        on_progress: ProgressCallback | None,
+        on_sample: SampleCallback | None,
+        cancelled: CancelledCallback | None,
+    ) -> None:
+        self.request, self.compiled, self.device, self.dtype, self.compiler = request, compiled, device, dtype, compiler
+        self.on_progress, self.on_sample, self.cancelled_callback = on_progress, on_sample, cancelled
+        self.itemsize = torch.empty((), dtype=dtype).element_size()
+        margin = request.memory_margin if request.memory_margin is not None else default_margin(device)
+        self.budget = int(margin * available_bytes(device))
+        self.cache = cache_bytes(device)
+        self.bandwidth_gbps = math.nan
+        self.methods: list[_Method] = []
+        self.unavailable: dict[str, str] = {}
+        self.skipped: list[Skip] = []
+        self.done = 0
+        self.total = 0
+        self.cancelled = False
+        self.sizes = self._sizes()
+
+    # --- sizes and progress -------------------------------------------------------------------
+
+    def _sizes(self) -> tuple[int, ...]:
+        request = self.request
+        if request.nmax is not None:
+            return size_grid(request.nmin, request.nmax, request.per_decade)
+        leanest = min(footprint_bytes_per_point(self.compiled, name, self.itemsize) for name in request.methods)
+        fits = self.budget // leanest
+        if fits <= request.nmin:
+            return (request.nmin,)  # it will be skipped for memory, with the reason
+        return size_grid(request.nmin, fits, request.per_decade, include_ends=False) or (request.nmin,)
+
+    def progress(self, label: str) -> None:
+        if self.on_progress is not None:
+            self.on_progress(self.done, self.total, label)
+
+    def step_done(self) -> None:
+        self.done += 1
+
+    def stop_requested(self) -> bool:
+        if not self.cancelled and self.cancelled_callback is not None and self.cancelled_callback():
+            self.cancelled = True
+        return self.cancelled
+
+    # --- the steps ---------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.total = 1 + len(self.request.methods) + len(self.sizes) * len(self.request.methods)
+        if self.request.compiles:
+            torch.compiler.reset()  # compiled kernels of earlier measurements would count against dynamo's cache limit
+        try:
+            self.measure_bandwidth()
+            for name in self.request.methods:
+                self.prepare(name)
+            for n in self.sizes:
+                self.measure_size(n)
+        except Cancelled:
+            self.cancelled = True
+        if not self.cancelled:
+            self.done = self.total
+            self.progress("done")
+
+    def measure_bandwidth(self) -> None:
+        self.progress("memory bandwidth (a large copy)")
+        if self.stop_requested():
+            raise Cancelled
+        nbytes = bandwidth_tensor_bytes(self.budget, self.cache)
+        self.bandwidth_gbps = measure_bandwidth(self.device, self.dtype, nbytes, self.request.repeats, self.stop_requested)
+        self.step_done()
+
+    def prepare(self, name: str) -> None:
+        """Build the kernel, run it once at PROBE_N (compiling it) and time the fixed cost of a call."""
+        self.progress(f"{name}: compiling" if is_compiled(name) else f"{name}: first call")
+        if self.stop_requested():
+            raise Cancelled
+        self.step_done()
+        try:
+            kernel = kernel_module.kernel_for(self.compiled, name, self.dtype, self.device, self.compiler)
+            probe = torch.linspace(0.1, 0.9, PROBE_N, dtype=self.dtype, device=self.device)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                start = time.perf_counter()
+                kernel(probe)
+                if self.device.type == "cuda":
+                    torch.cuda.synchronize(self.device)
+                first_call_s = time.perf_counter() - start
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                overhead = time_call(lambda: kernel(probe), self.device, self.request.repeats, self.stop_requested)
+        except Cancelled:
+            raise
+        except Unavailable as reason:
+            self.unavailable[name] = str(reason)
+            return
+        except Exception as error:  # noqa: BLE001 - anything a compiler or an operator raises makes the row say why
+            prefix = "torch.compile failed" if is_compiled(name) else "failed"
+            self.unavailable[name] = f"{prefix}: {type(error).__name__}: {_first_line(error)}"
+            return
+        method = _Method(name, kernel, footprint_bytes_per_point(self.compiled, name, self.itemsize), overhead_s=overhead.median_s)
+        if is_compiled(name):
+            method.compile_s = first_call_s
+        method.note = next((_first_line(w.message) for w in caught if isinstance(w.message, Warning)), "")
+        self.methods.append(method)
+
+    def measure_size(self, n: int) -> None:
+        x: torch.Tensor | None = None
+        for method in self.methods:
+            self.progress(f"{method.name} at N = {n:,}")
+            if self.stop_requested():  # checked after the label is shown, so a stop asked for on seeing it takes effect at once
+                raise Cancelled
+            self.step_done()
+            skip = self.why_skip(method, n)
+            if skip is None and x is None:
+                try:
+                    x = torch.linspace(0.1, 0.9, n, dtype=self.dtype, device=self.device)
+                except (RuntimeError, MemoryError) as error:
+                    skip = "out-of-memory", f"out of memory for the points themselves: {_first_line(error)}"
+            if skip is not None:
+                self.skipped.append(Skip(n, method.name, skip[1], skip[0]))
+            elif x is not None:
+                self.measure_one(method, x)
+        self.step_done_for_unavailable()
+
+    def step_done_for_unavailable(self) -> None:
+        # Methods that could not run have no rows, but their share of the progress bar still passes with the size.
+        self.done += len(self.request.methods) - len(self.methods)
+
+    def measure_one(self, method: _Method, x: torch.Tensor) -> None:
+        n = x.numel()
+        repeats = self.repeats_for(method, n)
+        kernel = method.kernel
+        cuda = self.device.type == "cuda"
+        if cuda:
+            torch.cuda.reset_peak_memory_stats(self.device)
+            before = torch.cuda.memory_allocated(self.device)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                timing = time_call(lambda: kernel(x), self.device, repeats, self.stop_requested)
+        except Cancelled:
+            raise
+        except Exception as error:  # noqa: BLE001 - one size failing must not end the measurement
+            if cuda:
+                torch.cuda.empty_cache()
+            if _is_out_of_memory(error):
+                method.out_of_memory_at = n
+                self.skipped.append(Skip(n, method.name, f"out of memory: {_first_line(error)}", "out-of-memory"))
+            else:
+                self.skipped.append(Skip(n, method.name, f"failed: {type(error).__name__}: {_first_line(error)}", "failed"))
+            return
+        if cuda:
+            measured = (torch.cuda.max_memory_allocated(self.device) - before) / n + self.itemsize
+            method.footprint = max(method.footprint, math.ceil(measured))
+        sample = self.sample(method, n, timing)
+        method.samples.append(sample)
+        if self.on_sample is not None:
+            self.on_sample(method.name, sample)
+
+    def sample(self, method: _Method, n: int, timing: Timing) -> Sample:
+        per_second = n / timing.median_s
+        gbps = per_second * 2 * self.itemsize / 1e9
+        return Sample(
+            n=n,
+            median_s=timing.median_s,
+            iqr_s=timing.iqr_s,
+            per_second=per_second,
+            gbps=gbps,
+            bound_fraction=gbps / self.bandwidth_gbps,
+            regime=classify(n, timing.median_s, method.overhead_s, method.footprint, self.cache),
+            repeats=timing.repeats,
+            calls_per_repeat=timing.calls_per_repeat,
+            warmup_s=timing.warmup_s,
+        )
+
+    # --- what may run --------------------------------------------------------------------------------
+
+    def predicted_call_s(self, method: _Method, n: int) -> float:
+        """A lower estimate of one call: the fixed cost, the last size scaled to this one, the bytes at full bandwidth."""
+        guesses = [method.overhead_s, n * method.footprint / (self.bandwidth_gbps * 1e9)]
+        if method.samples:
+            last = method.samples[-1]
+            guesses.append(last.median_s * n / last.n)
+        return max(g for g in guesses if math.isfinite(g))
+
+    def repeats_for(self, method: _Method, n: int) -> int:
+        wanted = self.request.repeats
+        call_s = self.predicted_call_s(method, n)
+        if (1 + wanted) * call_s <= self.request.max_seconds:
+            return wanted
+        return max(min(MIN_REPEATS, wanted), math.floor(self.request.max_seconds / call_s) - 1)
+
+    def why_skip(self, method: _Method, n: int) -> tuple[str, str] | None:
+        """(kind, reason) when `method` must not run at `n`."""
+        need = n * method.footprint
+        if need > self.budget:
+            return "memory", (
+                f"needs about {need / 1e9:.3g} GB ({method.footprint} bytes a point); "
+                f"the budget is {self.budget / 1e9:.3g} GB of the memory available"
+            )
+        if method.out_of_memory_at is not None and n > method.out_of_memory_at:
+            return "out-of-memory", f"ran out of memory at N = {method.out_of_memory_at:,}"
+        call_s = self.predicted_call_s(method, n)
+        calls = 1 + self.repeats_for(method, n)
+        if calls * call_s > self.request.max_seconds:
+            return "time", f"{calls} calls of about {call_s:.2g} s would take over the {self.request.max_seconds:g} s a size may take"
+        return None
+
+    def report(self, elapsed_s: float) -> SpeedReport:
+        return SpeedReport(
+            request=self.request,
+            device=str(self.device),
+            device_name=device_name(self.device),
+            dtype=dtype_name(self.dtype),
+            threads=torch.get_num_threads(),
+            bandwidth_gbps=self.bandwidth_gbps,
+            cache_bytes=self.cache,
+            memory_budget_bytes=self.budget,
+            sizes=self.sizes,
+            methods=tuple(method.result() for method in self.methods),
+            unavailable=dict(self.unavailable),
+            skipped=tuple(self.skipped),
+            cancelled=self.cancelled,
+            elapsed_s=elapsed_s,
+        )
+
+
+def measure_speed(
+    request: SpeedRequest,
+    *,
+    on_progress: ProgressCallback | None = None,
+    on_sample: SampleCallback | None = None,
+    cancelled: CancelledCallback | None = None,
+    compiler: Compiler | None = None,
+) -> SpeedReport:
+    """Measure `request`; with `cancelled` returning True the report so far comes back, marked cancelled.
+
+    Raises ExpressionError for bad text (f must be a function of x alone) and DeviceError for a device or
+    dtype this torch lacks; everything that goes wrong once measuring has begun is in the report instead.
+    """
+    start = time.perf_counter()
+    expression = parse_expression(request.expression)
+    device, dtype = resolve_device(request.device), parse_dtype(request.dtype)
+    measurement = _Measurement(
+        request,
+        compile_expression(expression),
+        device,
+        dtype,
+        compiler or kernel_module.torch_compile,
+        on_progress,
+        on_sample,
+        cancelled,
+    )
+    threads = torch.get_num_threads()
+    if request.threads is not None:
+        torch.set_num_threads(request.threads)
+    try:
+        measurement.run()
+        return measurement.report(time.perf_counter() - start)
+    finally:
+        torch.set_num_threads(threads)

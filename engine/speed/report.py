@@ -1,0 +1,304 @@
+"""What a speed measurement asks for and what it gives back: plain, torch-free dataclasses a screen can draw.
+
+Everything here is floats, ints, strings and tuples, so the app can keep reports
+per (expression, device, dtype), draw them and compare two devices without
+importing torch. The measuring itself is in `engine.speed.measure`.
+
+Accounting used for every GB/s figure: an elementwise derivative must at least
+read x and write f'(x), so it moves `2 * itemsize` bytes per point; the copy
+that measures the bandwidth moves the same two bytes-per-element (read the
+source, write the destination). The bound on derivatives per second is
+therefore the copy rate in elements per second, and a method's
+`bound_fraction` is its rate divided by that bound.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.vocabulary import DTYPE_NAMES
+
+# The derivative methods the speed demo times, in display order.
+SPEED_METHODS: tuple[str, ...] = ("exact", "autograd", "vmap-grad", "central", "complex-step")
+COMPILED_SUFFIX = "-compiled"
+METHOD_LABELS: dict[str, str] = {
+    "exact": "f'(x) evaluated",
+    "autograd": "torch.autograd.grad",
+    "vmap-grad": "torch.func.vmap(grad(f))",
+    "central": "central difference",
+    "complex-step": "complex step",
+}
+DTYPE_BYTES: dict[str, int] = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2}
+
+# Where the time of one call goes, from small N to large N.
+REGIMES: tuple[str, ...] = ("overhead", "cache", "memory")
+REGIME_TEXT: dict[str, str] = {
+    "overhead": "bound by the fixed cost of a call (Python, dispatch, kernel launches): at least half the time does not depend on N",
+    "cache": "the working set fits in the last-level cache: faster than main memory allows",
+    "memory": "the working set is larger than the cache: every pass goes to main memory, and the bandwidth line is the limit "
+    "(a method far below it is limited by arithmetic instead, as sin and cos are on a CPU with few cores)",
+}
+# Why a size was skipped: it would not fit, it would take too long, it ran out of memory anyway, or it failed.
+SKIP_KINDS: tuple[str, ...] = ("memory", "time", "out-of-memory", "failed")
+OVERHEAD_SHARE = 0.5  # a call is overhead-bound when the fixed cost is at least this share of its time
+
+
+def compiled_name(method: str) -> str:
+    return method + COMPILED_SUFFIX
+
+
+def is_compiled(name: str) -> bool:
+    return name.endswith(COMPILED_SUFFIX)
+
+
+def base_method(name: str) -> str:
+    """`autograd-compiled` -> `autograd`."""
+    return name.removesuffix(COMPILED_SUFFIX)
+
+
+def method_label(name: str) -> str:
+    label = METHOD_LABELS[base_method(name)]
+    return f"{label}, torch.compile" if is_compiled(name) else label
+
+
+ALL_SPEED_METHODS: tuple[str, ...] = SPEED_METHODS + tuple(compiled_name(m) for m in SPEED_METHODS)
+
+
+def parse_speed_methods(text: str, compiled: bool = False) -> tuple[str, ...]:
+    """`autograd,vmap-grad` -> those names; with `compiled`, each followed by its METHOD-compiled twin.
+
+    Compiled names may also be given directly (`vmap-grad-compiled`). ValueError names the known methods.
+    """
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    if not names:
+        raise ValueError("no methods given")
+    for name in names:
+        if name not in ALL_SPEED_METHODS:
+            raise ValueError(f"unknown method {name!r}: choose from {', '.join(SPEED_METHODS)} (or METHOD-compiled)")
+    chosen: list[str] = []
+    for name in names:
+        chosen.append(name)
+        if compiled and not is_compiled(name):
+            chosen.append(compiled_name(name))
+    return tuple(dict.fromkeys(chosen))
+
+
+def size_grid(nmin: int, nmax: int, per_decade: int, include_ends: bool = True) -> tuple[int, ...]:
+    """Sizes 10^(k / per_decade) between nmin and nmax, rounded to whole points; the ends too when `include_ends`."""
+    if nmin < 1 or nmax < nmin or per_decade < 1:
+        raise ValueError(f"bad size range {nmin}..{nmax} with {per_decade} per decade")
+    first = math.ceil(math.log10(nmin) * per_decade - 1e-9)
+    last = math.floor(math.log10(nmax) * per_decade + 1e-9)
+    sizes = {round(10 ** (k / per_decade)) for k in range(first, last + 1)}
+    sizes = {n for n in sizes if nmin <= n <= nmax}
+    if include_ends:
+        sizes |= {nmin, nmax}
+    return tuple(sorted(sizes))
+
+
+@dataclass(frozen=True)
+class SpeedRequest:
+    """What to measure. Hashable; `key` is what a caller caches the report under."""
+
+    expression: str = "sin(x)"
+    device: str = "cpu"  # cpu, cuda or cuda:N (auto is resolved by the caller)
+    dtype: str = "float64"
+    nmin: int = 1000
+    nmax: int | None = None  # None: the largest size on the grid that fits the device's memory with a margin
+    per_decade: int = 2
+    methods: tuple[str, ...] = SPEED_METHODS
+    repeats: int = 5
+    max_seconds: float = 1.0  # the time one method may take at one size; larger sizes are skipped
+    memory_margin: float | None = None  # share of the available memory a size may use; None: 0.5 on CPU, 0.8 on CUDA
+    threads: int | None = None  # torch's intra-op threads while measuring; None: as torch is set (its default: one per core)
+
+    def __post_init__(self) -> None:
+        if self.dtype not in DTYPE_NAMES:
+            raise ValueError(f"unknown dtype {self.dtype!r}: use one of {', '.join(DTYPE_NAMES)}")
+        unknown = [name for name in self.methods if name not in ALL_SPEED_METHODS]
+        if unknown or not self.methods:
+            raise ValueError(f"unknown methods {unknown}: choose from {', '.join(ALL_SPEED_METHODS)}")
+        if self.nmin < 1 or (self.nmax is not None and self.nmax < self.nmin):
+            raise ValueError(f"--nmin {self.nmin} must be at least 1 and not above --nmax {self.nmax}")
+        if self.per_decade < 1 or self.repeats < 1 or self.max_seconds <= 0 or (self.threads is not None and self.threads < 1):
+            raise ValueError("per_decade, repeats and threads must be at least 1, max_seconds above 0")
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.expression, self.device, self.dtype)
+
+    @property
+    def compiles(self) -> bool:
+        return any(is_compiled(name) for name in self.methods)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One method at one size: the time of one call (median and IQR over the repeats) and what it means."""
+
+    n: int
+    median_s: float
+    iqr_s: float
+    per_second: float  # derivatives per second: n / median_s
+    gbps: float  # achieved, with 2 * itemsize bytes per point (see the module docstring)
+    bound_fraction: float  # per_second over the bandwidth bound
+    regime: str  # one of REGIMES
+    repeats: int  # timed repeats (fewer than asked where one call is long, at least 3)
+    calls_per_repeat: int  # small N: several calls per repeat, so each repeat is long enough to time
+    warmup_s: float  # the first call at this size (allocation, lazy loading, a recompile would show here)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "median_s": self.median_s,
+            "iqr_s": self.iqr_s,
+            "per_second": self.per_second,
+            "gbps": self.gbps,
+            "bound_fraction": self.bound_fraction,
+            "regime": self.regime,
+            "repeats": self.repeats,
+        }
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A size a method did not run at, and why (memory, time, an out-of-memory error)."""
+
+    n: int
+    method: str
+    reason: str
+    kind: str = "memory"  # one of SKIP_KINDS: what a screen marks the size with
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"n": self.n, "method": self.method, "reason": self.reason, "kind": self.kind}
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """One method's curve: its samples in increasing N, and what it costs besides."""
+
+    name: str  # e.g. "autograd" or "vmap-grad-compiled"
+    label: str
+    compiled: bool
+    footprint_bytes_per_point: int  # memory one call needs per point (estimate, raised by what CUDA measured)
+    overhead_s: float  # median time of a call at N = 8: the fixed cost per call
+    compile_s: float | None  # torch.compile's first call (tracing and code generation), apart from the run times
+    samples: tuple[Sample, ...] = ()
+    note: str = ""  # e.g. a compiler warning that explains a slow compiled row
+
+    def at(self, n: int) -> Sample | None:
+        return next((s for s in self.samples if s.n == n), None)
+
+
+@dataclass(frozen=True)
+class SpeedReport:
+    """A whole measurement. `methods` holds every method that ran; `unavailable` the ones that could not, with why."""
+
+    request: SpeedRequest
+    device: str  # cpu or cuda:N
+    device_name: str  # the CPU model or the GPU's name
+    dtype: str
+    threads: int
+    bandwidth_gbps: float  # measured copy bandwidth, bytes read + written per second / 1e9
+    cache_bytes: int | None  # last-level cache (CPU) or L2 (GPU); None when unknown
+    memory_budget_bytes: int  # what a size may use: the margin times the memory available at the start
+    sizes: tuple[int, ...]
+    methods: tuple[MethodResult, ...]
+    unavailable: Mapping[str, str] = field(default_factory=dict)
+    skipped: tuple[Skip, ...] = ()
+    cancelled: bool = False
+    elapsed_s: float = 0.0
+
+    @property
+    def expression(self) -> str:
+        return self.request.expression
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.request.expression, self.device, self.dtype)
+
+    @property
+    def bytes_per_point(self) -> int:
+        """Bytes an elementwise derivative must move per point: read x, write f'(x)."""
+        return 2 * DTYPE_BYTES[self.dtype]
+
+    @property
+    def bound_per_second(self) -> float:
+        """The most derivatives per second this device's memory allows (the line on the plot)."""
+        return self.bandwidth_gbps * 1e9 / self.bytes_per_point
+
+    def method(self, name: str) -> MethodResult | None:
+        return next((m for m in self.methods if m.name == name), None)
+
+    def regime_spans(self) -> tuple[tuple[str, int, int], ...]:
+        """(regime, first n, last n) runs over the sizes, by majority of the methods measured at each size."""
+        spans: list[tuple[str, int, int]] = []
+        for n in self.sizes:
+            regimes = [s.regime for m in self.methods if (s := m.at(n)) is not None]
+            if not regimes:
+                continue
+            regime = max(REGIMES, key=regimes.count)
+            if spans and spans[-1][0] == regime:
+                spans[-1] = (regime, spans[-1][1], n)
+            else:
+                spans.append((regime, n, n))
+        return tuple(spans)
+
+    def speedup(self, other: SpeedReport, method: str) -> tuple[tuple[int, float], ...]:
+        """(n, this rate / other's rate) where both measured `method` at n: e.g. CUDA over CPU."""
+        mine, theirs = self.method(method), other.method(method)
+        if mine is None or theirs is None:
+            return ()
+        pairs = ((s, theirs.at(s.n)) for s in mine.samples)
+        return tuple((s.n, s.per_second / t.per_second) for s, t in pairs if t is not None and t.per_second > 0)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The `calc-tui speed --json` document."""
+        return {
+            "expression": self.expression,
+            "device": self.device,
+            "device_name": self.device_name,
+            "dtype": self.dtype,
+            "threads": self.threads,
+            "bandwidth_gbps": self.bandwidth_gbps,
+            "sizes": list(self.sizes),
+            "methods": {m.name: [s.as_dict() for s in m.samples] for m in self.methods},
+            "unavailable": dict(self.unavailable),
+            "skipped": [s.as_dict() for s in self.skipped],
+            "bytes_per_point": self.bytes_per_point,
+            "bound_per_second": self.bound_per_second,
+            "cache_bytes": self.cache_bytes,
+            "memory_budget_bytes": self.memory_budget_bytes,
+            "compile_s": {m.name: m.compile_s for m in self.methods if m.compile_s is not None},
+            "overhead_s": {m.name: m.overhead_s for m in self.methods},
+            "notes": {m.name: m.note for m in self.methods if m.note},
+            "cancelled": self.cancelled,
+            "elapsed_s": self.elapsed_s,
+        }
+
+
+def quartiles(values: Sequence[float]) -> tuple[float, float, float]:
+    """(first quartile, median, third quartile), linearly interpolated; one value gives it three times."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("no values")
+
+    def at(q: float) -> float:
+        position = q * (len(ordered) - 1)
+        low = math.floor(position)
+        high = min(low + 1, len(ordered) - 1)
+        return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+    return at(0.25), at(0.5), at(0.75)
+
+
+def classify(n: int, median_s: float, overhead_s: float, footprint_bytes_per_point: int, cache_bytes: int | None) -> str:
+    """The regime of one sample: overhead if the fixed cost is half the time or more, else cache or memory by working set."""
+    if overhead_s >= OVERHEAD_SHARE * median_s:
+        return "overhead"
+    if cache_bytes is not None and n * footprint_bytes_per_point <= cache_bytes:
+        return "cache"
+    return "memory"

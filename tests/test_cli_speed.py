@@ -1,0 +1,175 @@
+"""`calc-tui speed` and `scripts/gpu-check` through their real entry points, as a user runs them.
+
+Each command is a subprocess (`python -m tui speed ...`) paying for its own `import torch`, so the
+commands are started together, a few at a time, and their results cached. Sizes are tiny: these
+tests check what is printed, never how fast anything is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.cli.main import main
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT_S = 180  # a hang guard on a busy machine, not a benchmark
+ENV = {**os.environ, "PYTHONWARNINGS": "ignore"}
+ISSUE_KEYS = {"expression", "device", "device_name", "dtype", "threads", "bandwidth_gbps", "sizes", "methods", "unavailable", "skipped"}
+SAMPLE_KEYS = {"n", "median_s", "iqr_s", "per_second", "gbps", "bound_fraction"}
+no_cuda = pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message given where there is no CUDA device")
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@cache
+def run_command(*args: str) -> Run:
+    done = subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=TIMEOUT_S, cwd=ROOT, env=ENV)
+    return Run(done.returncode, done.stdout, done.stderr)
+
+
+def user_error(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    """Exit status 2, nothing on stdout, exactly one line on stderr: that line (run in this process: no new torch import)."""
+    status: object
+    try:
+        status = main(list(args))
+    except SystemExit as exit_:
+        status = exit_.code  # argparse's own errors
+    out, err = capsys.readouterr()
+    assert status == 2, (status, out, err)
+    assert out == ""
+    lines = err.splitlines()
+    assert len(lines) == 1, err
+    return lines[0]
+
+
+TINY = ("--nmin", "1e3", "--nmax", "2000", "--per-decade", "1", "--repeats", "1")
+JSON_DEFAULT_EXPRESSION = ("speed", *TINY, "--methods", "exact,autograd", "--json")
+TABLE = ("speed", "abs(x)", "--nmin", "1000", "--nmax", "1000", "--repeats", "1", "--methods", "exact,complex-step")
+BAD_EXPRESSION = ("speed", "sinn(x)", "--nmax", "1000")
+TWO_VARIABLES = ("speed", "x*y", "--nmax", "1000")
+FRACTIONAL_SIZE = ("speed", "--nmin", "1.5")
+WORD_SIZE = ("speed", "--nmax", "lots")
+SIZES_REVERSED = ("speed", "--nmin", "1e4", "--nmax", "1e3")
+BAD_METHOD = ("speed", "--methods", "autograd,forward")
+BAD_DTYPE = ("speed", "--dtype", "float8")
+NO_CUDA = ("speed", "--device", "cuda", "--nmax", "1000")
+RUN_AS_A_USER = [JSON_DEFAULT_EXPRESSION, TABLE]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _run_all_commands_up_front() -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        list(pool.map(lambda args: run_command(*args), RUN_AS_A_USER))
+
+
+def test_json_has_the_issue_keys_and_consistent_numbers() -> None:
+    run = run_command(*JSON_DEFAULT_EXPRESSION)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == ""  # no progress bar when stderr is not a terminal
+    data = json.loads(run.stdout)
+    assert set(data) >= ISSUE_KEYS
+    assert data["expression"] == "sin(x)"  # the default
+    assert (data["device"], data["dtype"], data["threads"]) == ("cpu", "float64", torch.get_num_threads())
+    assert data["sizes"] == [1000, 2000]
+    assert list(data["methods"]) == ["exact", "autograd"]
+    assert data["unavailable"] == {} and data["skipped"] == []
+    assert data["bandwidth_gbps"] > 0
+    for samples in data["methods"].values():
+        assert [s["n"] for s in samples] == [1000, 2000]
+        for s in samples:
+            assert set(s) >= SAMPLE_KEYS
+            assert s["per_second"] == pytest.approx(s["n"] / s["median_s"])
+            assert s["gbps"] == pytest.approx(s["per_second"] * 16 / 1e9)  # read x, write f'(x): 2 x 8 bytes
+            assert s["bound_fraction"] == pytest.approx(s["gbps"] / data["bandwidth_gbps"])
+
+
+def test_table_names_the_bound_the_sizes_and_what_cannot_run() -> None:
+    run = run_command(*TABLE)
+    assert run.returncode == 0, run.stderr
+    text = run.stdout
+    assert "f(x) = abs(x)   float64 on cpu" in text
+    assert "copy bandwidth" in text and "16 bytes a point" in text
+    row = next(line for line in text.splitlines() if line.strip().startswith("1,000"))
+    assert row.split()[-1] in ("o", "c", "m")  # the regime mark
+    assert "complex-step: unavailable: not applicable: f has a kink or jump" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (BAD_EXPRESSION, "calc-tui: error: bad expression 'sinn(x)': "),
+        (TWO_VARIABLES, "calc-tui: error: bad expression 'x*y': "),
+        (FRACTIONAL_SIZE, "bad size '1.5'"),
+        (WORD_SIZE, "bad size 'lots'"),
+        (SIZES_REVERSED, "calc-tui: error: --nmin 10,000 is above --nmax 1,000"),
+        (BAD_METHOD, "unknown method 'forward'"),
+        (BAD_DTYPE, "invalid choice: 'float8'"),
+    ],
+)
+def test_user_errors_are_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], args: tuple[str, ...], expected: str) -> None:
+    assert expected in user_error(capsys, *args)
+
+
+@no_cuda
+def test_cuda_without_a_card_is_a_user_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert "sees no CUDA device" in user_error(capsys, *NO_CUDA)
+
+
+def test_progress_on_a_terminal_and_ctrl_c_prints_what_was_measured() -> None:
+    master, slave = os.openpty()
+    args = ["speed", "--nmin", "1e3", "--nmax", "1e7", "--per-decade", "3", "--methods", "exact,autograd"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", *args], stdout=subprocess.PIPE, stderr=slave, text=True, cwd=ROOT, env=ENV, start_new_session=True
+    )
+    os.close(slave)
+    seen = b""
+    try:
+        while b"at N = 2,154" not in seen:  # the progress bar has reached the second size
+            ready, _, _ = select.select([master], [], [], TIMEOUT_S)
+            assert ready, f"no progress on the terminal: {seen[-300:]!r}"
+            seen += os.read(master, 4096)
+        process.send_signal(signal.SIGINT)
+        stdout, _ = process.communicate(timeout=TIMEOUT_S)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(master)
+    assert b"speed [" in seen and b"exact at N = 1,000" in seen
+    assert process.returncode == 0
+    assert "cancelled: the sizes above are the ones measured before the stop" in stdout
+    assert "1,000" in stdout
+
+
+@no_cuda
+def test_gpu_check_says_there_is_no_cuda_and_runs_nothing() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu-check")], capture_output=True, text=True, timeout=TIMEOUT_S, env=ENV)
+    assert done.returncode == 2, done.stderr
+    assert "gpu-check: no CUDA device: torch" in done.stderr
+    assert "Nothing was run" in done.stderr
+    assert "derive" not in done.stderr
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (torch sees none)")
+def test_speed_on_cuda_names_the_card() -> None:
+    run = run_command("speed", *TINY, "--methods", "exact,autograd", "--device", "cuda", "--dtype", "float32", "--json")
+    assert run.returncode == 0, run.stderr
+    data = json.loads(run.stdout)
+    assert data["device"].startswith("cuda") and data["device_name"] == torch.cuda.get_device_name(0)
+    assert all(len(samples) == 2 for samples in data["methods"].values())
