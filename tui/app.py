@@ -41,6 +41,7 @@ DEMOS: tuple[Demo, ...] = (
     Demo("error-vs-h", "2", "Error vs h", "tui.screens.error_vs_h:ErrorVsHScreen"),
     Demo("slope-field", "3", "Slope field", "tui.screens.slope_field:SlopeFieldScreen"),
     Demo("gradient-field", "4", "Gradient field", "tui.screens.gradient_field:GradientFieldScreen"),
+    Demo("backprop", "5", "Backprop", "tui.screens.backprop:BackpropScreen"),
 )
 
 

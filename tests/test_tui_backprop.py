@@ -1,0 +1,420 @@
+"""Demo 5, Backprop: every key path, checked on the numbers a user reads on screen.
+
+Expected values come from hand-derived formulas (math.sin, math.tanh), never from the engine.
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import pairwise
+
+import pytest
+from textual.widgets import Input
+
+from engine.network import DEFAULT_LEARNING_RATE, FORMULA
+from tests.tui_helpers import ready, screen_text, settle, type_text, widget_text
+from tui.app import CalcApp
+from tui.compute.backprop import LAB, NETWORK, NETWORK_FORMULA, NETWORK_LEARNING_RATE, SURFACE, BackpropRequest, compute_backprop
+from tui.look import Look
+from tui.screens.backprop import BackpropScreen
+from tui.widgets.function_input import FunctionInput
+from tui.widgets.graph_layout import ARROW, Shape, ascii_picture, layout_graph
+from tui.widgets.graph_view import GraphView
+
+SIN1, COS1 = f"{math.sin(1):.4f}", f"{math.cos(1):.4f}"  # 0.8415, 0.5403
+FAN_OUT = f"{SIN1} + {COS1} = {math.sin(1) + math.cos(1):.4f}"  # x*sin(x) at 1: both paths into x
+
+
+def panel(app, name: str) -> str:
+    return widget_text(app.screen.query_one(f"#{name}"))
+
+
+async def open_backprop(pilot, *keys: str) -> BackpropScreen:
+    await pilot.press("5")
+    await settle(pilot)
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, BackpropScreen)
+    return screen
+
+
+async def apply_function(pilot, text: str) -> None:
+    await pilot.press("f")
+    await pilot.pause()
+    pilot.app.screen.focused.value = ""
+    await type_text(pilot, text)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+def network_loss(w1: float, b1: float, w2: float, b2: float, x: float = 1.5, t: float = 1.2) -> float:
+    return (w2 * math.tanh(w1 * x + b1) + b2 - t) ** 2
+
+
+def network_gradient(w1: float, b1: float, w2: float, b2: float, x: float = 1.5, t: float = 1.2) -> tuple[float, float, float, float]:
+    """∂L/∂(w1, b1, w2, b2) by hand: the chain rule through the squared error, the output unit and tanh."""
+    hidden = math.tanh(w1 * x + b1)
+    outer = 2 * (w2 * hidden + b2 - t)
+    inner = outer * w2 * (1 - hidden**2)
+    return inner * x, inner, outer * hidden, outer
+
+
+# -- the screen ------------------------------------------------------------------------------------
+
+
+async def test_key_5_opens_the_backward_pass_of_the_labs_function_at_its_x0(pilot) -> None:
+    app = pilot.app
+    await open_backprop(pilot)
+    assert app.current_mode == "backprop" and "Backprop" in app.sub_title
+    title = panel(app, "graph-title")
+    # The lab's f(x) = sin(x) at Compare's x0 = 1: f = sin(1), two nodes (SinBackward0 and x's AccumulateGrad).
+    assert f"f = sin(x) at x = 1: f = {SIN1}" in title and "backward(): 2 nodes to run" in title
+    assert "n0 SinBackward0 · forward value 0.8415" in panel(app, "node-detail")
+    text = screen_text(app)
+    assert "Sin n0" in text and "x.grad None" in text  # before backward(): .grad is None
+    await pilot.press("question_mark")
+    await settle(pilot)
+    text = screen_text(app)
+    assert "Every step of backprop is the chain rule" in text and "zero_grad" in text
+
+
+async def test_space_steps_through_x_sin_x_and_the_leaf_sums_both_paths(pilot) -> None:
+    app = pilot.app
+    await open_backprop(pilot, "f2")  # x*sin(x)
+    assert app.state.lab.function == "x*sin(x)"
+    graph = screen_text(app)
+    rows = graph.splitlines()
+    leaf_row = next(i for i, row in enumerate(rows) if "x.grad None" in row)
+    assert rows[leaf_row - 1].count(ARROW) == 2  # two edges end on the one leaf x
+
+    await pilot.press("space")  # MulBackward0 runs: ∂f/∂x = sin(x) along the direct path
+    assert "step 1 of 3, n0 MulBackward0 ran" in panel(app, "graph-title")
+    detail = panel(app, "node-detail")
+    assert f"∂f/∂x = ∂f/∂n0 · ∂n0/∂x = 1.0000 × {SIN1} = {SIN1}" in detail
+    assert "∂f/∂n2 = ∂f/∂n0 · ∂n0/∂n2 = 1.0000 × 1.0000 = 1.0000" in detail
+    assert f"None (arrived {SIN1} …)" in panel(app, "leaves")  # arrived, but AccumulateGrad has not run
+
+    await pilot.press("space")  # SinBackward0: cos(x) along the second path
+    assert f"∂f/∂x = ∂f/∂n2 · ∂n2/∂x = 1.0000 × {COS1} = {COS1}" in panel(app, "node-detail")
+    assert f"None (arrived {SIN1} + {COS1})" in panel(app, "leaves")
+
+    await pilot.press("space")  # AccumulateGrad: x.grad is the sum of the two contributions
+    assert f"x.grad = {FAN_OUT}" in panel(app, "node-detail")
+    leaves = panel(app, "leaves")
+    assert FAN_OUT in leaves and "0.0e+00" in leaves  # against the 50-digit reference: exact in float64
+    assert "done, 3 of 3" in panel(app, "graph-title")
+    assert f"x.grad {math.sin(1) + math.cos(1):.4f}" in screen_text(app)
+
+
+async def test_backspace_resets_end_jumps_and_r_runs_and_pauses(pilot) -> None:
+    app = pilot.app
+    screen = await open_backprop(pilot, "f2", "end")
+    assert "done, 3 of 3" in panel(app, "graph-title") and FAN_OUT in panel(app, "leaves")
+    await pilot.press("backspace")
+    assert "3 nodes to run" in panel(app, "graph-title") and "x.grad None" in screen_text(app)
+    await pilot.press("r")
+    assert screen.running
+    await pilot.pause(0.8)  # three steps a second
+    await pilot.press("r")
+    assert not screen.running
+    title = panel(app, "graph-title")
+    assert "step 2 of 3" in title or "step 1 of 3" in title or "done" in title
+    assert "3 nodes to run" not in title
+
+
+async def test_backward_again_doubles_grad_and_zero_grad_sets_it_to_none(pilot) -> None:
+    app = pilot.app
+    await open_backprop(pilot, "f2", "end")
+    assert "backward() runs since zero_grad(): 1" in panel(app, "grad-state")
+    await pilot.press("b")  # a second backward() without zero_grad: torch adds to .grad
+    once = math.sin(1) + math.cos(1)
+    assert f"{once:.4f} + ({SIN1} + {COS1}) = {2 * once:.4f}" in panel(app, "leaves")
+    assert "backward() runs since zero_grad(): 2" in panel(app, "grad-state")
+    assert f"x.grad {2 * once:.4f}" in screen_text(app)
+    await pilot.press("b")
+    assert f"= {3 * once:.4f}" in panel(app, "leaves")
+    await pilot.press("z")  # zero_grad(): .grad is None until the next backward()
+    assert "backward() runs since zero_grad(): 0" in panel(app, "grad-state")
+    assert "x.grad None" in screen_text(app) and "3 nodes to run" in panel(app, "graph-title")
+    await pilot.press("end")
+    assert FAN_OUT in panel(app, "leaves")
+
+
+async def test_one_sgd_step_lowers_the_loss_and_a_forgotten_zero_grad_doubles_the_step(pilot) -> None:
+    app = pilot.app
+    await open_backprop(pilot, "f8")  # the tiny network
+    start = (0.6, -0.4, 0.9, 0.1)
+    before = network_loss(*start)
+    assert f"L = {before:.4f}" in panel(app, "graph-title")
+    text = screen_text(app)
+    assert all(f"{name}.grad" in text for name in ("w1", "b1", "w2", "b2"))
+    await pilot.press("end")
+    for name, grad in zip(("w1", "b1", "w2", "b2"), network_gradient(*start), strict=True):
+        assert f"{name}.grad {grad:.4f}" in screen_text(app)
+
+    await pilot.press("o")  # p ← p − lr·p.grad, then the pass at the new parameters
+    lr = NETWORK_LEARNING_RATE
+    stepped = tuple(p - lr * g for p, g in zip(start, network_gradient(*start), strict=True))
+    after = network_loss(*stepped)
+    assert after < before
+    assert f"loss after 1 SGD step (lr 0.05): {before:.4f} → {after:.4f}" in panel(app, "leaves")
+    assert f"L = {after:.4f}" in panel(app, "graph-title")
+    assert f"{stepped[0]:.4f}" in panel(app, "leaves")  # w1's new value in the check table
+    await pilot.press("s", "s", "s")  # f(x), f(x, y) and back: the network is where training left it
+    await settle(pilot)
+    assert f"L = {after:.4f}" in panel(app, "graph-title") and f"{before:.4f} → {after:.4f}" in panel(app, "leaves")
+    await pilot.press("end")
+
+    await pilot.press("b", "o")  # backward() twice without zero_grad: the step uses 2·grad
+    await settle(pilot)
+    doubled = tuple(p - lr * 2 * g for p, g in zip(stepped, network_gradient(*stepped), strict=True))
+    assert f"→ {after:.4f} → {network_loss(*doubled):.4f}" in panel(app, "leaves")
+
+    screen = app.screen
+    await pilot.press("right_square_bracket")  # the learning rate a quarter decade up
+    await settle(pilot)
+    assert screen.learning_rate > lr
+    await pilot.press("o")
+    await settle(pilot)
+    assert f"(lr {screen.learning_rate:g})" in panel(app, "leaves")
+
+
+async def test_s_cycles_the_source_and_functions_and_points_are_shared(pilot) -> None:
+    app = pilot.app
+    await open_backprop(pilot, "s")  # f(x, y): the gradient field's x^2 + 3y^2 at its start (-1.6, 1.4)
+    assert "f = x^2 + 3*y^2 at x = -1.6, y = 1.4" in panel(app, "graph-title")
+    await pilot.press("end")
+    leaves = panel(app, "leaves")
+    assert f"{2 * -1.6:.4f}" in leaves and f"{6 * 1.4:.4f}" in leaves  # ∂f/∂x = 2x, ∂f/∂y = 6y
+
+    await apply_function(pilot, "x*y")
+    assert app.state.surface.function == "x*y"
+    await pilot.press("shift+up")  # y0 up one step of the box (4/40)
+    await settle(pilot)
+    assert app.state.surface.start == (-1.6, 1.5)
+    await pilot.press("4")  # the gradient field has the same function and start
+    await settle(pilot)
+    assert app.screen.query_one(FunctionInput).applied == "x*y"
+    await pilot.press("5", "s")  # network
+    await settle(pilot)
+    assert FORMULA == NETWORK_FORMULA and NETWORK_FORMULA in panel(app, "graph-title")
+    await apply_function(pilot, "x^2 + x")  # f on the network: its loss is fixed, so f edits f(x) again
+    await pilot.press("greater_than_sign")  # x0 on Compare's grid of 2π/40: from 1 to the point above, 7·2π/40
+    await settle(pilot)
+    assert app.state.lab.function == "x^2 + x"
+    x0 = 7 * 2 * math.pi / 40
+    assert math.isclose(app.state.lab.x0, x0)
+    await pilot.press("1")  # Compare draws the same function with its tangent at the same x0
+    await settle(pilot)
+    text = screen_text(app)
+    assert f"x0 = {x0:.4g}" in text and f"f'(x0) = {2 * x0 + 1:.6g}" in text  # the tangent of x² + x there
+
+
+async def test_typed_point_and_the_errors_that_keep_the_last_good_graph(pilot) -> None:
+    app = pilot.app
+    screen = await open_backprop(pilot)
+    await apply_function(pilot, "x*y")  # a function of y where f(x) is asked for
+    assert "'y' is not a variable here" in screen.function_input.error_text
+    assert app.state.lab.function == "sin(x)"
+
+    await apply_function(pilot, "log(x)")
+    field = screen.query_one("#x0", Input)
+    for text, message in (("abc", "x0: column 1: not a number"), ("100", "x0 must be inside Compare's x range")):
+        field.focus()
+        field.value = text
+        await pilot.press("enter")
+        assert message in panel(app, "point-error")
+    field.focus()
+    field.value = "0"
+    await pilot.press("enter")
+    await settle(pilot)
+    assert app.state.lab.x0 == 0
+    # log is undefined at 0: the status says why, the graph is still the last good one (log at x = 1), no crash
+    status = screen.status_text
+    assert "log(x) is undefined at x = 0" in status and "last good" in status
+    assert "f = log(x) at x = 1: f = 0.0000" in panel(app, "graph-title")
+    assert "Log n0" in screen_text(app)
+    await pilot.press("b")  # nothing to build on here: a word, not a crash
+    assert "no pass to build on here" in screen.status_text
+    await apply_function(pilot, "2*pi")  # a constant: torch records no graph
+    assert "2*pi does not depend on x" in screen.status_text
+    assert app.failures == []
+    await apply_function(pilot, "sqrt(x)")  # defined at 0, its gradient is not: a notice, and b refuses to add inf to inf
+    assert "the gradient is not finite here" in screen.status_text
+    await pilot.press("end", "b")
+    assert "not finite" in screen.status_text and "x.grad inf" in screen_text(app)
+    field.focus()
+    field.value = "2"
+    await pilot.press("enter")
+    await apply_function(pilot, "log(x)")
+    assert "f = log(x) at x = 2" in panel(app, "graph-title") and screen.status_text == ""
+
+
+@pytest.mark.expect_failures
+async def test_an_unexpected_failure_is_a_notice_and_the_last_graph_stays(pilot, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.backprop
+
+    app = pilot.app
+    await open_backprop(pilot, "f2", "end")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(engine.backprop, "backprop", broken)
+    await pilot.press("d")  # float32: a new pass, which fails
+    await settle(pilot)
+    text = screen_text(app)
+    assert "backprop failed" in text and "RuntimeError: injected failure" in text
+    assert "the last computation failed" in text and FAN_OUT in panel(app, "leaves")  # the last good pass stays
+    assert app.failures == ["RuntimeError: injected failure"]
+
+
+async def test_arrow_keys_move_the_selection_and_the_panel_explains_it(pilot) -> None:
+    app = pilot.app
+    await open_backprop(pilot, "f3", "end")  # x^2 + x: Add n0 -> Pow n1 -> x, and Add n0 -> x
+    assert "n0 AddBackward0" in panel(app, "node-detail")
+    await pilot.press("down")
+    detail = panel(app, "node-detail")
+    assert "n1 PowBackward0 · forward value 1.0000" in detail
+    assert "∂f/∂x = ∂f/∂n1 · ∂n1/∂x = 1.0000 × 2.0000 = 2.0000" in detail  # d(x²)/dx = 2x at 1
+    await pilot.press("down")
+    detail = panel(app, "node-detail")
+    assert "x leaf tensor" in detail and "reached by 2 paths" in detail
+    assert "x.grad = 1.0000 + 2.0000 = 3.0000" in detail
+    await pilot.press("up", "up")
+    assert "n0 AddBackward0" in panel(app, "node-detail")
+    await pilot.press("down", "right", "left", "home")
+    assert "n0 AddBackward0" in panel(app, "node-detail")
+
+
+async def test_float32_checks_against_the_reference_with_a_visible_difference(pilot) -> None:
+    app = pilot.app
+    await open_backprop(pilot, "f2", "d", "end")
+    assert app.state.precision.dtype == "float32"
+    leaves = panel(app, "leaves")
+    row = next(line for line in leaves.splitlines() if line.startswith("x "))
+    difference = float(row.split()[-1])
+    assert 0 < abs(difference) < 1e-6  # float32 rounding, about 1e-7, against the 50-digit value
+
+
+@pytest.mark.size(80, 24)
+async def test_compact_layout_shows_the_selected_node_and_its_neighbours(pilot) -> None:
+    app = pilot.app
+    await open_backprop(pilot, "f8", "end")
+    for _ in range(8):  # down through the layers to the deepest parameter
+        await pilot.press("down")
+    await settle(pilot)
+    assert "w1 leaf tensor" in panel(app, "node-detail")
+    graph = app.screen.query_one(GraphView)
+    assert graph.scroll_offset.y > 0  # the 18-row graph scrolled in a small window
+    text = screen_text(app)
+    assert "w1.grad" in text and "Mul n8" in text  # the node and the node that feeds it
+
+
+async def test_the_largest_graph_the_parser_allows_scrolls_to_the_selected_node(pilot) -> None:
+    app = pilot.app
+    screen = await open_backprop(pilot, "s")
+    terms = [f"x^{k}y" for k in range(2, 62)]
+    text = "+".join("(" + "+".join(terms[i : i + 30]) + ")" for i in range(0, len(terms), 30))
+    assert len(text) <= 500
+    panel_input = screen.query_one("#surface-function", FunctionInput)
+    panel_input.input.value = text
+    panel_input.apply(text)
+    await settle(pilot)
+    result = screen.result
+    assert result is not None and len(result.nodes) > 150
+    await pilot.press("end")
+    depth = max(node.depth for node in result.nodes)
+    for _ in range(depth // 10 + 1):  # ten layers a press, down to the leaves at the far end
+        await pilot.press("pagedown")
+    await settle(pilot)
+    detail = panel(app, "node-detail")
+    assert "leaf tensor" in detail and "(60 terms)" in detail  # x is reached by one path per term: the sum is cut short
+    assert app.screen.query_one(GraphView).scroll_offset.y > 100
+    assert "x.grad" in screen_text(app) or "y.grad" in screen_text(app)
+    await pilot.press("home")
+    assert app.screen.query_one(GraphView).scroll_offset.y == 0 and "n0 AddBackward0" in panel(app, "node-detail")
+
+
+async def test_ascii_mode_draws_the_graph_and_the_chain_rule_in_ascii() -> None:
+    app = CalcApp(device="cpu", dtype="float64", look=Look(ascii=True, color=False))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await ready(pilot)
+        for key in ("5", "f2", "space", "space"):
+            await pilot.press(key)
+            await settle(pilot)
+        app.clear_notifications()  # the preset's toast would cover the panels
+        await pilot.pause()
+        text = screen_text(app)
+        assert text.isascii(), sorted({c for c in text if not c.isascii()})
+        assert f"df/dx = df/dn2 . dn2/dx = 1.0000 x {COS1} = {COS1}" in text  # ∂, · and × spelled in ASCII
+        assert f"None (arrived {SIN1} + {COS1})" in text and "x.grad None" in text
+        assert app.failures == []
+
+
+# -- the compute function and the layout, without the app ---------------------------------------------
+
+
+def test_compute_accumulates_from_the_grads_in_the_request() -> None:
+    first = compute_backprop(BackpropRequest(LAB, "x*sin(x)", (1.0,)))
+    assert first.result is not None and first.error is None
+    once = math.sin(1) + math.cos(1)
+    assert math.isclose(first.result.leaves["x"].grad or 0, once, rel_tol=1e-15)
+    again = compute_backprop(BackpropRequest(LAB, "x*sin(x)", (1.0,), grads=(once,), calls=2))
+    assert again.result is not None and math.isclose(again.result.leaves["x"].grad or 0, 2 * once, rel_tol=1e-15)
+
+
+def test_compute_reports_user_errors_in_the_view() -> None:
+    for request, message in (
+        (BackpropRequest(LAB, "log(x)", (0.0,)), "log(x) is undefined at x = 0"),
+        (BackpropRequest(LAB, "2*pi", (1.0,)), "does not depend on x"),
+        (BackpropRequest(SURFACE, "x^2", (1.0, 2.0)), None),  # not an error: y is never reached (a notice)
+    ):
+        view = compute_backprop(request)
+        if message is None:
+            assert view.error is None and view.result is not None and view.result.notice is not None
+        else:
+            assert view.result is None and view.error is not None and message in view.error
+
+
+def test_compute_network_step_uses_the_grads_and_learning_rate_of_the_request() -> None:
+    assert NETWORK_LEARNING_RATE == DEFAULT_LEARNING_RATE
+    start = (0.6, -0.4, 0.9, 0.1)
+    grads = network_gradient(*start)
+    view = compute_backprop(BackpropRequest(NETWORK, "", start, grads, 1, 0.1, (network_loss(*start),)))
+    stepped = tuple(p - 0.1 * g for p, g in zip(start, grads, strict=True))
+    assert all(math.isclose(a, b, rel_tol=1e-14) for a, b in zip(view.point, stepped, strict=True))
+    assert len(view.losses) == 2 and math.isclose(view.losses[1], network_loss(*stepped), rel_tol=1e-13)
+    assert set(view.tables()) == {"nodes", "leaves", "losses"}
+
+
+def test_layout_draws_both_paths_into_one_leaf_and_keeps_boxes_apart() -> None:
+    # x*sin(x): Mul n0 -> (x, Sin n2), Sin n2 -> x
+    shapes = [Shape("n0", "Mul n0", "n0", 0, ("n1", "n2")), Shape("n1", "x.grad", "x", 2, ()), Shape("n2", "Sin n2", "n2", 1, ("n1",))]
+    layout = layout_graph(shapes)
+    picture = ascii_picture(layout).splitlines()
+    leaf = layout.boxes["n1"]
+    assert picture[leaf.y - 1][leaf.x : leaf.x + leaf.width].count(ARROW) == 2
+    assert [box.y for box in sorted(layout.boxes.values(), key=lambda b: b.id)] == [0, leaf.y, layout.boxes["n2"].y]
+    assert layout.boxes["n0"].y < layout.boxes["n2"].y < leaf.y  # output on top, leaf at the bottom
+
+
+def test_layout_of_a_long_chain_stays_narrow_and_stubs_what_would_not_fit() -> None:
+    # A sum of 60 terms c_k·x: an Add chain 60 deep whose every term also points at the one leaf x.
+    shapes = []
+    for k in range(60):
+        targets = (f"a{k + 1}", f"m{k}") if k < 59 else (f"m{k}",)
+        shapes.append(Shape(f"a{k}", f"Add a{k}", f"a{k}", k, targets))
+        shapes.append(Shape(f"m{k}", f"Mul m{k}", f"m{k}", k + 1, ("x",)))
+    shapes.append(Shape("x", "x.grad", "x", 61, ()))
+    layout = layout_graph(shapes)
+    assert layout.width < 200  # the chain runs (nearly) straight down instead of drifting a box (~8 columns) per layer
+    assert layout.stubbed and all(key[0].startswith("m") for key in layout.stubbed)
+    drawn = {(source, index) for edges in layout.owners.values() for source, index in edges}
+    every = {(shape.id, index) for shape in shapes for index in range(len(shape.targets))}
+    assert drawn | layout.stubbed == every  # every edge is drawn or written as a stub
+    for layer in layout.layers:  # boxes of a layer do not overlap
+        boxes = sorted((layout.boxes[node] for node in layer), key=lambda b: b.x)
+        assert all(a.x + a.width <= b.x for a, b in pairwise(boxes))
