@@ -205,3 +205,12 @@ def test_settings_round_trip_and_refuse_nonsense(tmp_path: Path) -> None:
     assert file.load() == settings
     (tmp_path / "deep" / "settings.json").write_text(json.dumps({"sidebar": "sideways", "theme": 3, "histories": {"lab": ["x" * 600]}}))
     assert file.load() == Settings()
+
+
+def test_an_export_with_undefined_numbers_is_strict_json_and_empty_csv_cells(tmp_path: Path) -> None:
+    from tui.export import Table, write_data
+
+    json_path, csv_path = write_data(tmp_path, "t", {"settings": {"h": float("inf")}}, {"e": Table(("x", "y"), [(1.0, float("nan"))])})
+    document = json.loads(json_path.read_text())  # would fail on NaN or Infinity
+    assert document["settings"]["h"] is None and document["tables"]["e"]["rows"] == [[1.0, None]]
+    assert csv_path.read_text().splitlines() == ["x,y", "1.0,"]

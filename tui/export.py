@@ -27,8 +27,15 @@ class Table:
     rows: Sequence[Sequence[Cell]]
 
 
-def _json_cell(value: Cell) -> Cell:
-    return None if isinstance(value, float) and not math.isfinite(value) else value
+def _json_safe(value: Any) -> Any:
+    """NaN and infinities are not JSON: they become null, wherever they are."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    return value
 
 
 def _csv_cell(value: Cell) -> str:
@@ -55,10 +62,8 @@ def write_data(directory: Path, name: str, about: Mapping[str, Any], tables: Map
     directory.mkdir(parents=True, exist_ok=True)
     base = _free(directory / f"{name}-{stamp()}.json")
     document = {
-        **about,
-        "tables": {
-            key: {"columns": list(t.columns), "rows": [[_json_cell(c) for c in row] for row in t.rows]} for key, t in tables.items()
-        },
+        **_json_safe(about),
+        "tables": {key: {"columns": list(t.columns), "rows": _json_safe(t.rows)} for key, t in tables.items()},
     }
     base.write_text(json.dumps(document, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     written = [base]
