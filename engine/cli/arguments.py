@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
-from typing import NoReturn
+from decimal import Decimal, InvalidOperation
+from typing import Any, NoReturn
 
 from engine.syntax import ExpressionError
 from engine.vocabulary import DTYPE_NAMES
+
+MAX_DIGITS = 18  # whole numbers up to 10^18: far above any limit, small enough to read at once
 
 
 class UserError(Exception):
@@ -16,6 +19,10 @@ class UserError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.app_options: list[argparse.Action] = []  # the app's own options: an error before a subcommand
+
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
@@ -41,14 +48,34 @@ def positive(text: str) -> float:
     return value
 
 
+def whole_number(text: str) -> int:
+    """1000, 1_000, 1e7 or 2.5e3: a whole number, written plainly or in scientific notation; ValueError otherwise."""
+    text = text.strip()
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = Decimal(text.replace("_", ""))
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a whole number") from None
+    if not value.is_finite() or value != value.to_integral_value():
+        raise ValueError(f"{text!r} is not a whole number")
+    if value.adjusted() > MAX_DIGITS:  # refused before int() builds a number with a billion digits
+        raise ValueError(f"{text!r} is too large")
+    return int(value)
+
+
 def count(minimum: int) -> Callable[[str], int]:
+    """A whole number of at least `minimum`; 1e7 is read as 10000000, while 1.5 and 1e-3 are errors."""
+
     def parse(text: str) -> int:
         try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+            value = whole_number(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
         if value < minimum:
-            raise argparse.ArgumentTypeError(f"{text!r} must be at least {minimum}")
+            raise argparse.ArgumentTypeError(f"{text.strip()!r} must be at least {minimum}")
         return value
 
     return parse
@@ -82,5 +109,11 @@ def add_precision(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", type=device_name, help="auto, cpu, cuda or cuda:N (default auto)")
 
 
-def add_output(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+def add_output(parser: argparse.ArgumentParser, csv: bool = False) -> None:
+    """--json, and with `csv` also --csv (one or the other)."""
+    if not csv:
+        parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        return
+    formats = parser.add_mutually_exclusive_group()
+    formats.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    formats.add_argument("--csv", action="store_true", help="print CSV instead of a table (undefined values are empty cells)")

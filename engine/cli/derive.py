@@ -1,4 +1,7 @@
-"""`calc-tui derive EXPR --at X`: the derivative at one point by every method, against the 50-digit reference."""
+"""`calc-tui derive EXPR --at X`: the derivative at one point by every method, against the 50-digit reference.
+
+--csv prints one row per method: method, value, abs_error, and error (why a method has no value).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import math
 from typing import Any
 
 from engine.cli.arguments import add_output, add_precision, number, positive
-from engine.cli.output import Output, scientific
+from engine.cli.output import Output, Rows, scientific
 from engine.vocabulary import METHOD_NAMES, parse_methods
 
 NAME = "derive"
@@ -21,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     default = ",".join(METHOD_NAMES)
     parser.add_argument("--methods", default=default, help=f"comma-separated (default {default})")
     add_precision(parser)
-    add_output(parser)
+    add_output(parser, csv=True)
 
 
 def run(args: argparse.Namespace) -> Output:
@@ -37,6 +40,7 @@ def run(args: argparse.Namespace) -> Output:
     result = derive(expression, torch.tensor([args.at], dtype=torch.float64), args.h, methods, dtype, device)
     reference = float(result.reference[0])
     rows: dict[str, dict[str, Any]] = {}
+    csv_rows: list[tuple[str, float | None, float | None, str | None]] = []
     lines = [
         f"f(x)  = {result.expression}",
         f"f'(x) = {result.derivative}",
@@ -48,10 +52,12 @@ def run(args: argparse.Namespace) -> Output:
     for name, item in result.results.items():
         if item.values is None or item.abs_error is None:
             rows[name] = {"error": item.reason}
+            csv_rows.append((name, None, None, item.reason))
             lines.append(f"{name:<14}  {item.reason}")
             continue
         value, error = float(item.values[0]), float(item.abs_error[0])
         rows[name] = {"value": value, "abs_error": error}
+        csv_rows.append((name, value, error, None))
         lines.append(f"{name:<14}{value:>26.17g}{scientific(error, 2):>12}")
     if result.step_notice():
         lines.append(f"\nnote: {result.step_notice()}")
@@ -69,4 +75,4 @@ def run(args: argparse.Namespace) -> Output:
         "reference": reference,
         "results": rows,
     }
-    return Output("\n".join(lines), data)
+    return Output("\n".join(lines), data, Rows(("method", "value", "abs_error", "error"), csv_rows))

@@ -1,16 +1,30 @@
-"""What a subcommand returns: a table for people and a dict for --json."""
+"""What a subcommand returns: a table for people, a dict for --json and, where it has one, a table for --csv."""
 
 from __future__ import annotations
 
+import csv
+import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+Cell = float | int | str | None
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A header and rows of cells: what --csv prints."""
+
+    columns: tuple[str, ...]
+    rows: Sequence[Sequence[Cell]]
 
 
 @dataclass(frozen=True)
 class Output:
     text: str
     data: dict[str, Any]
+    rows: Rows | None = None  # None: the subcommand has no --csv
 
 
 def json_safe(value: Any) -> Any:
@@ -22,6 +36,21 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [json_safe(item) for item in value]
     return value
+
+
+def csv_cell(value: Cell) -> str:
+    """A number as repr writes it (it reads back to the same float), and an empty cell where --json has null."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def csv_text(rows: Rows) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(rows.columns)
+    writer.writerows([csv_cell(cell) for cell in row] for row in rows.rows)
+    return buffer.getvalue()
 
 
 def scientific(value: float | None, digits: int = 3) -> str:

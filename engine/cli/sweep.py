@@ -1,16 +1,40 @@
-"""`calc-tui sweep EXPR`: error versus h for the step methods, beside the truncation + round-off model."""
+"""`calc-tui sweep EXPR`: error versus h for the step methods, beside the truncation + round-off model.
+
+Limits, checked before anything is computed: at most MAX_POINTS points (each needs its
+own 50-digit reference and error model, about 0.35 ms a point on a 2-core CPU, so
+100,000 points take half a minute), at most MAX_CELLS points × h values, and no more
+memory than MEMORY_SHARE of what the machine has free (about BYTES_PER_CELL bytes per
+point and h value, measured). Inside the limits a progress bar is drawn on stderr when
+stderr is a terminal. --csv prints one row per h with a column per method.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
 
 from engine.cli.arguments import UserError, add_output, add_precision, count, domain, number, positive
-from engine.cli.output import Output, scientific
+from engine.cli.output import Output, Rows, scientific
 from engine.vocabulary import H_STEPS_PER_DECADE, STEP_METHOD_NAMES, parse_methods
+
+if TYPE_CHECKING:
+    import torch
+
+    from engine.expression import Expression
+    from engine.sweep import Sweep
 
 NAME = "sweep"
 HELP = "error versus h for the step methods"
+MAX_POINTS = 100_000
+MAX_CELLS = 10_000_000  # points × h values
+BYTES_PER_CELL = 400  # peak memory per point and h value: 335-360 bytes measured for one method, float32 or float64
+MEMORY_SHARE = 0.5  # the machine is shared: a sweep may use half of the memory free now
+
+Progress = Callable[[int, int, str], None]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--at", type=number, metavar="X", help="error at one point")
     where.add_argument("--domain", type=domain, metavar="A,B", help="max error over [A, B], e.g. -pi,pi")
-    parser.add_argument("--points", type=count(2), default=400, metavar="N", help="points in the domain (default 400)")
+    parser.add_argument(
+        "--points", type=count(2), default=400, metavar="N", help=f"points in the domain (default 400, at most {MAX_POINTS:,}; 1e4 works)"
+    )
     parser.add_argument("--hmin", type=positive, default=1e-16, metavar="H", help="smallest h (default 1e-16)")
     parser.add_argument("--hmax", type=positive, default=1e-1, metavar="H", help="largest h (default 1e-1)")
     parser.add_argument(
@@ -27,28 +53,116 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     default = ",".join(STEP_METHOD_NAMES)
     parser.add_argument("--methods", default=default, help=f"comma-separated (default {default})")
     add_precision(parser)
-    add_output(parser)
+    add_output(parser, csv=True)
+
+
+def h_count(h_max: float, h_min: float, per_decade: int) -> int:
+    """How many h values engine.sweep.h_grid makes (its own formula), known before torch is imported."""
+    return max(2, round(math.log10(h_max / h_min) * per_decade) + 1)
+
+
+def check_size(points: int, h_values: int) -> None:
+    """Refuse a sweep above the limits, naming the limit, before anything is computed."""
+    if points > MAX_POINTS:
+        raise UserError(
+            f"--points {points:,} is above the limit of {MAX_POINTS:,}: every point needs its own 50-digit reference "
+            f"and error model (about half a minute for {MAX_POINTS:,} points)"
+        )
+    if points * h_values > MAX_CELLS:
+        raise UserError(
+            f"{_points(points)} × {h_values:,} h values = {points * h_values:,} is above the limit of {MAX_CELLS:,}: "
+            "use fewer --points, a smaller --per-decade or a narrower --hmin..--hmax"
+        )
+
+
+def check_memory(points: int, h_values: int, available: int) -> None:
+    """Refuse a sweep whose estimated peak memory is above MEMORY_SHARE of `available` bytes, before allocating."""
+    needed = points * h_values * BYTES_PER_CELL
+    if needed > MEMORY_SHARE * available:
+        raise UserError(
+            f"{_points(points)} × {h_values:,} h values need about {needed / 2**30:.1f} GiB, more than "
+            f"{MEMORY_SHARE:.0%} of the {available / 2**30:.1f} GiB free: use fewer --points or h values"
+        )
+
+
+def _points(count: int) -> str:
+    return "1 point" if count == 1 else f"{count:,} points"
 
 
 def run(args: argparse.Namespace) -> Output:
+    methods = parse_methods(args.methods, STEP_METHOD_NAMES)
+    if not args.hmin < args.hmax:
+        raise UserError(f"--hmin {args.hmin:g} must be below --hmax {args.hmax:g}")
+    n_points = args.points if args.domain is not None else 1
+    n_h = h_count(args.hmax, args.hmin, args.per_decade)
+    check_size(n_points, n_h)
+    from engine.expression import parse_expression
+
+    expression = parse_expression(args.expression)  # a typing mistake is answered before torch is imported
+
     import torch
 
     from engine.devices import describe_device, parse_dtype, resolve_device
-    from engine.expression import parse_expression
-    from engine.sweep import h_grid, sweep
+    from engine.speed.machine import available_bytes
+    from engine.sweep import h_grid
 
-    expression = parse_expression(args.expression)
-    methods = parse_methods(args.methods, STEP_METHOD_NAMES)
     dtype, device = parse_dtype(args.dtype), resolve_device(args.device)
-    if not args.hmin < args.hmax:
-        raise UserError(f"--hmin {args.hmin:g} must be below --hmax {args.hmax:g}")
+    check_memory(n_points, n_h, available_bytes(torch.device("cpu")))  # the errors are gathered in float64 on the CPU
     if args.domain is not None:
         points = torch.linspace(args.domain[0], args.domain[1], args.points, dtype=torch.float64)
         where = f"max over {args.points} points in [{args.domain[0]:g}, {args.domain[1]:g}]"
     else:
         points = torch.tensor([args.at], dtype=torch.float64)
         where = f"at x = {args.at:g}"
-    result = sweep(expression, points, h_grid(args.hmax, args.hmin, args.per_decade), methods, dtype, device)
+    progress = terminal_progress if sys.stderr.isatty() else None
+    result = sweep_in_steps(expression, points, h_grid(args.hmax, args.hmin, args.per_decade), methods, dtype, device, progress)
+    if progress is not None:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+    return _output(args, result, methods, where, device, describe_device(device))
+
+
+def sweep_in_steps(
+    expression: Expression,
+    points: torch.Tensor,
+    hs: torch.Tensor,
+    methods: tuple[str, ...],
+    dtype: torch.dtype,
+    device: torch.device,
+    progress: Progress | None,
+) -> Sweep:
+    """engine.sweep.sweep, one method at a time so that progress can be told; the same numbers as one call.
+
+    The reference is computed first, at the points as the working dtype holds them, as sweep() does: it
+    is cached by the engine (engine.reference), so each method's call finds it there.
+    """
+    import torch
+
+    from engine.derive import reference_with_gaps
+    from engine.sweep import sweep
+
+    total = 1 + len(methods)
+    if progress:
+        progress(0, total, f"50-digit reference at {points.numel():,} points")
+    reference_with_gaps(expression, points.to(device=device, dtype=dtype).flatten().to("cpu", torch.float64))
+    results = {}
+    first = None
+    for index, name in enumerate(methods, start=1):
+        if progress:
+            progress(index, total, name)
+        part = sweep(expression, points, hs, (name,), dtype, device)
+        first = first or part
+        results[name] = part.methods[name]
+    assert first is not None  # parse_methods never gives an empty tuple
+    return replace(first, methods=results)
+
+
+def terminal_progress(done: int, total: int, label: str) -> None:
+    width = 24
+    filled = width * done // max(total, 1)
+    print(f"\r\033[Ksweep [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label}", end="", file=sys.stderr, flush=True)
+
+
+def _output(args: argparse.Namespace, result: Sweep, methods: tuple[str, ...], where: str, device: torch.device, label: str) -> Output:
     hs = result.h.tolist()
     errors = {m: (r.errors.tolist() if r.errors is not None else None) for m, r in result.methods.items()}
     data: dict[str, Any] = {
@@ -64,7 +178,7 @@ def run(args: argparse.Namespace) -> Output:
         },
     }
     width = 13
-    lines = [f"|error| of f'(x) for f(x) = {result.expression}, {where}, dtype {result.dtype}, device {describe_device(device)}", ""]
+    lines = [f"|error| of f'(x) for f(x) = {result.expression}, {where}, dtype {result.dtype}, device {label}", ""]
     lines.append(f"{'h':>10} " + "".join(f"{m:>{width}}" for m in methods))
     for index, h in enumerate(hs):
         cells = "".join(f"{scientific(column[index], 2) if column else 'n/a':>{width}}" for column in (errors[m] for m in methods))
@@ -81,4 +195,6 @@ def run(args: argparse.Namespace) -> Output:
             f"{scientific(model.optimal_h if model else None, 1):>12}{scientific(model.optimal_error if model else None, 1):>11}"
             f"  {model.rule if model else r.reason}"
         )
-    return Output("\n".join(lines), data)
+    columns = [errors[m] or [None] * len(hs) for m in methods]  # a method that does not apply: an empty column
+    csv_rows = [(h, *(column[index] for column in columns)) for index, h in enumerate(hs)]
+    return Output("\n".join(lines), data, Rows(("h", *methods), csv_rows))
