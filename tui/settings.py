@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,11 +99,12 @@ class SettingsFile:
             raise SettingsError(f"{self.path} is not valid settings ({error}); it was renamed *.corrupt, defaults are used") from None
 
     def save(self, settings: Settings) -> None:
-        """Write atomically (a temporary file renamed over the old one); OSError if the directory cannot be written."""
+        """Write atomically (a temporary file of its own renamed over the old one, so that two apps saving at once
+        cannot mix their files); OSError if the directory cannot be written."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps(settings.as_json(), indent=2) + "\n", encoding="utf-8")
-        temporary.replace(self.path)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=self.path.parent, suffix=".tmp", delete=False) as file:
+            file.write(json.dumps(settings.as_json(), indent=2) + "\n")
+        Path(file.name).replace(self.path)
 
     def _set_aside(self) -> None:
         with contextlib.suppress(OSError):  # a read-only folder: the notice still says what was wrong
