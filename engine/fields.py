@@ -99,6 +99,7 @@ def gradient_field(
     defined = torch.isfinite(values) & torch.isfinite(grads).all(dim=-1)
     both = defined & torch.isfinite(check).all(dim=-1)
     difference = (grads - check).abs().amax(dim=-1)[both]
+
     def cpu(t: torch.Tensor) -> torch.Tensor:
         return t.detach().to("cpu", torch.float64)
 
@@ -196,6 +197,7 @@ def descend(
             break
         velocity = momentum * velocity + grad
         point = point + sign * learning_rate * velocity
+
     def cpu(items: list[torch.Tensor]) -> torch.Tensor:
         return torch.stack(items).detach().to("cpu", torch.float64)
 

@@ -45,15 +45,13 @@ def _sign(t: float) -> float:
 
 
 # The same names as engine.vocabulary.FUNCTION_ARITY, each on one float.
-MATH_FUNCTIONS: dict[str, Callable[..., float]] = {
-    name: _safe(function)
-    for name, function in {
+_PLAIN: dict[str, Callable[..., float]] = {
         "sin": math.sin, "cos": math.cos, "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan,
         "sinh": math.sinh, "cosh": math.cosh, "tanh": math.tanh, "exp": math.exp, "log": math.log, "ln": math.log,
         "log10": math.log10, "log2": math.log2, "sqrt": math.sqrt, "abs": abs, "sign": _sign, "sigmoid": _sigmoid,
         "relu": lambda t: max(t, 0.0), "softplus": _softplus, "pow": math.pow,
-    }.items()
 }  # fmt: skip
+MATH_FUNCTIONS: dict[str, Callable[..., float]] = {name: _safe(function) for name, function in _PLAIN.items()}
 
 _OPERATORS: dict[str, Callable[[float, float], float]] = {
     "+": _safe(lambda a, b: a + b),
