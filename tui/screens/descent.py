@@ -199,8 +199,7 @@ class DescentScreen(DemoScreen[RequestT, ViewT], Generic[RequestT, ViewT, SlotT]
             label, values = "(" + ", ".join(self.VARIABLES) + ")", f"f = {path.values[k]:.6g}   |grad f| = {norm:.3e}"
         return (
             f"step k = [b]{k}[/] of {path.last}{' (running)' if self.running else ''} · lr = {self.learning_rate:.1e}\n"
-            f"{label}_k = {point}\n"
-            f"{values}\n"
+            f"{label}_k = {point}   {values}\n"
             f"{self._outcome(path, k)}"
         )
 
@@ -212,4 +211,4 @@ class DescentScreen(DemoScreen[RequestT, ViewT], Generic[RequestT, ViewT, SlotT]
         return f"[{color}][b]{path.outcome}[/b][/]: {path.reason}"
 
     def show_descent_status(self, arrows: str) -> None:
-        self.query_one("#descent-status", Static).update(f"arrows: {arrows} [dim](n flips)[/]\n" + self.status_lines())
+        self.query_one("#descent-status", Static).update(f"arrows: {arrows} [dim](n flips)[/] · " + self.status_lines())
