@@ -42,6 +42,7 @@ DEMOS: tuple[Demo, ...] = (
     Demo("slope-field", "3", "Slope field", "tui.screens.slope_field:SlopeFieldScreen"),
     Demo("gradient-field", "4", "Gradient field", "tui.screens.gradient_field:GradientFieldScreen"),
     Demo("backprop", "5", "Backprop", "tui.screens.backprop:BackpropScreen"),
+    Demo("speed", "6", "Speed", "tui.screens.speed:SpeedScreen"),
 )
 
 

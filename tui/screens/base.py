@@ -29,7 +29,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState
 
-from tui.compute.runner import Computation, Computed
+from tui.compute.runner import Computation, Computed, Progress, Reporter
 from tui.export import Table, app_version, export_directory, screenshot_path, write_data
 from tui.messages import ComputationFailed, DomainChanged, FunctionApplied, LogValueChanged, MethodsChanged
 from tui.presets import Preset
@@ -71,9 +71,15 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
         Binding("X", "screenshot", "Screenshot", show=False),
     ]
 
-    def __init__(self, compute: Callable[[RequestT], ViewT]) -> None:
+    def __init__(
+        self,
+        compute: Callable[[RequestT], ViewT] | None = None,
+        *,
+        long_compute: Callable[[RequestT, Reporter], ViewT] | None = None,
+    ) -> None:
+        """`compute` for quick work; `long_compute` for work with progress, partial views and Escape (speed)."""
         super().__init__()
-        self.computation: Computation[RequestT, ViewT] = Computation(self, self.WORK, compute)
+        self.computation: Computation[RequestT, ViewT] = Computation(self, self.WORK, compute, long_compute=long_compute)
         self.view: ViewT | None = None  # what the plots show now
         self.view_request: RequestT | None = None  # what it was computed for
         self._preset_index = 0
@@ -105,6 +111,19 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
 
     def on_new_view(self, view: ViewT) -> None:
         """A freshly computed view is about to be drawn."""
+
+    def draw_partial(self, view: ViewT) -> None:
+        """A long computation's view so far (it is not kept as `self.view`)."""
+        self.draw(view)
+
+    def progress(self, done: int, total: int, label: str) -> None:
+        """A long computation's progress."""
+
+    def suspended(self) -> None:
+        """Another screen covers this one (another demo, or help on top)."""
+
+    def failed(self, error: BaseException) -> None:
+        """The computation raised (the status line and the app's notice already say so)."""
 
     def notice(self, view: ViewT) -> str:
         """The status line under the panels for a freshly computed view (markup)."""
@@ -219,6 +238,13 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
     def on_screen_resume(self) -> None:
         self.refresh_from_state()
 
+    def on_screen_suspend(self) -> None:
+        self.suspended()
+
+    def on_progress(self, message: Progress) -> None:
+        if message.computation == self.computation.name:
+            self.progress(message.done, message.total, message.label)
+
     def _state_changed(self) -> None:
         # A screen out of view catches up when it comes back (on_screen_resume).
         if self.is_current:
@@ -240,6 +266,9 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
     def on_computed(self, message: Computed[ViewT]) -> None:
         if message.computation != self.computation.name:
             return
+        if not message.final:
+            self.draw_partial(message.view)
+            return
         self.on_new_view(message.view)
         self.view, self.view_request = message.view, message.request
         if message.request == self.computation.last_request:  # not an older view shown on the way
@@ -250,6 +279,7 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
         if self.computation.worker_state_changed(event) and event.state == WorkerState.ERROR and event.worker.error is not None:
             self.set_status(FAILED)
             self.post_message(ComputationFailed(self.WORK, event.worker.error))  # the app shows the notice
+            self.failed(event.worker.error)
 
     def on_base_plot_resized(self, message: BasePlot.Resized) -> None:
         self.plot_resized(message.plot)

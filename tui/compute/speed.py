@@ -1,0 +1,301 @@
+"""Demo 6's work: derivatives per second across N for the lab's f, measured by `engine.speed`, and what the screen shows of it.
+
+Measuring is a long computation (about 15 s on a 2-core CPU by default; longer with
+torch.compile), so it runs through the runner's `long_compute` path with progress and
+cancelling. The rest of this module turns torch-free `SpeedReport`s into the rows,
+marks and summaries the screen draws, so the widgets only format.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from engine.speed import (
+    ALL_SPEED_METHODS,
+    SPEED_METHODS,
+    MethodResult,
+    Sample,
+    SpeedReport,
+    SpeedRequest,
+    method_label,
+    parse_speed_methods,
+)
+from engine.speed.report import is_compiled
+from tui.export import Table
+
+if TYPE_CHECKING:
+    from engine.speed.kernels import Compiler
+    from tui.compute.runner import Reporter
+
+# The measurement the demo asks for: the engine's defaults (1e3 up to what fits, 2 sizes a decade,
+# 5 repeats, at most 1 s per method and size). Tests replace it with a tiny one.
+MEASUREMENT = SpeedRequest()
+# What compiles a kernel: None is the engine's torch.compile(dynamic=True); tests put a fake here.
+COMPILER: Compiler | None = None
+
+
+@dataclass(frozen=True)
+class ReportKey:
+    """What a report is kept under: coming back to the same f, device, dtype, compiled and threads choice shows it again."""
+
+    expression: str
+    device: str
+    dtype: str
+    compiled: bool
+    threads: int | None = None  # torch's threads while measuring; None: as torch is set (one per core)
+
+    def describe(self) -> str:
+        compiled = ", eager and compiled" if self.compiled else ""
+        threads = f", {self.threads} thread{'s' if self.threads != 1 else ''}" if self.threads is not None else ""
+        return f"f(x) = {self.expression} · {self.dtype} on {self.device}{compiled}{threads}"
+
+
+@dataclass(frozen=True)
+class SpeedMeasure:
+    """The screen's request: measure `key`. `run` counts the user's re-measures (m), so the same key can be asked again."""
+
+    key: ReportKey
+    run: int = 0
+    device_label: str = ""  # for the partial reports shown while measuring
+
+
+@dataclass(frozen=True)
+class SpeedView:
+    key: ReportKey
+    report: SpeedReport
+    run: int = 0  # the re-measure (m) it answers
+
+    def tables(self) -> dict[str, Table]:
+        return report_tables(self.report)
+
+
+def engine_request(key: ReportKey) -> SpeedRequest:
+    methods = parse_speed_methods(",".join(SPEED_METHODS), compiled=True) if key.compiled else SPEED_METHODS
+    threads = key.threads if key.threads is not None else MEASUREMENT.threads
+    return replace(MEASUREMENT, expression=key.expression, device=key.device, dtype=key.dtype, methods=methods, threads=threads)
+
+
+def measure(request: SpeedMeasure, reporter: Reporter) -> SpeedView:
+    """Measure in this thread (a worker's): progress and the curves so far through `reporter`, Escape via `reporter.cancelled`.
+
+    A cancelled measurement returns the report so far, marked cancelled (the engine raises nothing for it). The
+    runner runs one measurement at a time, so torch's global thread count is never changed under another.
+    """
+    from engine.speed import measure_speed
+
+    samples: dict[str, list[Sample]] = {}
+
+    def sampled(method: str, sample: Sample) -> None:
+        samples.setdefault(method, []).append(sample)
+        reporter.partial(SpeedView(request.key, partial_report(request.key, samples, request.device_label), request.run))
+
+    report = measure_speed(
+        engine_request(request.key),
+        on_progress=reporter.progress,
+        on_sample=sampled,
+        cancelled=lambda: reporter.cancelled,
+        compiler=COMPILER,
+    )
+    return SpeedView(request.key, report, request.run)
+
+
+# -- while measuring: the samples so far, drawn as a report -------------------------------------
+
+
+def partial_report(key: ReportKey, samples: Mapping[str, Sequence[Sample]], device_label: str) -> SpeedReport:
+    """The samples that have arrived, as a report without bandwidth (it comes with the whole report) for the same drawing code."""
+    request = engine_request(key)
+    methods = tuple(
+        MethodResult(name, method_label(name), is_compiled(name), 0, math.nan, None, tuple(samples[name]))
+        for name in request.methods
+        if samples.get(name)
+    )
+    return SpeedReport(
+        request=request,
+        device=key.device,
+        device_name=device_label,
+        dtype=key.dtype,
+        threads=0,
+        bandwidth_gbps=math.nan,
+        cache_bytes=None,
+        memory_budget_bytes=0,
+        # From the first size on, a decade at least: the axis does not jump about while the first samples come in.
+        sizes=tuple(
+            sorted({request.nmin, min(10 * request.nmin, request.nmax or 10 * request.nmin), *(s.n for m in methods for s in m.samples)})
+        ),
+        methods=methods,
+        cancelled=False,
+    )
+
+
+# -- the table ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MethodRow:
+    """One line of the table: a method at the largest N it reached, or why it could not run."""
+
+    name: str
+    n: int | None  # the largest N measured; None: no sample (unavailable, or skipped at every size)
+    per_second: float
+    gbps: float
+    bound_fraction: float
+    overhead_s: float
+    compile_s: float | None
+    why_not: str = ""  # unavailable, or skipped everywhere: the reason
+    note: str = ""
+    speedup: float | None = None  # this device over the other one at the largest N both measured
+
+
+def method_rows(report: SpeedReport, speedups: Mapping[str, Sequence[tuple[int, float]]] | None = None) -> tuple[MethodRow, ...]:
+    """Every requested method in display order: its largest-N numbers, or the reason it has none ("" while it is still to come)."""
+    rows = []
+    for name in report.request.methods:
+        result = report.method(name)
+        speedup = (speedups or {}).get(name)
+        last = speedup[-1][1] if speedup else None
+        if result is None:
+            why = report.unavailable.get(name) or ("cancelled before it ran" if report.cancelled else "")
+            rows.append(MethodRow(name, None, math.nan, math.nan, math.nan, math.nan, None, why))
+            continue
+        if not result.samples:
+            reasons = [s.reason for s in report.skipped if s.method == name]
+            why = reasons[0] if reasons else ("cancelled before the first size" if report.cancelled else "")
+            rows.append(MethodRow(name, None, math.nan, math.nan, math.nan, result.overhead_s, result.compile_s, why, result.note))
+            continue
+        top = max(result.samples, key=lambda s: s.n)
+        rows.append(
+            MethodRow(name, top.n, top.per_second, top.gbps, top.bound_fraction, result.overhead_s, result.compile_s, "", result.note, last)
+        )
+    return tuple(rows)
+
+
+# -- skipped sizes --------------------------------------------------------------------------------
+
+SKIP_MARKS = {"memory": "m", "time": "t", "out-of-memory": "!", "failed": "x"}
+SKIP_WORDS = {
+    "memory": "over the memory budget",
+    "time": "too slow for the time a size may take",
+    "out-of-memory": "ran out of memory",
+    "failed": "failed",
+}
+
+
+@dataclass(frozen=True)
+class SkipSummary:
+    kind: str
+    sizes: tuple[int, ...]
+    methods: tuple[str, ...]
+    example: str  # one reason in full, with its numbers
+
+    def describe(self) -> str:
+        low, high = self.sizes[0], self.sizes[-1]
+        where = f"N = {si(low)}" if low == high else f"N = {si(low)}…{si(high)}"
+        who = "every method" if len(self.methods) > 2 else ", ".join(self.methods)
+        return f"{SKIP_MARKS[self.kind]} {where}, {who}: {SKIP_WORDS[self.kind]} ({self.example})"
+
+
+def skip_summaries(report: SpeedReport) -> tuple[SkipSummary, ...]:
+    """The skipped sizes grouped by why, in the engine's order of kinds, each with its first reason as the example."""
+    summaries = []
+    for kind in SKIP_MARKS:
+        skips = [s for s in report.skipped if s.kind == kind]
+        if skips:
+            methods = tuple(dict.fromkeys(s.method for s in skips))
+            summaries.append(SkipSummary(kind, tuple(sorted({s.n for s in skips})), methods, skips[0].reason))
+    return tuple(summaries)
+
+
+def skip_marks(report: SpeedReport) -> tuple[tuple[int, str], ...]:
+    """(n, mark) for each size where some method was skipped; the gravest kind wins (out of memory over memory over time)."""
+    order = ("out-of-memory", "failed", "memory", "time")
+    marks = {}
+    for n in sorted({s.n for s in report.skipped}):
+        kinds = {s.kind for s in report.skipped if s.n == n}
+        marks[n] = SKIP_MARKS[next(k for k in order if k in kinds)]
+    return tuple(marks.items())
+
+
+# -- two devices ----------------------------------------------------------------------------------
+
+
+def is_cuda(device: str) -> bool:
+    return device.startswith("cuda")
+
+
+def counterpart(reports: Mapping[ReportKey, SpeedReport], key: ReportKey) -> ReportKey | None:
+    """The report on the other kind of device (CPU for a CUDA key, CUDA for a CPU key) with the same f, dtype and choices."""
+    same = (key.expression, key.dtype, key.compiled, key.threads)
+    for other in reports:
+        if (other.expression, other.dtype, other.compiled, other.threads) == same and is_cuda(other.device) != is_cuda(key.device):
+            return other
+    return None
+
+
+def cuda_over_cpu(a: SpeedReport, b: SpeedReport) -> dict[str, tuple[tuple[int, float], ...]]:
+    """Per method, (n, CUDA rate / CPU rate) where both measured it: a GPU's speed-up, whichever of the two is shown."""
+    cuda, cpu = (a, b) if is_cuda(a.device) else (b, a)
+    ratios = {name: cuda.speedup(cpu, name) for name in ALL_SPEED_METHODS}
+    return {name: pairs for name, pairs in ratios.items() if pairs}
+
+
+# -- numbers as a user reads them -----------------------------------------------------------------
+
+
+def si(value: float, unit: str = "") -> str:
+    """3 significant digits with k, M, G: 55.0M, 1.2G, 3.16k (so the table's numbers can be read back)."""
+    if not math.isfinite(value):
+        return "—"
+    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g}{prefix}{unit}"
+    return f"{value:.3g}{unit}"
+
+
+def seconds(value: float | None) -> str:
+    """A duration a user can read: 26 µs, 1.6 ms, 12.3 s."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    if value < 1e-3:
+        return f"{value * 1e6:.3g} µs"
+    if value < 1:
+        return f"{value * 1e3:.3g} ms"
+    return f"{value:.3g} s"
+
+
+def report_tables(report: SpeedReport) -> dict[str, Table]:
+    """The numbers of a report for `x` (export): one row per method, one per sample, one per skipped size."""
+    rows = method_rows(report)
+    return {
+        "methods": Table(
+            ("method", "largest_n", "per_second", "gbps", "bound_fraction", "overhead_s", "compile_s", "unavailable"),
+            [(r.name, r.n, r.per_second, r.gbps, r.bound_fraction, r.overhead_s, r.compile_s, r.why_not) for r in rows],
+        ),
+        "samples": Table(
+            ("method", "n", "median_s", "iqr_s", "per_second", "gbps", "bound_fraction", "regime"),
+            [
+                (m.name, s.n, s.median_s, s.iqr_s, s.per_second, s.gbps, s.bound_fraction, s.regime)
+                for m in report.methods
+                for s in m.samples
+            ],
+        ),
+        "skipped": Table(("n", "method", "kind", "reason"), [(s.n, s.method, s.kind, s.reason) for s in report.skipped]),
+        "device": Table(
+            ("device", "device_name", "dtype", "threads", "bandwidth_gbps", "bound_per_second", "cancelled", "elapsed_s"),
+            [
+                (
+                    report.device,
+                    report.device_name,
+                    report.dtype,
+                    report.threads,
+                    report.bandwidth_gbps,
+                    report.bound_per_second,
+                    report.cancelled,
+                    report.elapsed_s,
+                )
+            ],
+        ),
+    }
