@@ -132,7 +132,7 @@ def test_cuda_without_a_card_is_a_user_error(capsys: pytest.CaptureFixture[str])
     assert "sees no CUDA device" in user_error(capsys, *NO_CUDA)
 
 
-def test_progress_on_a_terminal_and_ctrl_c_prints_what_was_measured() -> None:
+def test_progress_on_a_terminal_and_ctrl_c_prints_what_was_measured_and_exits_130() -> None:
     master, slave = os.openpty()
     args = ["speed", "--nmin", "1e3", "--nmax", "1e7", "--per-decade", "3", "--methods", "exact,autograd"]
     process = subprocess.Popen(
@@ -147,12 +147,21 @@ def test_progress_on_a_terminal_and_ctrl_c_prints_what_was_measured() -> None:
             seen += os.read(master, 4096)
         process.send_signal(signal.SIGINT)
         stdout, _ = process.communicate(timeout=TIMEOUT_S)
+        while select.select([master], [], [], 1)[0]:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            seen += chunk
     finally:
         if process.poll() is None:
             process.kill()
         os.close(master)
     assert b"speed [" in seen and b"exact at N = 1,000" in seen
-    assert process.returncode == 0
+    assert process.returncode == 130  # as any command ended by Ctrl-C, after printing what it had measured
+    assert seen.rstrip().endswith(b"calc-tui: interrupted")
     assert "cancelled: the sizes above are the ones measured before the stop" in stdout
     assert "1,000" in stdout
 

@@ -318,6 +318,23 @@ def test_counts_refuse_what_is_not_whole(text: str) -> None:
         count(1)(text)
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["bench", "--n", "1e9"], "argument --n: '1e9' is above the limit of 100,000,000: the benchmark holds"),
+        (["backprop", "--network", "--steps", "1e6"], "argument --steps: '1e6' is above the limit of 100,000: each step is"),
+    ],
+)
+def test_other_sizes_have_limits_too(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert message in line
+
+
 def test_a_count_with_a_huge_exponent_is_refused_before_it_is_built() -> None:
     with pytest.raises(ArgumentTypeError, match="too large"):
         count(1)("1e999999999")  # a number with a billion digits would take minutes to build

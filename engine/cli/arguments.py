@@ -66,8 +66,9 @@ def whole_number(text: str) -> int:
     return int(value)
 
 
-def count(minimum: int) -> Callable[[str], int]:
-    """A whole number of at least `minimum`; 1e7 is read as 10000000, while 1.5 and 1e-3 are errors."""
+def count(minimum: int, maximum: int | None = None, why: str = "") -> Callable[[str], int]:
+    """A whole number from `minimum` to `maximum` (`why` says what the limit protects); 1e7 is read as 10000000,
+    while 1.5 and 1e-3 are errors."""
 
     def parse(text: str) -> int:
         try:
@@ -76,6 +77,8 @@ def count(minimum: int) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(str(error)) from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"{text.strip()!r} must be at least {minimum}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"{text.strip()!r} is above the limit of {maximum:,}{f': {why}' if why else ''}")
         return value
 
     return parse

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from engine.expression import Expression
 
 NAME = "backprop"
+MAX_STEPS = 100_000  # about a minute of SGD steps on a CPU
 HELP = "torch's autograd graph of EXPR and the backward pass through it, node by node"
 DEFAULT_LEARNING_RATE_TEXT = "0.05"  # engine.network.DEFAULT_LEARNING_RATE, written out so --help needs no torch
 
@@ -30,7 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--at", type=number, metavar="X", help="x at which f is evaluated (a number or constant, e.g. pi/4)")
     parser.add_argument("--y", type=number, metavar="Y", help="y, for a function of x and y")
     parser.add_argument("--network", action="store_true", help="instead of EXPR, the tiny network L = (w2·tanh(w1·x + b1) + b2 − t)²")
-    parser.add_argument("--steps", type=count(0), metavar="N", help="with --network: SGD steps to take first (default 0)")
+    steps = count(0, MAX_STEPS, "each step is a full forward and backward pass")
+    parser.add_argument(
+        "--steps", type=steps, metavar="N", help=f"with --network: SGD steps to take first (default 0, at most {MAX_STEPS:,})"
+    )
     learning_rate = f"with --network: the SGD learning rate (default {DEFAULT_LEARNING_RATE_TEXT})"
     parser.add_argument("--lr", type=positive, metavar="LR", help=learning_rate)
     add_precision(parser)

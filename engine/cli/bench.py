@@ -6,14 +6,17 @@ import argparse
 
 from engine.cli.arguments import add_output, count, device_name
 from engine.cli.output import Output
-from engine.cli.speed import size
 
 NAME = "bench"
+MAX_POINTS = 10**8
 HELP = "derivative throughput and sweep time on this machine"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--n", type=size, default=1_000_000, metavar="N", help="points, e.g. 1e7 (default 1e6)")
+    points = count(1, MAX_POINTS, "the benchmark holds several float64 arrays of N points at once (8 GB at this size)")
+    parser.add_argument(
+        "--n", type=points, default=1_000_000, metavar="N", help=f"points, e.g. 1e7 (default 1e6, at most {MAX_POINTS:.0e})"
+    )
     parser.add_argument("--repeats", type=count(1), default=5, metavar="R", help="timed runs, the median kept (default 5)")
     parser.add_argument("--device", default="auto", type=device_name)
     add_output(parser)

@@ -174,7 +174,7 @@ def _main(argv: Sequence[str], frontend: Frontend | None) -> int:
     else:
         print(json.dumps(json_safe(result.data), indent=2) if args.json else result.text)
     sys.stdout.flush()  # a closed pipe is reported here, inside main, not at exit
-    return 0
+    return _interrupted() if result.interrupted else 0
 
 
 def _interrupted() -> int:

@@ -25,6 +25,7 @@ class Output:
     text: str
     data: dict[str, Any]
     rows: Rows | None = None  # None: the subcommand has no --csv
+    interrupted: bool = False  # Ctrl-C stopped it: what it had is printed, then it ends as an interrupted command does
 
 
 def json_safe(value: Any) -> Any:

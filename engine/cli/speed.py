@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> Output:
         report = measure_speed(request, on_progress=progress, cancelled=interrupted)
     if progress is not None:
         print("\r\033[K", end="", file=sys.stderr, flush=True)
-    return Output(table(report), report.as_dict())
+    return Output(table(report), report.as_dict(), interrupted=report.cancelled)
 
 
 def _terminal_progress(done: int, total: int, label: str) -> None:
