@@ -13,7 +13,6 @@ either is imported.
 from __future__ import annotations
 
 import ast
-import difflib
 import itertools
 import keyword
 import re
@@ -275,6 +274,8 @@ class Walker(Generic[T]):
         if name in FUNCTION_ARITY:
             raise ExpressionError(f"{name!r} is a function: write {name}(...)", column)
         known = [*self.variables, *CONSTANT_NAMES, *FUNCTION_ARITY] if self.variables else list(CONSTANT_NAMES)
+        import difflib  # only for a misspelt name; kept off the app's start-up
+
         guess = difflib.get_close_matches(name.lower(), known, n=1, cutoff=0.6)
         hint = f"; did you mean {guess[0]!r}?" if guess else ""
         raise ExpressionError(f"unknown name {name!r}{hint}", column)

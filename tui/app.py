@@ -85,6 +85,7 @@ class CalcApp(App[int]):
         if look.ascii:
             self._filters.append(AsciiFilter())  # Textual's line filters have no public hook; this one guarantees ASCII
         self.requested_device = device
+        self.painted = False  # until the first frame is on screen (see DemoScreen.compose)
         self.export_dir = export_dir
         self.failures: list[str] = []  # every computation that failed, as its notice said, oldest first
         self.settings_file = settings
@@ -117,7 +118,11 @@ class CalcApp(App[int]):
                 self.watch(self.state, slot, self.remember, init=False)
             self.watch(self, "theme", self.remember, init=False)
         # Import torch only after the first frame is on screen: it takes seconds.
-        self.call_after_refresh(self.load_torch)
+        self.call_after_refresh(self.first_frame_painted)
+
+    def first_frame_painted(self) -> None:
+        self.painted = True  # screens opened from now on compose their panels at once
+        self.load_torch()
 
     @work(thread=True, exclusive=True, group="torch", exit_on_error=False)
     def load_torch(self) -> None:

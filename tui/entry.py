@@ -15,9 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from engine.cli.arguments import device_name
-from engine.cli.main import Frontend
-from engine.cli.main import main as cli_main
 from engine.vocabulary import DTYPE_NAMES
 from tui.export import DEFAULT_DIRECTORY
 
@@ -92,6 +89,8 @@ def add_look_options(parser: argparse.ArgumentParser, prefix: str = "") -> list[
 
 def add_app_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
     """Every app option, --device and --dtype too, for a subcommand that starts the app (serve)."""
+    from engine.cli.arguments import device_name
+
     return [
         parser.add_argument("--device", type=device_name, default="auto", help="device for the app: auto (default), cpu, cuda or cuda:N"),
         parser.add_argument(
@@ -123,6 +122,17 @@ def run_app(app: CalcApp) -> int:
 
 def main(argv: Sequence[str] | None = None, run: Callable[[CalcApp], int] = run_app) -> int:
     """The console script; `run` runs the app built from the options (a test passes its own to look at the app)."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if not arguments:
+        # Plain `calc-tui`, the common case: the app at once, without building the command line's parser.
+        try:
+            return run(build_app(AppOptions(), os.environ, sys.stdout.encoding))
+        except KeyboardInterrupt:
+            from engine.cli.main import interrupted
+
+            return interrupted()
+    from engine.cli.main import Frontend
+    from engine.cli.main import main as cli_main
     from tui import doctor, serve  # they use this module's options, so they are imported once it is complete
 
     def start_app(args: argparse.Namespace) -> int:
@@ -134,7 +144,7 @@ def main(argv: Sequence[str] | None = None, run: Callable[[CalcApp], int] = run_
         commands=(doctor, serve),
         packages=APP_PACKAGES,
     )
-    return cli_main(argv, frontend)
+    return cli_main(arguments, frontend)
 
 
 if __name__ == "__main__":

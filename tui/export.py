@@ -6,8 +6,6 @@ if missing, named after the demo and the time, so that nothing is overwritten.
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -59,6 +57,9 @@ def _free(path: Path) -> Path:
 
 def write_data(directory: Path, name: str, about: Mapping[str, Any], tables: Mapping[str, Table]) -> list[Path]:
     """One JSON file with everything and one CSV per table; returns the paths written (JSON first)."""
+    import csv
+    import json
+
     directory.mkdir(parents=True, exist_ok=True)
     base = _free(directory / f"{name}-{stamp()}.json")
     document = {

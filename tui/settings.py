@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,6 +100,8 @@ class SettingsFile:
     def save(self, settings: Settings) -> None:
         """Write atomically (a temporary file of its own renamed over the old one, so that two apps saving at once
         cannot mix their files); OSError if the directory cannot be written."""
+        import tempfile  # off the app's start-up: only a change is written
+
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=self.path.parent, suffix=".tmp", delete=False) as file:
             file.write(json.dumps(settings.as_json(), indent=2) + "\n")

@@ -375,8 +375,9 @@ class BackpropScreen(DemoScreen[BackpropRequest, BackpropView]):
                 field.value = f"{point[index]:.6g}"
         self.query_one(LogValueInput).show(self.learning_rate)
         self.show_grad_state()
-        if not self.state.precision.ready:
-            self.query_one("#graph-title", Static).update("[dim]loading torch… the graph is torch's own, so it needs torch[/]")
+
+    def show_loading(self) -> None:
+        self.query_one("#graph-title", Static).update("[dim]loading torch… the graph is torch's own, so it needs torch[/]")
 
     def show_grad_state(self) -> None:
         shown = self.shown

@@ -24,7 +24,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Header, Static
 from textual.worker import Worker, WorkerState
@@ -44,6 +44,15 @@ ViewT = TypeVar("ViewT")
 MIN_WIDTH, MIN_HEIGHT = 70, 20
 AUTO_FOLD_WIDTH = 100  # narrower than this, the panels fold away so the plots get the whole width
 FAILED = "[red]✗ the last computation failed (see the notice); the plots show the last good result[/]"
+
+
+class Panels(Vertical):
+    """The demo's own panels in the sidebar (its compose_sidebar), above the precision and status lines."""
+
+    def compose(self) -> ComposeResult:
+        screen = self.screen
+        if isinstance(screen, DemoScreen):
+            yield from screen.compose_sidebar()
 
 
 class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
@@ -82,6 +91,7 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
         self.computation: Computation[RequestT, ViewT] = Computation(self, self.WORK, compute, long_compute=long_compute)
         self.view: ViewT | None = None  # what the plots show now
         self.view_request: RequestT | None = None  # what it was computed for
+        self.panels_mounted = False
         self._preset_index = 0
 
     @property
@@ -104,7 +114,10 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
         """Put `view` on screen (the UI thread: no torch here)."""
 
     def show_state(self) -> None:
-        """Show the shared state in this screen's panels."""
+        """Show the shared state in this screen's panels (called once they are mounted)."""
+
+    def show_loading(self) -> None:
+        """What the plots show while torch loads (before any request can be computed)."""
 
     def before_compute(self, request: RequestT) -> None:
         """A new request is about to be computed."""
@@ -145,8 +158,8 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
         """The domain panel applied new bounds."""
 
     def plot_resized(self, plot: BasePlot) -> None:
-        """A plot changed size or theme: compute again if the request depends on its size, else redraw."""
-        self.refresh_from_state()
+        """A plot changed size: compute again if the request depends on it (the plot redraws itself at its new size)."""
+        self.refresh_from_state(redraw=False)
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -155,7 +168,9 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
         yield Static("", id="summary")
         with Horizontal(id="body"):
             with VerticalScroll(id="sidebar", can_focus=False):  # its controls take focus, not the column
-                yield from self.compose_sidebar()
+                if getattr(self.app, "painted", True):
+                    self.panels_mounted = True
+                    yield Panels()
                 yield Static("", id="precision", classes="panel")
                 yield Static("", id="status", classes="panel status")
             yield from self.compose_main()
@@ -167,9 +182,24 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
         for slot in SharedState.SLOTS:
             self.watch(self.state, slot, self._state_changed, init=False)
 
+    async def _mount_panels(self) -> None:
+        if self.panels_mounted:
+            return
+        await self.query_one("#sidebar").mount(Panels(), before="#precision")
+        self.panels_mounted = True
+        self.refresh_bindings()
+        if self.is_current:
+            self.refresh_from_state()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Until its panels are there (a frame or two after the screen appears), a demo's own keys wait.
+        return True if self.panels_mounted else None
+
     def on_resize(self, event: events.Resize) -> None:
         self._check_size(event.size.width, event.size.height)
         self.refresh_bindings()  # some keys are offered only at some sizes (check_action)
+        if self.view is not None:
+            self.draw(self.view)  # tables and texts beside the plots lay themselves out for the new size
 
     # -- the panels fold away on narrow terminals -------------------------------------------------
 
@@ -236,6 +266,12 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
     # -- from the state to the screen -----------------------------------------------------------
 
     def on_screen_resume(self) -> None:
+        if not self.panels_mounted:
+            # The first screen's panels (inputs, toggles: dozens of widgets) are mounted once the app's first frame
+            # is painted: the plot is what a user looks at first, and styling the panels would double the time until
+            # it is on screen. (The app's after-refresh callbacks run after its next paint; a new screen's own run
+            # before it.) Until then the screen's own keys wait (check_action), and nothing can be computed yet.
+            self.app.call_after_refresh(self._mount_panels)
         self.refresh_from_state()
 
     def on_screen_suspend(self) -> None:
@@ -250,17 +286,20 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
         if self.is_current:
             self.refresh_from_state()
 
-    def refresh_from_state(self) -> None:
+    def refresh_from_state(self, redraw: bool = True) -> None:
         """Show the state in the panels; compute if the request changed, else redraw the view in hand."""
         self.show_precision()
-        self.show_state()
+        if self.panels_mounted:
+            self.show_state()
         self._fold()
+        if not self.state.precision.ready:
+            self.show_loading()
         request = self.request()
         if request is not None and request != self.computation.last_request:
             self.before_compute(request)
             self.set_status("[dim]computing…[/]")
             self.computation.submit(request)
-        elif self.view is not None:
+        elif self.view is not None and redraw:
             self.draw(self.view)
 
     def on_computed(self, message: Computed[ViewT]) -> None:

@@ -15,7 +15,6 @@ from engine.vocabulary import METHOD_NAMES
 from tui.compute.compare import PREVIEW, CompareRequest, CompareView, compute_compare, preview_compare
 from tui.screens.lab import STEP_BINDINGS, LabScreen, method_bindings
 from tui.widgets.derivative_plots import DerivativePlot, ErrorTable, TangentPlot
-from tui.widgets.plotting import BasePlot
 
 HELP = """
 The derivative of f at x is the slope of the tangent there. This demo computes f'(x) over the
@@ -88,10 +87,8 @@ class CompareScreen(LabScreen[CompareRequest, CompareView]):
             return None
         return CompareRequest(lab.function, lab.x_min, lab.x_max, lab.points, lab.h, lab.x0, precision.dtype, precision.device)
 
-    def show_state(self) -> None:
-        super().show_state()
-        if not self.state.precision.ready:
-            self.draw_preview()
+    def show_loading(self) -> None:
+        self.draw_preview()
 
     def draw_preview(self) -> None:
         """f and f' in plain Python, drawn at once while torch loads."""
@@ -107,23 +104,15 @@ class CompareScreen(LabScreen[CompareRequest, CompareView]):
     def notice(self, view: CompareView) -> str:
         return f"[yellow]{view.notice}[/]" if view.notice else ""
 
-    def draw(self, view: CompareView, parts: frozenset[str] = frozenset({"derivative", "tangent", "table"})) -> None:
+    def draw(self, view: CompareView) -> None:
         enabled = (PREVIEW,) if view.preview else self.lab.methods
-        if "derivative" in parts:
-            self.query_one(DerivativePlot).draw(view.curves, enabled)
-        if "tangent" in parts:
-            self.query_one(TangentPlot).draw(view.tangent)
-            t = view.tangent
-            info = f"x0 = {t.x0:.4g}   f(x0) = {t.f0:.6g}\nf'(x0) = {t.slope:.6g}   secant = {t.secant:.6g}"
-            self.query_one("#tangent-info", Static).update(info if math.isfinite(t.f0) else f"x0 = {t.x0:.4g}: f is undefined here")
-        if "table" in parts and not view.preview:
+        self.query_one(DerivativePlot).draw(view.curves, enabled)
+        self.query_one(TangentPlot).draw(view.tangent)
+        t = view.tangent
+        info = f"x0 = {t.x0:.4g}   f(x0) = {t.f0:.6g}\nf'(x0) = {t.slope:.6g}   secant = {t.secant:.6g}"
+        self.query_one("#tangent-info", Static).update(info if math.isfinite(t.f0) else f"x0 = {t.x0:.4g}: f is undefined here")
+        if not view.preview:
             self.query_one(ErrorTable).show(view.rows, enabled, f"vs 50-digit reference, h = {view.tangent.h:.1e}")
-
-    def plot_resized(self, plot: BasePlot) -> None:
-        # Only the plot that changed size: tick density and legend room follow it.
-        view = self.view or self.preview
-        if view is not None:
-            self.draw(view, frozenset({"tangent"} if isinstance(plot, TangentPlot) else {"derivative"}))
 
     def action_toggle_lower(self) -> None:
         self.toggle_class("-show-table")

@@ -77,9 +77,10 @@ class ErrorVsHScreen(LabScreen[SweepRequest, SweepView]):
         lab = self.lab
         where = f"at x0 = {lab.x0:.4g}" if self.at_point else f"max over [{lab.x_min:.3g}, {lab.x_max:.3g}], {lab.points} points"
         self.query_one("#scope", Static).update(f"error: [b]{where}[/] [dim](s)[/]")
-        if not self.state.precision.ready:
-            self.query_one(ErrorPlot).show_message("error vs h", "loading torch…")
-            self.set_status("[dim]loading torch in the background…[/]")
+
+    def show_loading(self) -> None:
+        self.query_one(ErrorPlot).show_message("error vs h", "loading torch…")
+        self.set_status("[dim]loading torch in the background…[/]")
 
     def request(self) -> SweepRequest | None:
         lab, precision = self.lab, self.state.precision

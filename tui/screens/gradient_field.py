@@ -118,8 +118,9 @@ class GradientFieldScreen(DescentScreen[FieldRequest, FieldView, Surface]):
         self.function_input.show(surface.function, surface.history)
         self.query_one(DomainPanel).show(*self._texts(surface))
         self._show_options()
-        if not self.state.precision.ready:
-            self.query_one(GradientFieldPlot).show_message("gradient field", "loading torch…")
+
+    def show_loading(self) -> None:
+        self.query_one(GradientFieldPlot).show_message("gradient field", "loading torch…")
 
     def _show_options(self) -> None:
         self.query_one("#momentum", Static).update(f"momentum [b]{self.slot.momentum:g}[/] [dim](m)[/]")

@@ -126,8 +126,9 @@ class SlopeFieldScreen(DescentScreen[SlopeRequest, SlopeView, Loss]):
             for button in self.query(RadioButton):
                 if button.name == loss.method and not button.value:
                     button.value = True
-        if not self.state.precision.ready:
-            self.query_one(SlopeFieldPlot).show_message("slope field", "loading torch…")
+
+    def show_loading(self) -> None:
+        self.query_one(SlopeFieldPlot).show_message("slope field", "loading torch…")
 
     def request(self) -> SlopeRequest | None:
         loss, precision = self.slot, self.state.precision

@@ -11,12 +11,13 @@ from textual.widgets import Static
 
 from tui.compute.compare import Curves, ErrorRow, Tangent
 from tui.style import METHOD_COLORS, hex_color
-from tui.widgets.plotting import BasePlot, legend_entry, linear_ticks, plot_with_gaps, robust_limits
+from tui.widgets.plotting import BasePlot, legend_entry, linear_ticks, painted, plot_with_gaps, robust_limits
 
 EVALUATION_LABELS = {"exact": "1 f'", "autograd": "1+bwd"}
 
 
 class DerivativePlot(BasePlot):
+    @painted
     def draw(self, curves: Curves, enabled: Sequence[str]) -> None:
         plt = self.start(curves.title)
         drawn = [m for m in curves.curves if m in enabled]
@@ -44,10 +45,10 @@ class DerivativePlot(BasePlot):
         plt.ylim(*limits)
         plt.yticks(*linear_ticks(*limits, max(3, self.size.height // 3)))
         plt.xticks(*linear_ticks(curves.x[0], curves.x[-1], max(3, self.size.width // 12)))
-        self.refresh()
 
 
 class TangentPlot(BasePlot):
+    @painted
     def draw(self, tangent: Tangent) -> None:
         plt = self.start("f(x), tangent and secant at x0")
         x = list(tangent.x)
@@ -76,7 +77,6 @@ class TangentPlot(BasePlot):
         plt.ylim(*limits)
         plt.yticks(*linear_ticks(*limits, max(3, self.size.height // 3)))
         plt.xticks(*linear_ticks(x[0], x[-1], max(3, self.size.width // 12)))
-        self.refresh()
 
 
 def format_error(value: float) -> str:

@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from tui.compute.error_vs_h import SweepView
 from tui.style import METHOD_COLORS, hex_color
-from tui.widgets.plotting import BasePlot, legend_entry, plot_with_gaps
+from tui.widgets.plotting import BasePlot, legend_entry, painted, plot_with_gaps
 
 ERROR_FLOOR = 1e-17  # an error of exactly 0 has no place on a log axis: it is drawn here
 ERROR_CEILING_EXPONENT = 2
@@ -36,6 +36,7 @@ class ErrorPlot(BasePlot):
     Textual widget is built on every repaint.)
     """
 
+    @painted
     def draw(self, view: SweepView, enabled: Sequence[str], h_now: float) -> None:
         plt = self.start(view.title)
         shown = [m for m in view.methods if m in enabled and view.methods[m].errors is not None]
@@ -80,7 +81,6 @@ class ErrorPlot(BasePlot):
         plt.xticks(*_power_ticks(math.floor(box[0]), math.ceil(box[1]), width // 8))
         plt.yticks(*_power_ticks(y_low, data_high, max(2, (height - 2 - len(shown)) // 3)))
         plt.xlabel("h")
-        self.refresh()
 
 
 class Explanation(Static):

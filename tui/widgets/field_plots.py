@@ -11,7 +11,7 @@ from textual_plotext.plot import Plot
 from tui.compute.gradient_field import QuiverView
 from tui.compute.slope_field import SlopeView
 from tui.widgets.arrows import FLAT, Viewport, canvas_size, glyph, magnitude_colors, tangent_arrow
-from tui.widgets.plotting import BasePlot, linear_ticks, plot_with_gaps, robust_limits
+from tui.widgets.plotting import BasePlot, linear_ticks, painted, plot_with_gaps, robust_limits
 
 PATH_COLOR = (235, 235, 235)
 CURRENT_COLOR = (255, 80, 200)
@@ -26,6 +26,7 @@ class Trail:
 
 
 class SlopeFieldPlot(BasePlot):
+    @painted
     def draw(self, view: SlopeView, trail: Trail, descent: bool) -> None:
         plt = self.start(view.title)
         background = self.canvas_color
@@ -51,10 +52,10 @@ class SlopeFieldPlot(BasePlot):
         plt.ylim(*limits)
         plt.xticks(*linear_ticks(x_min, x_max, max(3, self.size.width // 10)))
         plt.yticks(*linear_ticks(*limits, max(3, self.size.height // 3)))
-        self.refresh()
 
 
 class GradientFieldPlot(BasePlot):
+    @painted
     def draw(self, view: QuiverView, trail: Trail, start: tuple[float, float], descent: bool) -> None:
         plt = self.start(view.title)
         background = self.canvas_color
@@ -81,7 +82,6 @@ class GradientFieldPlot(BasePlot):
         plt.ylim(viewport.y_min, viewport.y_max)
         plt.xticks(*linear_ticks(x_min, x_max, max(3, self.size.width // 10)))
         plt.yticks(*linear_ticks(y_min, y_max, max(3, self.size.height // 3)))
-        self.refresh()
 
 
 def _draw_trail(plt: Plot, trail: Trail, viewport: Viewport, background: tuple[int, int, int], marker: str) -> None:

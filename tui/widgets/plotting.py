@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Concatenate, ParamSpec, TypeVar
 
 from rich.text import Text
 from textual import events
@@ -148,20 +150,51 @@ def robust_limits(values: Sequence[float], margin: float = 0.08) -> tuple[float,
     return low - pad, high + pad
 
 
+PlotT = TypeVar("PlotT", bound="BasePlot")
+Params = ParamSpec("Params")
+
+
+def painted(draw: Callable[Concatenate[PlotT, Params], None]) -> Callable[Concatenate[PlotT, Params], None]:
+    """Make a plot's draw method run when the plot is rendered, at the size it is rendered at.
+
+    Ticks, legends and downsampling follow the plot's size: drawn at render time, a plot is
+    right in the very first frame (before the layout a widget has no size yet), and a
+    resize redraws it without the screen having to ask.
+    """
+
+    @functools.wraps(draw)
+    def draw_when_rendered(plot: PlotT, /, *args: Params.args, **kwargs: Params.kwargs) -> None:
+        if plot.painting:  # one draw method calling another (a message instead of the curves): draw it now
+            draw(plot, *args, **kwargs)
+        else:
+            plot.set_painter(functools.partial(draw, plot, *args, **kwargs))
+
+    return draw_when_rendered
+
+
 class BasePlot(PlotextPlot):
-    """What every plot of the app derives from: drawn by whole replacements of its data; a plotext failure shows as text."""
+    """What every plot of the app derives from: drawn by whole replacements of its data (see `painted`); a plotext
+    failure shows as text, never a crash."""
 
     @dataclass
     class Resized(Message):
-        """The plot's size or theme changed: screens whose drawing depends on it (arrow counts, glyph backgrounds) redo it."""
+        """The plot's size changed: screens whose request depends on it (how many arrows fit) compute again."""
 
         plot: BasePlot
 
+    _painter: Callable[[], None] | None = None
+    _painted_at: tuple[int, int, str] | None = None
+    painting = False
+
     def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.post_message(self.Resized(self)))
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self.refresh())  # glyph backgrounds follow the theme
 
     def on_resize(self, event: events.Resize) -> None:
         self.post_message(self.Resized(self))
+
+    def set_painter(self, painter: Callable[[], None]) -> None:
+        self._painter, self._painted_at = painter, None
+        self.refresh()
 
     @property
     def look(self) -> Look:
@@ -174,6 +207,13 @@ class BasePlot(PlotextPlot):
 
     def render(self) -> RenderResult:
         try:
+            painted_at = (self.size.width, self.size.height, self.app.theme)
+            if self._painter is not None and painted_at != self._painted_at:
+                self._painted_at, self.painting = painted_at, True
+                try:
+                    self._painter()
+                finally:
+                    self.painting = False
             return super().render()
         except Exception as error:  # noqa: BLE001 - plotext is third-party drawing code; the app must go on
             return Text(f"(this plot could not be drawn: {type(error).__name__}: {error})", style="italic")
@@ -187,6 +227,7 @@ class BasePlot(PlotextPlot):
         plt.title(title if len(title) <= room else title[: room - 1] + "…")
         return plt
 
+    @painted
     def show_message(self, title: str, message: str) -> None:
         plt = self.start(title)
         plt.xlim(0, 1)
@@ -194,4 +235,3 @@ class BasePlot(PlotextPlot):
         plt.xticks([])
         plt.yticks([])
         plt.text(message, 0.5, 0.5, alignment="center", background=self.canvas_color)
-        self.refresh()

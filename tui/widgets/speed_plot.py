@@ -17,7 +17,7 @@ from engine.speed.report import base_method, compiled_name, is_compiled
 from tui.compute.speed import MethodRow, SkipSummary, seconds, si, skip_marks
 from tui.look import Look
 from tui.style import METHOD_COLORS
-from tui.widgets.plotting import BasePlot, plot_with_gaps
+from tui.widgets.plotting import BasePlot, painted, plot_with_gaps
 
 # The demo's methods in the colours the other demos use; vmap(grad) is this demo's own.
 SPEED_COLORS: dict[str, tuple[int, int, int]] = {
@@ -61,6 +61,7 @@ Box = tuple[float, float, float, float]  # x0, x1, y0, y1 in log10 units
 class SpeedPlot(BasePlot):
     """Log-log axes drawn by hand (as ErrorPlot does): x = log10(N), y = log10(derivatives per second)."""
 
+    @painted
     def draw_report(self, report: SpeedReport, title: str) -> None:
         curves = [(m.name, [s.n for s in m.samples], [s.per_second for s in m.samples]) for m in report.methods if m.samples]
         if not curves:
@@ -86,8 +87,8 @@ class SpeedPlot(BasePlot):
         for n, mark in skip_marks(report):
             plt.scatter([math.log10(n)], [y_low - 0.6 * row], color=SKIP_COLORS.get(mark, BOUND_COLOR), marker=mark)
         self._axes(box, (x_low, x_high), (y_low, y_high), "{}/s")
-        self.refresh()
 
+    @painted
     def draw_speedup(self, speedups: Mapping[str, Sequence[tuple[int, float]]], title: str) -> None:
         curves = [(name, [n for n, _ in pairs], [r for _, r in pairs]) for name, pairs in speedups.items() if pairs]
         if not curves:
@@ -104,7 +105,6 @@ class SpeedPlot(BasePlot):
         self._text_before("same speed", box[1], 0.6 * row, box)
         self._curves(curves, box, look)
         self._axes(box, (x_low, x_high), (y_low, y_high), "{}×" if not look.ascii else "{}x")
-        self.refresh()
 
     # -- pieces ---------------------------------------------------------------------------------
 
