@@ -141,7 +141,7 @@ def main(argv: Sequence[str] | None = None, frontend: Frontend | None = None) ->
     try:
         return _main(sys.argv[1:] if argv is None else argv, frontend)
     except KeyboardInterrupt:
-        return _interrupted()
+        return interrupted()
     except BrokenPipeError:
         # Nobody reads stdout any more; point it at /dev/null so that the interpreter's final flush is quiet too.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -174,10 +174,10 @@ def _main(argv: Sequence[str], frontend: Frontend | None) -> int:
     else:
         print(json.dumps(json_safe(result.data), indent=2) if args.json else result.text)
     sys.stdout.flush()  # a closed pipe is reported here, inside main, not at exit
-    return _interrupted() if result.interrupted else 0
+    return interrupted() if result.interrupted else 0
 
 
-def _interrupted() -> int:
+def interrupted() -> int:
     """Ctrl-C: one line on stderr (after wiping a progress bar), status 130."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while saying so changes nothing
     wipe = "\r\033[K" if sys.stderr.isatty() else ""
