@@ -104,6 +104,15 @@ def h_on_grid(k: int) -> float:
     return float(10 ** (k / H_STEPS_PER_DECADE))
 
 
+# The microscopic zoom goes down to windows of this half-width, relative to max(1, |x0|): below it even
+# float64 holds only a handful of x values.
+SMALLEST_WINDOW = 1e-15
+
+
+def smallest_half_width(x0: float) -> float:
+    return SMALLEST_WINDOW * max(1.0, abs(x0))
+
+
 def grid_index(h: float) -> int:
     """The index of the grid point nearest to h (in log scale)."""
     return round(math.log10(h) * H_STEPS_PER_DECADE)

@@ -5,9 +5,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from engine.vocabulary import METHOD_NAMES
+from engine.vocabulary import METHOD_NAMES, smallest_half_width
 from tui.export import Table
+
+if TYPE_CHECKING:
+    import torch
+
+    from engine.expression import Expression
 
 PREVIEW = "quick preview"
 
@@ -22,6 +28,37 @@ class CompareRequest:
     x0: float
     dtype: str
     device: str
+    zoom: int = 0  # the tangent panel shows x0 ± (half the domain) / 10^zoom; 0: the whole domain
+
+
+ZOOM_SAMPLES = 241
+
+
+def zoom_half_width(x_min: float, x_max: float, zoom: int) -> float:
+    return (x_max - x_min) / 2 / 10.0**zoom
+
+
+def deepest_zoom(x_min: float, x_max: float, x0: float) -> int:
+    """The deepest zoom whose window is still wider than SMALLEST_WINDOW (1e-15) × max(1, |x0|)."""
+    zoom, floor = 0, smallest_half_width(x0)
+    while zoom_half_width(x_min, x_max, zoom + 1) >= floor:
+        zoom += 1
+    return zoom
+
+
+@dataclass(frozen=True)
+class Zoom:
+    """The tangent panel zoomed in around x0: f and the tangent relative to (x0, f(x0)), as the dtype holds them."""
+
+    level: int
+    half_width: float
+    offsets: Sequence[float]  # x - x0
+    rises: Sequence[float]  # f(x) - f(x0)
+    gap: float  # max |f - tangent| over the window
+    wider_gap: float  # the same, over the window 10 times wider
+    distinct_x: int
+    distinct_f: int
+    staircase: bool
 
 
 @dataclass(frozen=True)
@@ -44,6 +81,7 @@ class Tangent:
     slope: float  # the exact f'(x0)
     secant: float  # (f(x0+h) - f(x0)) / h
     h: float
+    zoom: Zoom | None = None
 
 
 @dataclass(frozen=True)
@@ -126,7 +164,27 @@ def compute_compare(request: CompareRequest) -> CompareView:
     f0 = float(at.function_values[0])
     # Where f itself is undefined there is no tangent, whatever the formula for f' says.
     slope, secant = (first("exact"), first("forward")) if math.isfinite(f0) else (math.nan, math.nan)
-    tangent = Tangent(x, f, float(at.points[0]), f0, slope, secant, at.h)
+    zoom = zoom_in(expression, request, dtype) if request.zoom > 0 else None
+    tangent = Tangent(x, f, float(at.points[0]), f0, slope, secant, at.h, zoom)
     notices = [n for n in (result.undefined_notice(), result.step_notice()) if n]
     title = f"f'(x) for f(x) = {expression}"
     return CompareView(Curves(title, x, curves), rows, tangent, "\n".join(notices) or None, result.dtype)
+
+
+def zoom_in(expression: Expression, request: CompareRequest, dtype: torch.dtype) -> Zoom:
+    from engine.zoom import zoom_window
+
+    half_width = zoom_half_width(request.x_min, request.x_max, request.zoom)
+    window = zoom_window(expression, request.x0, half_width, ZOOM_SAMPLES, dtype, request.device)
+    wider = zoom_window(expression, request.x0, 10 * half_width, ZOOM_SAMPLES, dtype, request.device)
+    return Zoom(
+        request.zoom,
+        half_width,
+        window.offsets,
+        window.rises,
+        window.gap,
+        wider.gap,
+        window.distinct_x,
+        window.distinct_f,
+        window.staircase,
+    )

@@ -12,7 +12,7 @@ from textual.widgets import Static
 
 from engine.syntax import ExpressionError
 from engine.vocabulary import METHOD_NAMES
-from tui.compute.compare import PREVIEW, CompareRequest, CompareView, compute_compare, preview_compare
+from tui.compute.compare import PREVIEW, CompareRequest, CompareView, Zoom, compute_compare, deepest_zoom, preview_compare
 from tui.screens.lab import STEP_BINDINGS, LabScreen, method_bindings
 from tui.widgets.derivative_plots import DerivativePlot, ErrorTable, TangentPlot
 
@@ -33,6 +33,13 @@ whole domain by every method and draws the curves on top of each other, as the t
 The table measures each method against a 50-digit mpmath reference. The lower plot shows f with
 the **tangent** at x0 and the **secant** through x0 and x0+h: shrink h and the secant turns into the tangent.
 
+**The microscopic zoom** — "a derivative is a microscopic zoom on how a function changes": press `z`
+and the lower panel zooms 10× around x0 (`Z` zooms out). The axes read as offsets from x0 and f(x0).
+A smooth f straightens into its tangent: the gap max|f − tangent| shrinks 100× for every 10× of zoom
+(like w², by Taylor: f''·w²/2). Zoom on and f turns into a staircase: the dtype holds only so many x
+and f values (float64 about 2e-16 apart relative to x0, float32 about 1e-7). That floor is the round-off
+that ruins a finite difference when h is too small (demo 2); in float32 (`d`) it appears far sooner.
+
 **Try**: press `]` a few times (bigger h) and watch forward drift from the others; press `d` for
 float32; type `abs(x)` and see complex step refuse; type `log(x)` and see the gaps.
 
@@ -47,6 +54,7 @@ float32; type `abs(x)` and see complex step refuse; type `log(x)` and see the ga
 | `e a w b c v i` | toggle exact, autograd, forward, backward, central, five-point, complex-step |
 | `←` `→` | move the tangent point x0 |
 | `d` / `D` | next dtype / next device |
+| `z` / `Z` | zoom the tangent panel 10× in / out around x0 (down to 1e-15 of x0) |
 | `t` | on narrow terminals: show the error table or the tangent plot |
 | `tab` | move between the panels (x range, N, h: type and press Enter) |
 | `1`–`4` | switch demo; `ctrl+p` command palette |
@@ -64,6 +72,8 @@ class CompareScreen(LabScreen[CompareRequest, CompareView]):
         *STEP_BINDINGS,
         *method_bindings(METHOD_NAMES),
         Binding("t", "toggle_lower", "Table"),
+        Binding("z", "zoom(1)", "Zoom", key_display="z Z"),
+        Binding("Z", "zoom(-1)", "Zoom out", show=False),
     ]
     # Below 110 columns the table and the tangent plot share one place; `t` switches between them.
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
@@ -71,6 +81,7 @@ class CompareScreen(LabScreen[CompareRequest, CompareView]):
     def __init__(self) -> None:
         super().__init__(compute_compare)
         self.preview: CompareView | None = None  # the quick drawing shown until torch is loaded
+        self.zoom = 0  # the tangent panel's zoom: x0 ± (half the domain) / 10^zoom
 
     def compose_main(self) -> ComposeResult:
         with Vertical(id="main"):
@@ -85,7 +96,8 @@ class CompareScreen(LabScreen[CompareRequest, CompareView]):
         lab, precision = self.lab, self.state.precision
         if precision.device is None:
             return None
-        return CompareRequest(lab.function, lab.x_min, lab.x_max, lab.points, lab.h, lab.x0, precision.dtype, precision.device)
+        zoom = min(self.zoom, deepest_zoom(lab.x_min, lab.x_max, lab.x0))
+        return CompareRequest(lab.function, lab.x_min, lab.x_max, lab.points, lab.h, lab.x0, precision.dtype, precision.device, zoom)
 
     def show_loading(self) -> None:
         self.draw_preview()
@@ -110,9 +122,21 @@ class CompareScreen(LabScreen[CompareRequest, CompareView]):
         self.query_one(TangentPlot).draw(view.tangent)
         t = view.tangent
         info = f"x0 = {t.x0:.4g}   f(x0) = {t.f0:.6g}\nf'(x0) = {t.slope:.6g}   secant = {t.secant:.6g}"
+        if t.zoom is not None:
+            info += "\n" + zoom_text(t.zoom)
         self.query_one("#tangent-info", Static).update(info if math.isfinite(t.f0) else f"x0 = {t.x0:.4g}: f is undefined here")
         if not view.preview:
             self.query_one(ErrorTable).show(view.rows, enabled, f"vs 50-digit reference, h = {view.tangent.h:.1e}")
+
+    def action_zoom(self, steps: int) -> None:
+        lab = self.lab
+        deepest = deepest_zoom(lab.x_min, lab.x_max, lab.x0)
+        zoom = max(0, min(deepest, self.zoom + steps))
+        if zoom == self.zoom:
+            self.notify("as far in as it goes: the window is 1e-15 of x0" if steps > 0 else "zoomed out to the whole domain", timeout=3)
+            return
+        self.zoom = zoom
+        self.refresh_from_state()
 
     def action_toggle_lower(self) -> None:
         self.toggle_class("-show-table")
@@ -122,3 +146,22 @@ class CompareScreen(LabScreen[CompareRequest, CompareView]):
         if action == "toggle_lower":
             return self.has_class("-narrow")
         return super().check_action(action, parameters)
+
+
+def zoom_text(zoom: Zoom) -> str:
+    """What the zoomed panel says: the window, the linearity gap and how it scales, or that the dtype's staircase shows."""
+    gap = f"max|f − tangent| = {zoom.gap:.1e}"
+    if zoom.staircase:
+        return (
+            f"window x0 ± {zoom.half_width:.1e} · {gap} · [yellow]staircase[/]: the dtype holds {plural(zoom.distinct_x, 'x value')} "
+            f"and {plural(zoom.distinct_f, 'value')} of f here (round-off, as in Error vs h)"
+        )
+    if zoom.wider_gap > 0 and zoom.gap > 0:
+        ratio = zoom.wider_gap / zoom.gap
+        trend = "like w²: f is its tangent, up to f''·w²/2" if 30 < ratio < 300 else "no longer like w²: round-off"
+        return f"window x0 ± {zoom.half_width:.1e} · {gap}, {ratio:.0f}× smaller than at 10× the width ({trend})"
+    return f"window x0 ± {zoom.half_width:.1e} · {gap}"
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.compute.compare import Curves, ErrorRow, Tangent
+from tui.compute.compare import Curves, ErrorRow, Tangent, Zoom
 from tui.style import METHOD_COLORS, hex_color
 from tui.widgets.plotting import BasePlot, legend_entry, linear_ticks, painted, plot_with_gaps, robust_limits
 
@@ -47,9 +47,27 @@ class DerivativePlot(BasePlot):
         plt.xticks(*linear_ticks(curves.x[0], curves.x[-1], max(3, self.size.width // 12)))
 
 
+def tight_limits(values: Sequence[float], margin: float = 0.08) -> tuple[float, float] | None:
+    """Limits around the finite values however close together they are (a zoomed window spans 1e-16)."""
+    finite = [v for v in values if math.isfinite(v)]
+    if not finite:
+        return None
+    low, high = min(finite), max(finite)
+    pad = (high - low) * margin if high > low else max(abs(high), 1e-300)
+    return low - pad, high + pad
+
+
+def offset_labels(ticks: Sequence[float], name: str) -> list[str]:
+    """Tick labels as offsets from a point ('x0', 'x0+2e-09'), readable at any zoom."""
+    return [name if t == 0 else f"{name}{t:+.0e}" for t in ticks]
+
+
 class TangentPlot(BasePlot):
     @painted
     def draw(self, tangent: Tangent) -> None:
+        if tangent.zoom is not None:
+            self._draw_zoomed(tangent, tangent.zoom)
+            return
         plt = self.start("f(x), tangent and secant at x0")
         x = list(tangent.x)
         limits = robust_limits([*tangent.values, tangent.f0])  # x0 may fall between coarse grid points
@@ -77,6 +95,38 @@ class TangentPlot(BasePlot):
         plt.ylim(*limits)
         plt.yticks(*linear_ticks(*limits, max(3, self.size.height // 3)))
         plt.xticks(*linear_ticks(x[0], x[-1], max(3, self.size.width // 12)))
+
+    def _draw_zoomed(self, tangent: Tangent, zoom: Zoom) -> None:
+        """x - x0 across, f(x) - f(x0) up: the tangent is the line through the origin with slope f'(x0)."""
+        title = f"zoom ×1e{zoom.level}: x0 ± {zoom.half_width:.1e}"
+        plt = self.start(title)
+        x, y = list(zoom.offsets), list(zoom.rises)
+        w = zoom.half_width
+        limits = tight_limits([*y, 0.0, tangent.slope * w, -tangent.slope * w])
+        if limits is None:
+            self.show_message(title, "f is undefined here")
+            return
+        box = (-w, w, *limits)
+        look = self.look
+        for name, slope, color in (
+            ("secant", tangent.secant, METHOD_COLORS["forward"]),
+            ("tangent", tangent.slope, METHOD_COLORS["exact"]),
+        ):
+            if math.isfinite(slope):
+                marker = name[0] if look.plain_markers else "braille"
+                plot_with_gaps(plt, [-w, w], [-slope * w, slope * w], color, box, marker)
+                legend_entry(plt, [0.0], [0.0], name, color, box, marker)
+        # f as dots, not a line: zoomed far enough, the dtype's staircase of values shows
+        marker = "." if look.ascii else "•"
+        points = [(a, b) for a, b in zip(x, y, strict=True) if math.isfinite(b) and box[2] <= b <= box[3]]
+        if points:
+            plt.scatter([p[0] for p in points], [p[1] for p in points], color="default", marker=marker, label="f(x)")
+        plt.xlim(-w, w)
+        plt.ylim(*limits)
+        xt, _ = linear_ticks(-w, w, max(3, self.size.width // 14))
+        yt, _ = linear_ticks(*limits, max(3, self.size.height // 3))
+        plt.xticks(xt, offset_labels(xt, "x0"))
+        plt.yticks(yt, offset_labels(yt, "f0"))
 
 
 def format_error(value: float) -> str:
