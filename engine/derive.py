@@ -15,6 +15,8 @@ from engine.methods import METHOD_FUNCTIONS, NotApplicable
 from engine.reference import reference_derivative, reference_function
 from engine.vocabulary import METHOD_NAMES, method
 
+MAX_FORMULA_IN_NOTICE = 40  # characters of f' quoted in the undefined notice; a longer formula is named, not quoted
+
 
 @dataclass(frozen=True)
 class MethodResult:
@@ -59,6 +61,7 @@ class Derivatives:
     reference: torch.Tensor  # f' at the points to 50 digits, NaN where f or f' is undefined
     results: dict[str, MethodResult]
     steps_lost: int = 0  # points where x + h rounds back to x in the working dtype
+    formula_outside_domain: torch.Tensor | None = None  # f not finite in the dtype, yet the formula for f' gives a number
 
     @property
     def defined(self) -> torch.Tensor:
@@ -74,18 +77,51 @@ class Derivatives:
         )
 
     def undefined_notice(self) -> str | None:
-        """'log(x) is undefined ... : 200 of 400 points skipped (x in [-3.14, 0])', or None when all points are fine."""
-        return undefined_notice(str(self.expression), self.points, ~self.defined)
+        """Where the points are undefined and why every method, exact and autograd too, reports nothing there; None
+        when every point is defined. For log(x) on [-pi, pi]:
+
+        'log(x) or its derivative is undefined for x in [-3.14, -0.00787]: 200 of 400 points skipped. Exact and
+        autograd are undefined there too, though the formula 1/x for f'(x) is defined at x = -3.14: log(x) itself is not.'
+        """
+        label = str(self.expression)
+        short_label = label if len(label) <= MAX_FORMULA_IN_NOTICE else "f(x)"
+        sentences = []
+        skipped = undefined_notice(label, self.points, ~self.defined)
+        if skipped:
+            sentences.append(skipped)
+            outside = self.formula_outside_domain
+            if outside is not None and bool(outside.any()):
+                at = float(self.points[outside].flatten()[0])
+                formula = f"the formula {self.derivative}" if len(self.derivative) <= MAX_FORMULA_IN_NOTICE else "the formula"
+                sentences.append(
+                    f"Exact and autograd are undefined there too, though {formula} for f'(x) is defined at x = {at:.3g}: "
+                    f"{short_label} itself is not"
+                )
+        not_representable = self.defined & ~torch.isfinite(self.function_values)
+        if bool(not_representable.any()):
+            sentences.append(
+                f"{short_label} is not finite in {self.dtype} {_where(self.points, not_representable)} "
+                f"({int(not_representable.sum())} of {self.points.numel()} points), though it is at 50 digits: "
+                "every method reports undefined there"
+            )
+        return ". ".join(sentences) + ("." if len(sentences) > 1 else "") if sentences else None
 
 
 def undefined_notice(label: str, points: torch.Tensor, undefined: torch.Tensor) -> str | None:
     count = int(undefined.sum())
     if count == 0:
         return None
-    ranges = _runs(points.flatten().tolist(), undefined.flatten().tolist())
+    return f"{label} or its derivative is undefined {_where(points, undefined)}: {count} of {undefined.numel()} points skipped"
+
+
+def _where(points: torch.Tensor, mask: torch.Tensor) -> str:
+    """'for x in [-3.14, -0.00787], 2.5 and 2 more', or 'at x = -1' for a single point."""
+    ranges = _runs(points.flatten().tolist(), mask.flatten().tolist())
+    if len(ranges) == 1 and ranges[0][0] == ranges[0][1]:
+        return f"at x = {ranges[0][0]:.3g}"
     where = ", ".join(f"[{a:.3g}, {b:.3g}]" if a != b else f"{a:.3g}" for a, b in ranges[:3])
     more = f" and {len(ranges) - 3} more" if len(ranges) > 3 else ""
-    return f"{label} or its derivative is undefined for x in {where}{more}: {count} of {undefined.numel()} points skipped"
+    return f"for x in {where}{more}"
 
 
 def _runs(points: Sequence[float], mask: Sequence[bool]) -> list[tuple[float, float]]:
@@ -154,4 +190,19 @@ def derive(
         reference=reference,
         results={m: run_method(m, expression, working, h, dtype, device, reference) for m in methods},
         steps_lost=int(((working + torch.as_tensor(h, dtype=dtype, device=working.device)) == working).sum()),
+        formula_outside_domain=_formula_outside_domain(expression, working, function_values),
     )
+
+
+def _formula_outside_domain(expression: Expression, working: torch.Tensor, function_values: torch.Tensor) -> torch.Tensor | None:
+    """Points where f is not finite in the working dtype but the formula for f' is: there exact and autograd would
+    give a number (log'(x) = 1/x at x = -1) if the methods did not report such points as undefined."""
+    undefined = ~torch.isfinite(function_values)
+    if not bool(undefined.any()):
+        return None
+    with torch.no_grad():
+        try:
+            formula = compile_expression(expression).exact[0](working).to("cpu", torch.float64)
+        except EvaluationError:
+            return None
+    return undefined & torch.isfinite(formula)

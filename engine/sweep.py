@@ -72,7 +72,7 @@ def sweep(
         if method not in STEP_METHOD_NAMES:
             raise ValueError(f"{method!r} has no step h to sweep; choose from {', '.join(STEP_METHOD_NAMES)}")
         measured = run_method(method, expression, working, steps, dtype, device, reference)
-        model = _model_or_none(expression, as_held, hs, method, dtype)
+        model, why_no_model = _model_or_reason(expression, as_held, hs, method, dtype)
         if measured.abs_error is None:
             results[method] = MethodSweep(method, None, None, None, model, measured.reason)
             continue
@@ -85,7 +85,7 @@ def sweep(
             float(hs[best]) if finite else None,
             float(errors[best]) if finite else None,
             model,
-            None if model else "no error model: the higher derivatives are too large to build",
+            None if model else f"no error model: {why_no_model}",
         )
     return Sweep(expression, hs, dtype_name(dtype), str(working.device), as_held, results)
 
@@ -109,8 +109,11 @@ def _max_over_points(errors: torch.Tensor) -> torch.Tensor:
     return torch.where(defined, errors, torch.zeros_like(errors)).amax(dim=1)
 
 
-def _model_or_none(expression: Expression, points: torch.Tensor, hs: torch.Tensor, method: str, dtype: torch.dtype) -> ErrorModel | None:
+def _model_or_reason(
+    expression: Expression, points: torch.Tensor, hs: torch.Tensor, method: str, dtype: torch.dtype
+) -> tuple[ErrorModel | None, str]:
+    """The error model, or None and why there is none (its derivatives too large to build, or undefined everywhere)."""
     try:
-        return error_model(expression, points, hs, method, torch.finfo(dtype).eps)
-    except EvaluationError:
-        return None
+        return error_model(expression, points, hs, method, torch.finfo(dtype).eps), ""
+    except EvaluationError as error:
+        return None, str(error)

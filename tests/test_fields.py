@@ -17,6 +17,7 @@ BOWL = parse_expression("x^2 + 3*y^2", XY)
 ROSENBROCK = parse_expression("(1-x)^2 + 100*(y-x^2)^2", XY)
 SADDLE = parse_expression("x^2 - y^2", XY)
 XS = torch.linspace(-3.0, 3.0, 61, dtype=torch.float64)
+EPS = 2.0**-52
 
 
 def loss(x: torch.Tensor) -> torch.Tensor:
@@ -39,9 +40,18 @@ def test_slope_field_values_and_slopes_are_the_analytic_ones() -> None:
     assert torch.allclose(field.slopes, loss_slope(XS), rtol=0, atol=1e-14)
 
 
-@pytest.mark.parametrize(
-    ("method", "atol"), [("exact", 1e-14), ("central", 1e-9), ("five-point", 1e-9), ("complex-step", 1e-9), ("forward", 1e-4)]
-)
+# On [-3, 3] the loss has |f| <= 4.8, |f'| <= 3.9, |x f'| <= 11.7, |f''| <= 3.7, |f^(3)| <= 8.1, |f^(5)| <= 73; h = 1e-5.
+# Each tolerance is the method's truncation plus round-off, eps (S |f| + R |x f'| / 2) / h (measured beside):
+SLOPE_TOLERANCE = [
+    ("exact", 8 * EPS * 4),  # both formulas within a few ulps of |f'| <= 3.9 (measured 4.4e-16)
+    ("central", 4e-10),  # h^2/6 8.1 = 1.4e-10 + eps (4.8 + 5.9) / h = 2.4e-10 (measured 1.4e-10)
+    ("five-point", 4e-10),  # h^4/30 73 = 2e-20 + eps 1.5 (4.8 + 5.9) / h = 3.6e-10 (measured 8.6e-11)
+    ("complex-step", 1.4e-10),  # h^2/6 8.1 = 1.35e-10, no round-off to speak of (measured 1.35e-10)
+    ("forward", 2e-5),  # h/2 3.7 = 1.85e-5 + eps (2 4.8 + 5.9) / h = 3.4e-10 (measured 1.85e-5)
+]
+
+
+@pytest.mark.parametrize(("method", "atol"), SLOPE_TOLERANCE, ids=[c[0] for c in SLOPE_TOLERANCE])
 def test_slope_field_by_other_methods_agrees_with_autograd(method: str, atol: float) -> None:
     autograd = slope_field(LOSS, XS)
     other = slope_field(LOSS, XS, method=method, h=1e-5)
@@ -59,7 +69,9 @@ def test_slope_field_is_nan_where_the_loss_is_undefined() -> None:
 def test_slope_field_in_float32() -> None:
     field = slope_field(LOSS, XS, dtype=torch.float32)
     assert field.slopes.dtype == torch.float64  # reported in float64, computed in float32
-    assert torch.allclose(field.slopes, loss_slope(XS), rtol=0, atol=1e-5)
+    # float32 rounds the points (|f''| <= 3.7 times eps32 |x| / 2 <= 1.8e-7: 6.6e-7) and the slope 0.9 cos 3x + x
+    # (eps32 (0.9 + 3) = 4.6e-7): 1.2e-6 in all (measured 4.8e-7)
+    assert torch.allclose(field.slopes, loss_slope(XS), rtol=0, atol=1.2e-6)
 
 
 # --- descent in one variable ---------------------------------------------------------------------

@@ -287,9 +287,10 @@ def test_huge_power_of_x_evaluates_to_inf_zero_or_nan_without_hanging() -> None:
     assert result is not None
     exact = result.results["exact"].values
     assert exact is not None
-    # f'(x) = 1e10 x^(1e10 - 1): -1e10 at -1 (odd power), 0 at 0 and 0.5, overflow at 2
+    # f'(x) = 1e10 x^(1e10 - 1): -1e10 at -1 (odd power), 0 at 0 and 0.5; at 2 f = 2^(1e10) overflows float64,
+    # so by the undefined-point rule (engine/methods.py) every method reports NaN there
     assert exact.tolist()[:3] == [-1e10, 0.0, 0.0]
-    assert exact[3] == math.inf
+    assert math.isnan(exact[3])
     for item in result.results.values():
         if item.values is not None:
             assert not torch.isfinite(item.values[3]) or item.values[3] == 0
@@ -307,8 +308,10 @@ def test_constants_beyond_float64_overflow_to_inf_instead_of_raising(text: str, 
     assert result is not None
     assert not torch.isfinite(result.function_values).any()
     assert torch.isnan(result.reference).all()  # f is not a float64 number: no error can be measured
-    for name in ("exact", "autograd"):
-        assert result.results[name].values.tolist() == [derivative] * len(POINTS)  # type: ignore[union-attr]
+    # nor does any method answer (the undefined-point rule), though the formula for f' is `derivative` there
+    assert compile_expression(expression).exact[0](POINTS).tolist() == [derivative] * len(POINTS)
+    for item in result.results.values():
+        assert item.values is not None and torch.isnan(item.values).all(), item.method
 
 
 def test_constant_beyond_float32_overflows_to_inf_in_float32() -> None:
@@ -317,9 +320,12 @@ def test_constant_beyond_float32_overflows_to_inf_in_float32() -> None:
     result = derive(expression, POINTS, 1e-3, dtype=torch.float32)
     assert result.dtype == "float32"
     assert (result.function_values == math.inf).all()
-    assert result.results["exact"].values.tolist() == [0.0] * len(POINTS)  # type: ignore[union-attr]
+    # f is not a float32 number, so no method answers in float32; the 50-digit f is finite, so the notice says so
+    assert torch.isnan(result.results["exact"].values).all()  # type: ignore[arg-type]
+    assert "is not finite in float32" in (result.undefined_notice() or "")
     in_float64 = derive(expression, POINTS, 1e-3)
     assert (in_float64.function_values == 1e308).all()
+    assert in_float64.results["exact"].values.tolist() == [0.0] * len(POINTS)  # type: ignore[union-attr]
 
 
 def test_tiny_rational_constants_survive() -> None:
@@ -481,4 +487,7 @@ def test_well_formed_expressions_parse_and_differentiate(pair: Pair) -> None:
     for name in ("exact", "autograd"):
         values = result.results[name].values
         assert values is not None
-        assert torch.allclose(values, result.reference, rtol=1e-9, atol=1e-9), f"{text!r} {name}: {values} vs {result.reference}"
+        # float64 formulas against the 50-digit reference: each rounding inside f' costs eps times the size of what is
+        # rounded times how much f' amplifies it, e.g. sin(u) with u ~ 14 (measured worst over 1500 expressions: 134
+        # eps relative to max(1, |f'|)); 1e-13 is 450 eps
+        assert torch.allclose(values, result.reference, rtol=1e-13, atol=1e-13), f"{text!r} {name}: {values} vs {result.reference}"

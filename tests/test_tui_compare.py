@@ -262,7 +262,10 @@ async def test_undefined_points_leave_gaps_and_a_notice(pilot) -> None:
     app = pilot.app
     await apply_function(pilot, "log(x)")
     notice = str(app.screen.query_one("#status").render())
-    assert notice == "log(x) or its derivative is undefined for x in [-3.14, -0.00787]: 200 of 400 points skipped"
+    assert notice == (
+        "log(x) or its derivative is undefined for x in [-3.14, -0.00787]: 200 of 400 points skipped. Exact and autograd are "
+        "undefined there too, though the formula 1/x for f'(x) is defined at x = -3.14: log(x) itself is not."
+    )
     curve = app.screen.view.curves.curves["central"]
     assert sum(math.isnan(v) for v in curve) == 200  # gaps, not a flat line or a spike
     assert float(rows(app)["exact"][0]) < 1e-15

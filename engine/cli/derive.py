@@ -59,8 +59,9 @@ def run(args: argparse.Namespace) -> Output:
         rows[name] = {"value": value, "abs_error": error}
         csv_rows.append((name, value, error, None))
         lines.append(f"{name:<14}{value:>26.17g}{scientific(error, 2):>12}")
-    if result.step_notice():
-        lines.append(f"\nnote: {result.step_notice()}")
+    for notice in (result.undefined_notice(), result.step_notice()):
+        if notice:
+            lines.append(f"\nnote: {notice}")
     if math.isnan(reference):
         lines.append(
             f"\nno 50-digit reference at x = {args.at:g} (f or f' undefined, not real, or out of range there): errors cannot be measured"

@@ -1,0 +1,244 @@
+"""Points where f is undefined: every method reports NaN there, and the notice says why exact and autograd do too.
+
+The rule (engine/methods.py): a point is undefined where f itself is not finite in the working dtype. The
+points below are outside the real domain of f, worked out by hand: log, log10, log2 and log(1 + x) of a
+non-positive number, sqrt of a negative one, asin and acos beyond [-1, 1], 1/x at its pole, x^x at a negative
+non-integer x (a real power of a negative base is not real).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from engine.derive import derive
+from engine.expression import parse_expression
+from engine.methods import METHOD_FUNCTIONS, complex_step
+from engine.vocabulary import METHOD_NAMES
+
+STEP = {"exact": 0.0, "autograd": 0.0, "forward": 1e-5, "backward": 1e-5, "central": 1e-5, "five-point": 1e-3, "complex-step": 1e-20}
+
+# (f, a point outside its domain, whether the formula for f' is a number there: then exact and autograd would
+# have answered without the rule)
+OUTSIDE = [
+    ("log(x)", -1.0, True),  # 1/x = -1
+    ("log(x)", 0.0, False),  # 1/x = inf
+    ("log10(x)", -2.0, True),
+    ("log2(x)", -0.5, True),
+    ("log(1+x)", -2.0, True),  # 1/(1+x) = -1
+    ("sqrt(x)", -1.0, False),  # 1/(2 sqrt(x)) is NaN too
+    ("asin(x)", 2.0, False),
+    ("acos(x)", -1.5, False),
+    ("1/x", 0.0, False),  # -1/x^2 = -inf
+    ("x^x", -0.5, False),
+]
+CASES = [pytest.param(text, at, method, id=f"{method}:{text}@{at:g}") for text, at, _ in OUTSIDE for method in METHOD_NAMES]
+
+
+@pytest.mark.parametrize(("text", "at", "method"), CASES)
+def test_every_method_is_nan_where_f_is_undefined(text: str, at: float, method: str) -> None:
+    value = METHOD_FUNCTIONS[method](parse_expression(text), torch.tensor([at], dtype=torch.float64), STEP[method])
+    assert math.isnan(value.item()), f"{method} gives {value.item()} for {text} at x = {at}"
+
+
+@pytest.mark.parametrize("method", METHOD_NAMES)
+def test_defined_points_beside_undefined_ones_are_untouched(method: str) -> None:
+    # log at 0.5 and 4 next to -1: the mask must not spill over; at 0.5 and 4 the hand values are 2 and 0.25
+    at = torch.tensor([-1.0, 0.5, 4.0], dtype=torch.float64)
+    values = METHOD_FUNCTIONS[method](parse_expression("log(x)"), at, STEP[method])
+    assert math.isnan(values[0].item())
+    # the step methods' own error: h/2 |f''| = 1e-5/2 * 4 at 0.5 for forward and backward, far less for the rest
+    assert values[1:].tolist() == pytest.approx([2.0, 0.25], abs=3e-5)
+
+
+def test_exact_and_autograd_at_log_of_minus_one_are_nan_not_the_formula() -> None:
+    """Without the rule both gave -1: SymPy's 1/x and torch's LogBackward (grad / x) never look at log(-1)."""
+    expression = parse_expression("log(x)")
+    at = torch.tensor([-1.0], dtype=torch.float64)
+    for method in ("exact", "autograd"):
+        assert math.isnan(METHOD_FUNCTIONS[method](expression, at, 0.0).item()), method
+
+
+# f in complex arithmetic, written with torch directly: what the complex step would divide by h without the rule
+UNMASKED_COMPLEX = {"log(x)": torch.log, "1/x": torch.reciprocal, "log(1+x)": lambda z: torch.log(1 + z)}
+
+
+@pytest.mark.parametrize(("text", "at"), [("log(x)", -1.0), ("1/x", 0.0), ("log(1+x)", -3.0)])
+def test_complex_step_is_nan_where_its_complex_value_is_a_number(text: str, at: float) -> None:
+    # Im log(-1 + ih) / h = arg(-1 + ih) / h ~ pi / h and Im 1/(ih) / h = -1 / h^2: finite, and meaningless
+    h = 1e-20
+    unmasked = UNMASKED_COMPLEX[text](torch.tensor([complex(at, h)], dtype=torch.complex128)).imag / h
+    assert math.isfinite(unmasked.item())
+    assert math.isnan(complex_step(parse_expression(text), torch.tensor([at], dtype=torch.float64), h).item())
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16], ids=str)
+def test_the_rule_holds_in_every_dtype(dtype: torch.dtype) -> None:
+    expression = parse_expression("log(x)")
+    at = torch.tensor([-1.0, 2.0], dtype=torch.float64)
+    for method in METHOD_NAMES:
+        if method == "complex-step" and dtype in (torch.float16, torch.bfloat16):
+            continue  # not applicable there (test_methods checks the reason)
+        values = METHOD_FUNCTIONS[method](expression, at, 0.0625 if STEP[method] else 0.0, dtype)
+        assert values.dtype == dtype
+        assert math.isnan(values[0].item()), method
+        assert math.isfinite(values[1].item()), method
+
+
+def test_a_sweep_column_of_steps_is_nan_at_the_undefined_point_for_every_h() -> None:
+    steps = torch.tensor([[1e-2], [1e-4], [1e-6]], dtype=torch.float64)
+    at = torch.tensor([-1.0, 0.0, 1.0], dtype=torch.float64)
+    for method in ("forward", "backward", "central", "five-point", "complex-step"):
+        values = METHOD_FUNCTIONS[method](parse_expression("log(x)"), at, steps)
+        assert values.shape == (3, 3)
+        assert torch.isnan(values[:, :2]).all(), method
+        assert torch.isfinite(values[:, 2]).all(), method
+
+
+# --- decided edge cases ------------------------------------------------------------------------------
+
+
+def test_sqrt_at_zero_is_defined_and_each_method_says_what_it_computes() -> None:
+    """f(0) = 0 is defined and f'(0) is infinite: exact and autograd say inf; forward sqrt(h)/h = 1/sqrt(h) and the
+    complex step Im sqrt(ih)/h = sqrt(h/2)/h = 1/sqrt(2h) are finite; the others step below 0 and give NaN."""
+    h = 1e-4
+    values = {m: METHOD_FUNCTIONS[m](parse_expression("sqrt(x)"), torch.tensor([0.0], dtype=torch.float64), h).item() for m in METHOD_NAMES}
+    assert values["exact"] == math.inf
+    assert values["autograd"] == math.inf
+    assert values["forward"] == pytest.approx(1 / math.sqrt(h), rel=1e-15)
+    assert values["complex-step"] == pytest.approx(1 / math.sqrt(2 * h), rel=1e-15)
+    for method in ("backward", "central", "five-point"):
+        assert math.isnan(values[method]), method
+
+
+def test_a_value_of_f_that_overflows_the_dtype_is_undefined_in_that_dtype() -> None:
+    """x^2 at 300 is 90000, beyond float16's 65504: f' = 600 fits, but no difference can see f, so none answers."""
+    expression = parse_expression("x^2")
+    at = torch.tensor([300.0, 2.0], dtype=torch.float64)
+    for method in ("exact", "autograd", "forward", "central"):
+        values = METHOD_FUNCTIONS[method](expression, at, 0.25, torch.float16)
+        assert math.isnan(values[0].item()), method
+        assert values[1].item() == pytest.approx(4.0, abs=0.25 + 1e-3), method  # forward's truncation is h |f''| / 2 = 0.25
+    assert METHOD_FUNCTIONS["exact"](expression, at, 0.0, torch.float64)[0].item() == 600.0  # the same point in float64
+
+
+def test_a_constant_beyond_float64_is_undefined_everywhere() -> None:
+    # f = 10^400 is inf in float64, so even its derivative 0 is not reported
+    values = METHOD_FUNCTIONS["exact"](parse_expression("10**400 + x"), torch.tensor([1.0, 2.0], dtype=torch.float64))
+    assert torch.isnan(values).all()
+
+
+# --- derive: errors, the notice ----------------------------------------------------------------------
+
+
+def test_derive_skips_undefined_points_and_every_method_is_nan_there() -> None:
+    at = torch.tensor([-2.0, -1.0, 1.0, 2.0], dtype=torch.float64)
+    result = derive(parse_expression("log(x)"), at, 1e-5)
+    assert result.defined.tolist() == [False, False, True, True]
+    for name, item in result.results.items():
+        assert item.values is not None and item.abs_error is not None
+        assert torch.isnan(item.values[:2]).all(), name
+        assert torch.isnan(item.abs_error[:2]).all(), name  # skipped, not an infinite error
+        assert torch.isfinite(item.abs_error[2:]).all(), name
+    assert result.results["exact"].values[2:].tolist() == [1.0, 0.5]  # type: ignore[index]
+
+
+def test_undefined_notice_says_why_exact_and_autograd_are_blank_too() -> None:
+    at = torch.linspace(-math.pi, math.pi, 400, dtype=torch.float64)
+    notice = derive(parse_expression("log(x)"), at, 1e-5).undefined_notice()
+    assert notice == (
+        "log(x) or its derivative is undefined for x in [-3.14, -0.00787]: 200 of 400 points skipped. "
+        "Exact and autograd are undefined there too, though the formula 1/x for f'(x) is defined at x = -3.14: "
+        "log(x) itself is not."
+    )
+
+
+def test_undefined_notice_at_a_single_point() -> None:
+    notice = derive(parse_expression("log(1+x)"), torch.tensor([-2.0], dtype=torch.float64), 1e-5).undefined_notice()
+    assert notice == (
+        "log(x + 1) or its derivative is undefined at x = -2: 1 of 1 points skipped. Exact and autograd are undefined "
+        "there too, though the formula 1/(x + 1) for f'(x) is defined at x = -2: log(x + 1) itself is not."
+    )
+
+
+@pytest.mark.parametrize(("text", "at"), [(t, a) for t, a, formula in OUTSIDE if not formula])
+def test_no_explanation_where_the_formula_is_undefined_too(text: str, at: float) -> None:
+    notice = derive(parse_expression(text), torch.tensor([at, 0.25], dtype=torch.float64), 1e-5).undefined_notice()
+    assert notice is not None and notice.endswith("1 of 2 points skipped")
+
+
+def test_a_long_formula_is_named_not_quoted() -> None:
+    text = "log(x) + exp(-x^2)*sin(5x)*cos(x)^3*tanh(x)"
+    notice = derive(parse_expression(text), torch.tensor([-1.0, 1.0], dtype=torch.float64), 1e-5).undefined_notice()
+    assert notice is not None
+    assert notice.endswith("though the formula for f'(x) is defined at x = -1: f(x) itself is not.")
+
+
+def test_notice_for_a_value_that_overflows_the_dtype() -> None:
+    result = derive(parse_expression("x^2"), torch.tensor([1.0, 300.0, 400.0], dtype=torch.float64), 0.25, dtype=torch.float16)
+    assert result.undefined_notice() == (
+        "x**2 is not finite in float16 for x in [300, 400] (2 of 3 points), though it is at 50 digits: every method reports undefined there"
+    )
+    assert result.results["exact"].max_error == math.inf  # the reference exists there: a breakdown, not a skipped point
+    assert derive(parse_expression("x^2"), torch.tensor([300.0], dtype=torch.float64), 0.25).undefined_notice() is None
+
+
+def test_slope_field_follows_the_same_rule() -> None:
+    from engine.fields import slope_field
+
+    field = slope_field(parse_expression("log(x)"), torch.tensor([-1.0, 0.0, 0.5], dtype=torch.float64), method="exact")
+    assert torch.isnan(field.slopes[:2]).all()
+    assert field.slopes[2].item() == 2.0
+
+
+def test_notice_lists_three_runs_of_undefined_points_and_counts_the_rest() -> None:
+    # log at these points: the negative ones form 4 runs, two of them single points
+    at = torch.tensor([-3.0, -2.0, 1.0, -1.0, 2.0, -0.5, 3.0, -4.0, 5.0], dtype=torch.float64)
+    notice = derive(parse_expression("log(x)"), at, 1e-5, methods=("exact",)).undefined_notice()
+    assert notice is not None
+    assert notice.startswith("log(x) or its derivative is undefined for x in [-3, -2], -1, -0.5 and 1 more: 5 of 9 points skipped.")
+
+
+def test_errors_over_no_defined_point_are_nan_and_over_one_are_that_point() -> None:
+    nowhere = derive(parse_expression("log(x)"), torch.tensor([-1.0, -2.0], dtype=torch.float64), 1e-5, methods=("central",))
+    assert math.isnan(nowhere.results["central"].max_error) and math.isnan(nowhere.results["central"].mean_error)
+    one = derive(parse_expression("log(x)"), torch.tensor([-1.0, 2.0], dtype=torch.float64), 1e-5, methods=("central",))
+    error = one.results["central"].abs_error
+    assert error is not None and math.isfinite(error[1].item())
+    assert one.results["central"].max_error == one.results["central"].mean_error == error[1].item()
+
+
+def test_reference_is_undefined_where_f_prime_is_infinite_or_f_is_not_a_number() -> None:
+    # sqrt at 0: f = 0 but f' infinite; 10^400 + x: f' = 1 but f is beyond float64; both skipped, not measured
+    sqrt = derive(parse_expression("sqrt(x)"), torch.tensor([0.0, 4.0], dtype=torch.float64), 1e-5, methods=("exact",))
+    assert sqrt.defined.tolist() == [False, True]
+    assert sqrt.reference[1].item() == 0.25
+    huge = derive(parse_expression("10**400 + x"), torch.tensor([1.0], dtype=torch.float64), 1e-5, methods=("exact",))
+    assert huge.defined.tolist() == [False]
+
+
+def test_notice_with_exactly_three_runs_has_no_more() -> None:
+    at = torch.tensor([-3.0, 1.0, -1.0, 2.0, -0.5], dtype=torch.float64)
+    notice = derive(parse_expression("log(x)"), at, 1e-5, methods=("exact",)).undefined_notice()
+    assert notice is not None
+    assert notice.startswith("log(x) or its derivative is undefined for x in -3, -1, -0.5: 3 of 5 points skipped.")
+
+
+@pytest.mark.parametrize(
+    ("digits", "label", "formula"),
+    [
+        (29, "1" * 29 + "*x + log(x)", "1" * 29 + " + 1/x"),  # f has 40 characters: quoted
+        (30, "f(x)", "1" * 30 + " + 1/x"),  # f has 41: named
+        (34, "f(x)", "1" * 34 + " + 1/x"),  # f' has 40: quoted
+        (35, "f(x)", ""),  # f' has 41: named
+    ],
+)
+def test_notice_quotes_f_and_f_prime_up_to_40_characters(digits: int, label: str, formula: str) -> None:
+    # N x + log(x) with an N of `digits` ones: SymPy writes f as 'N*x + log(x)' and f' as 'N + 1/x'
+    expression = parse_expression("1" * digits + "x + log(x)")
+    notice = derive(expression, torch.tensor([-1.0], dtype=torch.float64), 1e-5, methods=("exact",)).undefined_notice()
+    assert notice is not None
+    the_formula = f"the formula {formula}" if formula else "the formula"
+    assert notice.endswith(f"though {the_formula} for f'(x) is defined at x = -1: {label} itself is not.")
