@@ -119,7 +119,7 @@ def compile_expression(expression: Expression) -> Compiled:
 
 
 @lru_cache(maxsize=64)
-def higher_derivative(expression: Expression, order: int) -> TorchCallable | None:
+def derivative_formula(expression: Expression, order: int) -> sp.Expr | None:
     """d^order f / dx^order of a 1-D expression, or None when it grows too large to be worth building."""
     (symbol,) = expression.symbols
     derivative = expression.sympy
@@ -127,4 +127,20 @@ def higher_derivative(expression: Expression, order: int) -> TorchCallable | Non
         derivative = sp.diff(derivative, symbol)
         if sp.count_ops(derivative) > MAX_DERIVATIVE_OPS:
             return None
-    return torch_callable(derivative, (symbol,))
+    return derivative
+
+
+@lru_cache(maxsize=64)
+def higher_derivative(expression: Expression, order: int) -> TorchCallable | None:
+    """d^order f / dx^order of a 1-D expression as a torch callable, or None when it is too large (see above)."""
+    formula = derivative_formula(expression, order)
+    return None if formula is None else torch_callable(formula, expression.symbols)
+
+
+@lru_cache(maxsize=64)
+def higher_reference(expression: Expression, order: int) -> MpmathCallable | None:
+    """d^order f / dx^order at 50 digits, or None when the formula is too large to build."""
+    if order == 1:
+        return compile_expression(expression).reference[0]
+    formula = derivative_formula(expression, order)
+    return None if formula is None else mpmath_callable(formula, expression.symbols)

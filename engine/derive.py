@@ -6,15 +6,18 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import sympy as sp
 import torch
 
-from engine.compiled import EvaluationError, compile_expression
+from engine.compiled import EvaluationError, compile_expression, derivative_formula, higher_derivative
 from engine.devices import dtype_name
 from engine.expression import Expression
-from engine.methods import METHOD_FUNCTIONS, NotApplicable
+from engine.methods import METHOD_FUNCTIONS, NotApplicable, ordinal
 from engine.reference import reference_derivative, reference_function
-from engine.vocabulary import METHOD_NAMES, method
+from engine.richardson import extrapolate
+from engine.vocabulary import METHOD_NAMES, ORDERS, derivative_name, method
 
+ESTIMATE_TRUST = 10  # an error estimate more than 10x below the true error is flagged as too optimistic
 MAX_FORMULA_IN_NOTICE = 40  # characters of f' quoted in the undefined notice; a longer formula is named, not quoted
 
 
@@ -25,8 +28,24 @@ class MethodResult:
     method: str
     values: torch.Tensor | None  # float64, CPU
     abs_error: torch.Tensor | None  # |value - reference|; NaN where the reference is undefined
-    evaluations: int
+    evaluations: int  # evaluations of f per point (for Richardson, the most any point used)
     reason: str | None = None
+    # Richardson reports its own error estimate, the step it ended on and the evaluations, per point
+    error_estimate: torch.Tensor | None = None
+    final_h: torch.Tensor | None = None
+    evaluations_per_point: torch.Tensor | None = None
+
+    @property
+    def max_estimate(self) -> float:
+        return _reduce(self.error_estimate, torch.max)
+
+    @property
+    def too_optimistic(self) -> bool:
+        """Somewhere the true error is more than ESTIMATE_TRUST times the method's own estimate."""
+        if self.error_estimate is None or self.abs_error is None:
+            return False
+        known = ~torch.isnan(self.abs_error) & ~torch.isnan(self.error_estimate)
+        return bool((self.abs_error[known] > ESTIMATE_TRUST * self.error_estimate[known]).any())
 
     @property
     def max_error(self) -> float:
@@ -58,10 +77,11 @@ class Derivatives:
     dtype: str
     device: str
     function_values: torch.Tensor  # f at the points, in the working dtype, as float64
-    reference: torch.Tensor  # f' at the points to 50 digits, NaN where f or f' is undefined
+    reference: torch.Tensor  # the order-th derivative at the points to 50 digits, NaN where it or f is undefined
     results: dict[str, MethodResult]
     steps_lost: int = 0  # points where x + h rounds back to x in the working dtype
     formula_outside_domain: torch.Tensor | None = None  # f not finite in the dtype, yet the formula for f' gives a number
+    order: int = 1
 
     @property
     def defined(self) -> torch.Tensor:
@@ -94,8 +114,8 @@ class Derivatives:
                 at = float(self.points[outside].flatten()[0])
                 formula = f"the formula {self.derivative}" if len(self.derivative) <= MAX_FORMULA_IN_NOTICE else "the formula"
                 sentences.append(
-                    f"Exact and autograd are undefined there too, though {formula} for f'(x) is defined at x = {at:.3g}: "
-                    f"{short_label} itself is not"
+                    f"Exact and autograd are undefined there too, though {formula} for {derivative_name(self.order)}(x) is defined "
+                    f"at x = {at:.3g}: {short_label} itself is not"
                 )
         not_representable = self.defined & ~torch.isfinite(self.function_values)
         if bool(not_representable.any()):
@@ -136,9 +156,9 @@ def _runs(points: Sequence[float], mask: Sequence[bool]) -> list[tuple[float, fl
     return runs
 
 
-def reference_with_gaps(expression: Expression, points: torch.Tensor) -> torch.Tensor:
-    """The reference f', NaN wherever f or f' is undefined, infinite or not real."""
-    derivative = reference_derivative(expression, points)
+def reference_with_gaps(expression: Expression, points: torch.Tensor, order: int = 1) -> torch.Tensor:
+    """The reference f' (or the order-th derivative), NaN wherever it or f is undefined, infinite or not real."""
+    derivative = reference_derivative(expression, points, order)
     function = reference_function(expression, points)
     return derivative.masked_fill(~(torch.isfinite(derivative) & torch.isfinite(function)), math.nan)
 
@@ -151,15 +171,32 @@ def run_method(
     dtype: torch.dtype,
     device: torch.device | str,
     reference: torch.Tensor,
+    order: int = 1,
 ) -> MethodResult:
-    evaluations = method(name).evaluations
+    evaluations = method(name).evaluations_at(order) or 0
+    extrapolation = None
     try:
-        values = METHOD_FUNCTIONS[name](expression, points, h, dtype, device).detach().to("cpu", torch.float64)
+        if name == "richardson":
+            extrapolation = extrapolate(expression, points, order, dtype, device)
+            values = extrapolation.values
+        else:
+            values = METHOD_FUNCTIONS[name](expression, points, h, dtype, device, order=order)
     except (NotApplicable, EvaluationError) as error:
         return MethodResult(name, None, None, evaluations, reason=str(error))
+    values = values.detach().to("cpu", torch.float64)
     # Not finite where the reference exists is an infinite error, not a point to skip.
     errors = torch.where(torch.isnan(reference), reference, (values - reference).abs().nan_to_num(nan=math.inf))
-    return MethodResult(name, values, errors, evaluations)
+    if extrapolation is None:
+        return MethodResult(name, values, errors, evaluations)
+
+    def cpu(t: torch.Tensor) -> torch.Tensor:
+        return t.detach().to("cpu", torch.float64)
+
+    used = extrapolation.evaluations.to("cpu")
+    return MethodResult(
+        name, values, errors, int(used.max()) if used.numel() else 0, None,
+        cpu(extrapolation.error_estimate), cpu(extrapolation.final_h), used,
+    )  # fmt: skip
 
 
 def derive(
@@ -169,11 +206,15 @@ def derive(
     methods: Sequence[str] = METHOD_NAMES,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str = "cpu",
+    order: int = 1,
 ) -> Derivatives:
-    """Every requested method at every point, each with its error against the 50-digit reference."""
+    """Every requested method at every point, each with its error against the 50-digit reference (of the order-th
+    derivative)."""
+    if order not in ORDERS:
+        raise ValueError(f"the derivative's order must be one of {', '.join(map(str, ORDERS))}, got {order}")
     working = points.detach().to(device=device, dtype=dtype)
     as_held = working.to("cpu", torch.float64)
-    reference = reference_with_gaps(expression, as_held)
+    reference = reference_with_gaps(expression, as_held, order)
     with torch.no_grad():
         try:
             function_values = compile_expression(expression).function(working).to("cpu", torch.float64)
@@ -181,20 +222,31 @@ def derive(
             function_values = torch.full_like(as_held, math.nan)
     return Derivatives(
         expression=expression,
-        derivative=compile_expression(expression).derivative_text,
+        derivative=derivative_text(expression, order),
         points=as_held,
         h=float(torch.as_tensor(h, dtype=dtype)),
         dtype=dtype_name(dtype),
         device=str(working.device),
         function_values=function_values,
         reference=reference,
-        results={m: run_method(m, expression, working, h, dtype, device, reference) for m in methods},
+        results={m: run_method(m, expression, working, h, dtype, device, reference, order) for m in methods},
         steps_lost=int(((working + torch.as_tensor(h, dtype=dtype, device=working.device)) == working).sum()),
-        formula_outside_domain=_formula_outside_domain(expression, working, function_values),
+        formula_outside_domain=_formula_outside_domain(expression, working, function_values, order),
+        order=order,
     )
 
 
-def _formula_outside_domain(expression: Expression, working: torch.Tensor, function_values: torch.Tensor) -> torch.Tensor | None:
+def derivative_text(expression: Expression, order: int = 1) -> str:
+    """The order-th derivative's formula as SymPy prints it (for f(x, y): the gradient's components)."""
+    if order == 1:
+        return compile_expression(expression).derivative_text
+    formula = derivative_formula(expression, order)
+    return sp.sstr(formula) if formula is not None else f"(the {ordinal(order)} derivative's formula is too large to print)"
+
+
+def _formula_outside_domain(
+    expression: Expression, working: torch.Tensor, function_values: torch.Tensor, order: int = 1
+) -> torch.Tensor | None:
     """Points where f is not finite in the working dtype but the formula for f' is: there exact and autograd would
     give a number (log'(x) = 1/x at x = -1) if the methods did not report such points as undefined."""
     undefined = ~torch.isfinite(function_values)
@@ -202,7 +254,10 @@ def _formula_outside_domain(expression: Expression, working: torch.Tensor, funct
         return None
     with torch.no_grad():
         try:
-            formula = compile_expression(expression).exact[0](working).to("cpu", torch.float64)
+            callable_ = compile_expression(expression).exact[0] if order == 1 else higher_derivative(expression, order)
+            if callable_ is None:
+                return None
+            formula = callable_(working).to("cpu", torch.float64)
         except EvaluationError:
             return None
     return undefined & torch.isfinite(formula)

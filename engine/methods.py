@@ -1,6 +1,6 @@
 """The derivative methods, one function each, all with the same signature.
 
-    method(expression, points, h, dtype, device) -> derivative tensor
+    method(expression, points, h, dtype, device, order=1) -> the order-th derivative at the points
 
 The points are cast to `dtype` on `device` first and h is rounded to `dtype`
 too, so a float16 run really steps by float16's h (an h that underflows to 0
@@ -39,8 +39,9 @@ from collections.abc import Callable
 
 import torch
 
-from engine.compiled import EvaluationError, TorchCallable, compile_expression
+from engine.compiled import EvaluationError, TorchCallable, compile_expression, higher_derivative
 from engine.expression import Expression
+from engine.stencils import STENCILS, Stencil
 
 Step = float | torch.Tensor
 DeviceLike = torch.device | str
@@ -68,26 +69,43 @@ def _nan_where_f_is_undefined(values: torch.Tensor, f_values: torch.Tensor) -> t
     return torch.addcmul(values, f_values.detach(), values.new_zeros(()))
 
 
-@torch.no_grad()
 def exact(
-    expression: Expression, points: torch.Tensor, h: Step = 0.0, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu"
+    expression: Expression,
+    points: torch.Tensor,
+    h: Step = 0.0,
+    dtype: torch.dtype = torch.float64,
+    device: DeviceLike = "cpu",
+    order: int = 1,
 ) -> torch.Tensor:
-    """The SymPy derivative, evaluated in the working dtype (h is unused)."""
+    """SymPy's n-th derivative, evaluated in the working dtype (h is unused)."""
     x = _points(expression, points, dtype, device)
     compiled = compile_expression(expression)
-    return _nan_where_f_is_undefined(compiled.exact[0](x), compiled.function(x))
+    formula = compiled.exact[0] if order == 1 else higher_derivative(expression, order)
+    if formula is None:
+        raise NotApplicable(f"not applicable: the formula of the {ordinal(order)} derivative grows too large to build")
+    with torch.no_grad():
+        return _nan_where_f_is_undefined(formula(x), compiled.function(x))
 
 
 def autograd(
-    expression: Expression, points: torch.Tensor, h: Step = 0.0, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu"
+    expression: Expression,
+    points: torch.Tensor,
+    h: Step = 0.0,
+    dtype: torch.dtype = torch.float64,
+    device: DeviceLike = "cpu",
+    order: int = 1,
 ) -> torch.Tensor:
-    """torch.autograd.grad through the torch callable, as in the tutorial (h is unused)."""
+    """torch.autograd.grad through the torch callable, as in the tutorial; n times for the n-th derivative, each pass
+    keeping its graph (create_graph=True) so that the next one can differentiate it (h is unused)."""
     x = _points(expression, points, dtype, device).requires_grad_(True)
     y = compile_expression(expression).function(x)
-    if not y.requires_grad:  # f is constant: nothing for autograd to trace
-        return _nan_where_f_is_undefined(torch.zeros_like(x).detach(), y)
-    (grad,) = torch.autograd.grad(y, x, grad_outputs=torch.ones_like(y))
-    return _nan_where_f_is_undefined(grad, y)
+    derivative = y
+    for done in range(order):
+        if not derivative.requires_grad:  # a constant (f, or a derivative of it): nothing left to trace
+            derivative = torch.zeros_like(x)
+            break
+        (derivative,) = torch.autograd.grad(derivative, x, grad_outputs=torch.ones_like(derivative), create_graph=done < order - 1)
+    return _nan_where_f_is_undefined(derivative.detach(), y.detach())
 
 
 def _setup(
@@ -97,55 +115,81 @@ def _setup(
     return compile_expression(expression).function, x, _step(h, x)
 
 
-@torch.no_grad()
-def forward(
-    expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu"
-) -> torch.Tensor:
-    """(f(x+h) - f(x)) / h, first order."""
-    f, x, h = _setup(expression, points, h, dtype, device)
-    at_x = f(x)
-    return _nan_where_f_is_undefined((f(x + h) - at_x) / h, at_x)
+def stencil_value(f: TorchCallable, x: torch.Tensor, h: torch.Tensor, stencil: Stencil) -> tuple[torch.Tensor, torch.Tensor]:
+    """sum_k W_k f(x + k h) / (D h^n), and f(x); summed as differences of nearby values of f.
 
-
-@torch.no_grad()
-def backward(
-    expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu"
-) -> torch.Tensor:
-    """(f(x) - f(x-h)) / h, first order."""
-    f, x, h = _setup(expression, points, h, dtype, device)
-    at_x = f(x)
-    return _nan_where_f_is_undefined((at_x - f(x - h)) / h, at_x)
-
-
-@torch.no_grad()
-def central(
-    expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu"
-) -> torch.Tensor:
-    """(f(x+h) - f(x-h)) / 2h, second order."""
-    f, x, h = _setup(expression, points, h, dtype, device)
-    return _nan_where_f_is_undefined((f(x + h) - f(x - h)) / (2 * h), f(x))
-
-
-@torch.no_grad()
-def five_point(
-    expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu"
-) -> torch.Tensor:
-    """(f(x-2h) - 8f(x-h) + 8f(x+h) - f(x+2h)) / 12h, fourth order.
-
-    Summed as 8 (f(x+h) - f(x-h)) - (f(x+2h) - f(x-2h)): each difference of close values is exact in floating
-    point, so the only round-off is that of the four values of f. Summed left to right, f - 8f + 8f - f rounds
-    -7f on the way and leaves about eps |f| / 3h of extra error (1e0 instead of |f'| once x + h == x).
+    Since sum_k W_k = 0, the sum is taken over f(x + k h) - f(x), or, for a symmetric or antisymmetric stencil, over
+    pairs f(x + k h) -+ f(x - k h): a difference of close values is exact in floating point, so the only round-off is
+    that of the values of f (summed left to right, f - 8f + 8f - f rounds 7f on the way: eps |f| / 3h of needless error).
     """
-    f, x, h = _setup(expression, points, h, dtype, device)
-    value = (8 * (f(x + h) - f(x - h)) - (f(x + 2 * h) - f(x - 2 * h))) / (12 * h)
-    return _nan_where_f_is_undefined(value, f(x))
+    at: dict[int, torch.Tensor] = {}
+
+    def value(k: int) -> torch.Tensor:
+        if k not in at:
+            at[k] = f(x) if k == 0 else f(x + k * h)
+        return at[k]
+
+    if stencil.antisymmetric:
+        terms = [w * (value(k) - value(-k)) for k, w in stencil.weights if k > 0]
+    elif stencil.symmetric:
+        terms = [w * ((value(k) - value(0)) + (value(-k) - value(0))) for k, w in stencil.weights if k > 0]
+    else:
+        terms = [w * (value(k) - value(0)) for k, w in stencil.weights if k != 0]
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total / (stencil.denominator * h**stencil.order), value(0)
+
+
+@torch.no_grad()
+def _difference(
+    name: str, expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype, device: DeviceLike, order: int
+) -> torch.Tensor:
+    f, x, step = _setup(expression, points, h, dtype, device)
+    value, at_x = stencil_value(f, x, step, STENCILS[name, order])
+    return _nan_where_f_is_undefined(value, at_x)
+
+
+def forward(
+    expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu", order: int = 1
+) -> torch.Tensor:
+    """(f(x+h) - f(x)) / h, first order; the n-th forward difference / h^n for the n-th derivative."""
+    return _difference("forward", expression, points, h, dtype, device, order)
+
+
+def backward(
+    expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu", order: int = 1
+) -> torch.Tensor:
+    """(f(x) - f(x-h)) / h, first order; the n-th backward difference / h^n for the n-th derivative."""
+    return _difference("backward", expression, points, h, dtype, device, order)
+
+
+def central(
+    expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu", order: int = 1
+) -> torch.Tensor:
+    """(f(x+h) - f(x-h)) / 2h, second order; (f(x+h) - 2f(x) + f(x-h)) / h^2 for the second derivative and
+    (f(x+2h) - 2f(x+h) + 2f(x-h) - f(x-2h)) / 2h^3 for the third."""
+    return _difference("central", expression, points, h, dtype, device, order)
+
+
+def five_point(
+    expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu", order: int = 1
+) -> torch.Tensor:
+    """(f(x-2h) - 8f(x-h) + 8f(x+h) - f(x+2h)) / 12h, fourth order; the O(h^4) stencils of the second and third derivatives."""
+    return _difference("five-point", expression, points, h, dtype, device, order)
 
 
 def complex_step(
-    expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu"
+    expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu", order: int = 1
 ) -> torch.Tensor:
-    """Im f(x + ih) / h in the complex dtype matching `dtype`: no subtraction, so no cancellation."""
+    """Im f(x + ih) / h in the complex dtype matching `dtype`: no subtraction, so no cancellation.
+
+    The second derivative, 2 (f(x) - Re f(x + ih)) / h^2, subtracts again and brings the cancellation back;
+    there is no third.
+    """
     compiled = compile_expression(expression)
+    if order == 3:
+        raise NotApplicable("not applicable: the complex step gives the first derivative (and the second, with cancellation), no third")
     if not compiled.analytic:
         raise NotApplicable("not applicable: the function has a kink or jump (abs, sign, relu), so it is not complex-analytic")
     if dtype not in _COMPLEX_OF:
@@ -160,14 +204,33 @@ def complex_step(
         warnings.simplefilter("ignore")  # torch warns that complex32 is experimental; we report what fails
         z = torch.complex(x.float(), step.float()).to(_COMPLEX_OF[dtype]) if dtype == torch.float16 else torch.complex(x, step)
         try:
-            value = compiled.function(z).imag / step
+            shifted = compiled.function(z)
         except EvaluationError as error:
             if "ComplexHalf" in str(error):
                 raise NotApplicable(
                     f"not applicable: torch on {x.device.type} cannot compute this function in complex32, float16's complex type"
                 ) from None
             raise NotApplicable(f"not applicable in {_COMPLEX_OF[dtype]} on {x.device.type}: {error}") from None
+        value = shifted.imag / step if order == 1 else 2 * (at_x - shifted.real.to(dtype)) / step**2
     return _nan_where_f_is_undefined(value.to(dtype), at_x)
+
+
+def richardson(
+    expression: Expression,
+    points: torch.Tensor,
+    h: Step = 0.0,
+    dtype: torch.dtype = torch.float64,
+    device: DeviceLike = "cpu",
+    order: int = 1,
+) -> torch.Tensor:
+    """Central differences at steps it picks itself, extrapolated to h = 0 (h is unused): see `engine.richardson`."""
+    from engine.richardson import extrapolate
+
+    return extrapolate(expression, points, order, dtype, device).values
+
+
+def ordinal(order: int) -> str:
+    return {1: "first", 2: "second", 3: "third"}.get(order, f"{order}th")
 
 
 METHOD_FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
@@ -178,4 +241,5 @@ METHOD_FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
     "central": central,
     "five-point": five_point,
     "complex-step": complex_step,
+    "richardson": richardson,
 }

@@ -33,6 +33,18 @@ class MethodSweep:
 
 
 @dataclass(frozen=True)
+class RichardsonPoint:
+    """Richardson's result beside the sweep: one point, since it picks its own h (where its worst point ended)."""
+
+    final_h: float | None
+    error: float | None  # the true error, max over the points
+    estimate: float | None  # its own error estimate, max over the points
+    evaluations: int  # the most evaluations of f any point used
+    too_optimistic: bool  # somewhere the true error is more than 10x its estimate
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
 class Sweep:
     expression: Expression
     h: torch.Tensor  # (H,) float64, largest first
@@ -40,6 +52,8 @@ class Sweep:
     device: str
     points: torch.Tensor
     methods: dict[str, MethodSweep]
+    order: int = 1
+    richardson: RichardsonPoint | None = None
 
 
 def h_grid(h_max: float = 1e-1, h_min: float = 1e-16, per_decade: int = H_STEPS_PER_DECADE) -> torch.Tensor:
@@ -60,24 +74,27 @@ def sweep(
     methods: Sequence[str] = STEP_METHOD_NAMES,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str = "cpu",
+    order: int = 1,
+    richardson: bool = False,
 ) -> Sweep:
-    """Max absolute error over `points` (a single point works too) for each method and each h."""
+    """Max absolute error over `points` (a single point works too) for each method and each h, for the order-th
+    derivative; with `richardson`, also where Richardson extrapolation ends and how far off it and its estimate are."""
     hs = h_grid() if hs is None else hs.detach().to(torch.float64).flatten()
     working = points.detach().to(device=device, dtype=dtype).flatten()
     as_held = working.to("cpu", torch.float64)
-    reference = reference_with_gaps(expression, as_held)
+    reference = reference_with_gaps(expression, as_held, order)
     steps = hs.to(device=device, dtype=dtype).unsqueeze(1)  # (H, 1) against (N,)
     results = {}
     for method in methods:
         if method not in STEP_METHOD_NAMES:
             raise ValueError(f"{method!r} has no step h to sweep; choose from {', '.join(STEP_METHOD_NAMES)}")
-        measured = run_method(method, expression, working, steps, dtype, device, reference)
-        model, why_no_model = _model_or_reason(expression, as_held, hs, method, dtype)
+        measured = run_method(method, expression, working, steps, dtype, device, reference, order)
+        model, why_no_model = _model_or_reason(expression, as_held, hs, method, dtype, order) if measured.values is not None else (None, "")
         if measured.abs_error is None:
             results[method] = MethodSweep(method, None, None, None, model, measured.reason)
             continue
         errors = _max_over_points(measured.abs_error)
-        best = _best_index(errors, hs, flat_floor=method == "complex-step")
+        best = _best_index(errors, hs, flat_floor=method == "complex-step" and order == 1)
         finite = bool(torch.isfinite(errors[best]))
         results[method] = MethodSweep(
             method,
@@ -87,7 +104,23 @@ def sweep(
             model,
             None if model else f"no error model: {why_no_model}",
         )
-    return Sweep(expression, hs, dtype_name(dtype), str(working.device), as_held, results)
+    extrapolated = _richardson_point(expression, working, dtype, device, reference, order) if richardson else None
+    return Sweep(expression, hs, dtype_name(dtype), str(working.device), as_held, results, order, extrapolated)
+
+
+def _richardson_point(
+    expression: Expression, working: torch.Tensor, dtype: torch.dtype, device: torch.device | str, reference: torch.Tensor, order: int
+) -> RichardsonPoint:
+    result = run_method("richardson", expression, working, 0.0, dtype, device, reference, order)
+    if result.abs_error is None or result.final_h is None:
+        return RichardsonPoint(None, None, None, 0, False, result.reason)
+    errors = result.abs_error.nan_to_num(nan=-1.0)
+    worst = int(torch.argmax(errors))
+    if errors[worst] < 0:  # undefined at every point
+        return RichardsonPoint(None, None, None, result.evaluations, False, "undefined at every point")
+    return RichardsonPoint(
+        float(result.final_h[worst]), float(result.abs_error[worst]), result.max_estimate, result.evaluations, result.too_optimistic
+    )
 
 
 def _best_index(errors: torch.Tensor, hs: torch.Tensor, flat_floor: bool) -> int:
@@ -110,10 +143,10 @@ def _max_over_points(errors: torch.Tensor) -> torch.Tensor:
 
 
 def _model_or_reason(
-    expression: Expression, points: torch.Tensor, hs: torch.Tensor, method: str, dtype: torch.dtype
+    expression: Expression, points: torch.Tensor, hs: torch.Tensor, method: str, dtype: torch.dtype, order: int = 1
 ) -> tuple[ErrorModel | None, str]:
     """The error model, or None and why there is none (its derivatives too large to build, or undefined everywhere)."""
     try:
-        return error_model(expression, points, hs, method, torch.finfo(dtype).eps), ""
+        return error_model(expression, points, hs, method, torch.finfo(dtype).eps, order), ""
     except EvaluationError as error:
         return None, str(error)

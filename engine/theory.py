@@ -29,41 +29,35 @@ import torch
 
 from engine.compiled import EvaluationError, higher_derivative
 from engine.expression import Expression
-
-# method -> ((power of h, order of the derivative, coefficient), next term)
-TRUNCATION: dict[str, tuple[tuple[int, int, float], ...]] = {
-    "forward": ((1, 2, 1 / 2), (2, 3, 1 / 6)),
-    "backward": ((1, 2, 1 / 2), (2, 3, 1 / 6)),
-    "central": ((2, 3, 1 / 6), (4, 5, 1 / 120)),
-    "five-point": ((4, 5, 1 / 30), (6, 7, 1 / 252)),
-    "complex-step": ((2, 3, 1 / 6), (4, 5, 1 / 120)),
-}
-# f'(x) ~ sum_k w_k f(x + k h) / h: offset k -> weight w_k
-STENCILS: dict[str, dict[int, float]] = {
-    "forward": {0: -1.0, 1: 1.0},
-    "backward": {-1: -1.0, 0: 1.0},
-    "central": {-1: -1 / 2, 1: 1 / 2},
-    "five-point": {-2: 1 / 12, -1: -8 / 12, 1: 8 / 12, 2: -1 / 12},
-}
+from engine.stencils import COMPLEX_STEP_FUNCTION_WEIGHT, COMPLEX_STEP_TRUNCATION, STENCILS
 
 
-def function_weight(method: str) -> float:
-    """S = sum |w_k|: how many eps |f| / h the rounded values of f can add up to."""
-    return sum(abs(w) for w in STENCILS[method].values())
+def truncation_terms(method: str, order: int = 1) -> tuple[tuple[int, int, float], tuple[int, int, float]]:
+    """The two leading error terms of a step method at this order: (power of h, order of the derivative, coefficient)."""
+    if method == "complex-step":
+        return COMPLEX_STEP_TRUNCATION[order]
+    return STENCILS[method, order].truncation
 
 
-def step_weight(method: str) -> float:
-    """R = sum over the shifted points of |w_k|: how many eps |x f'| / 2h rounding x + k h can add up to."""
-    return sum(abs(w) for k, w in STENCILS[method].items() if k != 0)
+def function_weight(method: str, order: int = 1) -> float:
+    """S: how many eps |f| / h^n the rounded values of f can add up to."""
+    if method == "complex-step":
+        return COMPLEX_STEP_FUNCTION_WEIGHT[order]
+    return STENCILS[method, order].function_weight
 
 
-ORDER_RULE: dict[str, str] = {
-    "forward": "h* ~ eps^(1/2)",
-    "backward": "h* ~ eps^(1/2)",
-    "central": "h* ~ eps^(1/3)",
-    "five-point": "h* ~ eps^(1/5)",
-    "complex-step": "no cancellation: any h below ~ eps^(1/2) gives full precision",
-}
+def step_weight(method: str, order: int = 1) -> float:
+    """R: how many eps |x f'| / 2h^n rounding x + k h can add up to (the complex step shifts x by ih only)."""
+    return 0.0 if method == "complex-step" else STENCILS[method, order].step_weight
+
+
+def order_rule(method: str, order: int = 1) -> str:
+    """The scaling law of the best h: eps^(1/(p + n)), or the complex step's lack of one."""
+    if method == "complex-step" and order == 1:
+        return "no cancellation: any h below ~ eps^(1/2) gives full precision"
+    return f"h* ~ eps^(1/{truncation_terms(method, order)[0][0] + order})"
+
+
 _FINE_GRID = torch.logspace(0, -20, 801, dtype=torch.float64)
 
 
@@ -85,12 +79,13 @@ def _derivative(expression: Expression, order: int, points: torch.Tensor) -> tor
         return callable_(points).abs()
 
 
-def error_model(expression: Expression, points: torch.Tensor, hs: torch.Tensor, method: str, eps: float) -> ErrorModel:
-    """The model's max-over-points error at each h in `hs`, and its optimal h (points and hs in float64)."""
+def error_model(expression: Expression, points: torch.Tensor, hs: torch.Tensor, method: str, eps: float, order: int = 1) -> ErrorModel:
+    """The model's max-over-points error at each h in `hs`, and its optimal h (points and hs in float64), for the
+    order-th derivative: truncation from the stencil's Taylor terms, round-off eps (S |f| + R |x f'| / 2) / h^n."""
     if len(expression.variables) != 1:
         raise EvaluationError("the error model is for f(x)")
     points = points.detach().to("cpu", torch.float64)
-    terms = TRUNCATION[method]
+    terms = truncation_terms(method, order)
     f = _derivative(expression, 0, points)
     slope = _derivative(expression, 1, points)
     leading = _derivative(expression, terms[0][1], points)
@@ -109,15 +104,16 @@ def error_model(expression: Expression, points: torch.Tensor, hs: torch.Tensor, 
     def model(h: torch.Tensor) -> torch.Tensor:
         h = h.unsqueeze(1)
         truncation = sum(c[keep] * h**power for power, c in coefficients)
-        if method == "complex-step":
+        if method == "complex-step" and order == 1:
             roundoff = eps * slope[keep]  # the same at every h: broadcast against the (H, N) truncation
         else:
-            roundoff = eps * (function_weight(method) * f[keep] + step_weight(method) * points[keep].abs() * slope[keep] / 2) / h
+            spread = function_weight(method, order) * f[keep] + step_weight(method, order) * points[keep].abs() * slope[keep] / 2
+            roundoff = eps * spread / h**order
         return (truncation + roundoff).amax(dim=1)
 
     fine = model(_FINE_GRID)
     lowest = float(fine.min())
-    if method == "complex-step":
+    if method == "complex-step" and order == 1:
         index = int(torch.nonzero(fine <= 2 * lowest)[0])  # the largest h already at the floor
         # no floor where f' = 0 at every point (x^3 at 0): then the error falls with h for ever and there is no h*
         has_floor = bool((slope[keep] > 0).any())
@@ -131,5 +127,5 @@ def error_model(expression: Expression, points: torch.Tensor, hs: torch.Tensor, 
         errors=model(hs.to(torch.float64)),
         optimal_h=float(_FINE_GRID[index]) if found else None,
         optimal_error=float(fine[index]) if found else None,
-        rule=ORDER_RULE[method],
+        rule=order_rule(method, order),
     )

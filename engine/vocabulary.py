@@ -46,29 +46,50 @@ FUNCTION_ARITY: dict[str, int] = {
 }
 
 
+# The derivatives the lab computes: the first, second and third.
+ORDERS: tuple[int, ...] = (1, 2, 3)
+
+
+def derivative_name(order: int) -> str:
+    """f', f'' or f''' (the n-th derivative's name on screen)."""
+    return "f" + "'" * order
+
+
 @dataclass(frozen=True)
 class Method:
-    """A way to compute f'(x): its name, its key in the app, its cost and, for a step method, its accuracy."""
+    """A way to compute f^(n)(x): its name, its key in the app, its cost and, for a step method, its accuracy."""
 
     name: str
     key: str  # toggles it in the app
-    evaluations: int  # evaluations of f per point (exact evaluates f' once; autograd adds one backward pass)
-    accuracy: int | None  # p in truncation error ~ h^p; None for methods without a step
+    # evaluations of f per point at orders 1, 2, 3: None where the method has no such derivative,
+    # 0 where it varies from point to point (Richardson reports its own)
+    evaluations_by_order: tuple[int | None, int | None, int | None]
+    accuracy: int | None  # p in truncation error ~ h^p; None for methods without a step of their own
     formula: str
 
     @property
     def has_step(self) -> bool:
         return self.accuracy is not None
 
+    @property
+    def evaluations(self) -> int:
+        """Evaluations per point for the first derivative."""
+        return self.evaluations_by_order[0] or 0
 
+    def evaluations_at(self, order: int) -> int | None:
+        return self.evaluations_by_order[order - 1]
+
+
+# exact evaluates the n-th derivative's formula once; autograd runs f forward and n backward passes.
 METHODS: tuple[Method, ...] = (
-    Method("exact", "e", 1, None, "SymPy's f'(x), evaluated"),
-    Method("autograd", "a", 1, None, "torch.autograd.grad through f"),
-    Method("forward", "w", 2, 1, "(f(x+h) - f(x)) / h"),
-    Method("backward", "b", 2, 1, "(f(x) - f(x-h)) / h"),
-    Method("central", "c", 2, 2, "(f(x+h) - f(x-h)) / 2h"),
-    Method("five-point", "v", 4, 4, "(f(x-2h) - 8f(x-h) + 8f(x+h) - f(x+2h)) / 12h"),
-    Method("complex-step", "i", 1, 2, "Im f(x+ih) / h"),
+    Method("exact", "e", (1, 1, 1), None, "SymPy's f'(x), evaluated"),
+    Method("autograd", "a", (1, 1, 1), None, "torch.autograd.grad through f"),
+    Method("forward", "w", (2, 3, 4), 1, "(f(x+h) - f(x)) / h"),
+    Method("backward", "b", (2, 3, 4), 1, "(f(x) - f(x-h)) / h"),
+    Method("central", "c", (2, 3, 4), 2, "(f(x+h) - f(x-h)) / 2h"),
+    Method("five-point", "v", (4, 5, 6), 4, "(f(x-2h) - 8f(x-h) + 8f(x+h) - f(x+2h)) / 12h"),
+    Method("complex-step", "i", (1, 2, None), 2, "Im f(x+ih) / h"),
+    Method("richardson", "R", (0, 0, 0), None, "central differences at h0, h0/2, h0/4, ... extrapolated to h = 0"),
 )
 METHOD_NAMES: tuple[str, ...] = tuple(m.name for m in METHODS)
 STEP_METHOD_NAMES: tuple[str, ...] = tuple(m.name for m in METHODS if m.has_step)

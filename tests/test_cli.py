@@ -25,7 +25,8 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 EPS = 2.0**-52
-DERIVE_METHODS = ["exact", "autograd", "forward", "backward", "central", "five-point", "complex-step"]
+DERIVE_METHODS = ["exact", "autograd", "forward", "backward", "central", "five-point", "complex-step", "richardson"]
+RICHARDSON_KEYS = {"value", "abs_error", "error_estimate", "final_h", "evaluations"}
 SWEEP_METHODS = ["forward", "backward", "central", "five-point", "complex-step"]
 TIMEOUT_S = 120  # a hang guard for one command on a busy machine, not a benchmark
 
@@ -131,7 +132,7 @@ def _run_all_commands_up_front() -> None:
 
 def test_derive_json_shape_and_values() -> None:
     data = cli(*DERIVE_SIN).json()
-    assert set(data) == {"expression", "derivative", "x", "h", "dtype", "device", "reference", "results"}
+    assert set(data) == {"expression", "order", "derivative", "x", "h", "dtype", "device", "reference", "results"}
     assert data["expression"] == "sin(x)"
     assert data["derivative"] == "cos(x)"
     assert data["x"] == 1.0
@@ -139,9 +140,10 @@ def test_derive_json_shape_and_values() -> None:
     assert data["dtype"] == "float64"
     assert data["device"] == "cpu" or data["device"].startswith("cuda")
     assert data["reference"] == math.cos(1.0)
-    assert list(data["results"]) == DERIVE_METHODS  # all seven by default, in order
+    assert list(data["results"]) == DERIVE_METHODS  # all eight by default, in order
+    assert data["order"] == 1
     for name, row in data["results"].items():
-        assert set(row) == {"value", "abs_error"}, name
+        assert set(row) == (RICHARDSON_KEYS if name == "richardson" else {"value", "abs_error"}), name
         assert row["abs_error"] == pytest.approx(abs(row["value"] - math.cos(1.0)), rel=1e-6, abs=1e-18)
     results = data["results"]
     h, sin1, cos1 = 1e-5, math.sin(1.0), math.cos(1.0)
@@ -202,7 +204,9 @@ def test_negative_expression_and_point() -> None:
 
 def test_sweep_json_shape_and_values() -> None:
     data = cli(*SWEEP_SIN).json()
-    assert set(data) == {"expression", "dtype", "device", "h", "errors", "best", "theory"}
+    assert set(data) == {"expression", "order", "dtype", "device", "h", "errors", "best", "theory", "richardson"}
+    assert data["order"] == 1 and set(data["richardson"]) == {"final_h", "error", "error_estimate", "evaluations"}
+    assert data["richardson"]["error"] < 1e-12 <= data["richardson"]["error_estimate"] * 100  # honest and near 1e-13
     assert data["expression"] == "sin(x)"
     assert data["dtype"] == "float64"
     assert len(data["h"]) == 61
@@ -310,7 +314,8 @@ def test_every_method_is_null_where_f_is_undefined(args: tuple[str, ...]) -> Non
     assert data["reference"] is None
     assert list(data["results"]) == DERIVE_METHODS
     for name, row in data["results"].items():
-        assert row == {"value": None, "abs_error": None}, name
+        assert row["value"] is None and row["abs_error"] is None, name
+        assert set(row) == (RICHARDSON_KEYS if name == "richardson" else {"value", "abs_error"}), name
     assert "NaN" not in run.stdout and "Infinity" not in run.stdout
 
 

@@ -273,15 +273,17 @@ def test_derive_csv_has_a_row_per_method_with_the_json_values(runs: dict[str, Ru
     run = runs["derive csv"]
     assert run.returncode == 0 and run.stderr == ""
     header, rows = read_csv(run.stdout)
-    assert header == ["method", "value", "abs_error", "error"]
+    assert header == ["method", "value", "abs_error", "error_estimate", "final_h", "evaluations", "error"]
     assert [row[0] for row in rows] == list(data["results"])
-    for name, value, abs_error, error in rows:
+    for name, value, abs_error, estimate, final_h, evaluations, error in rows:
         expected = data["results"][name]
         assert cell(value) == expected.get("value"), name
         assert cell(abs_error) == expected.get("abs_error"), name
+        assert cell(estimate) == expected.get("error_estimate") and cell(final_h) == expected.get("final_h"), name
+        assert (int(evaluations) if evaluations else None) == expected.get("evaluations"), name
         assert error == (expected.get("error") or ""), name
     by_method = {row[0]: row for row in rows}
-    assert by_method["complex-step"][3].startswith("not applicable")
+    assert by_method["complex-step"][6].startswith("not applicable")
     assert cell(by_method["exact"][1]) == -1.0  # d|x|/dx at -1
 
 
@@ -382,7 +384,7 @@ def test_sweeping_one_method_at_a_time_gives_the_numbers_of_one_sweep() -> None:
         expression, points, hs, ("central", "complex-step"), torch.float32, torch.device("cpu"), lambda *a: told.append(a)
     )
     whole = sweep(expression, points, hs, ("central", "complex-step"), torch.float32, "cpu")
-    assert told == [(0, 3, "50-digit reference at 50 points"), (1, 3, "central"), (2, 3, "complex-step")]
+    assert told == [(0, 4, "50-digit reference at 50 points"), (1, 4, "central"), (2, 4, "complex-step"), (3, 4, "richardson")]
     for name in ("central", "complex-step"):
         assert torch.equal(stepped.methods[name].errors, whole.methods[name].errors)
         assert stepped.methods[name].best_h == whole.methods[name].best_h

@@ -26,8 +26,9 @@ import torch
 from engine.compiled import EvaluationError
 from engine.expression import parse_expression
 from engine.methods import METHOD_FUNCTIONS
+from engine.stencils import STENCILS
 from engine.sweep import Sweep, h_grid, sweep
-from engine.theory import STENCILS, error_model, function_weight, step_weight
+from engine.theory import error_model, function_weight, step_weight
 
 EPS64 = 2.0**-52
 EPS32 = 2.0**-23
@@ -154,15 +155,17 @@ def test_complex_step_floor_is_one_ulp_of_f_prime() -> None:
 
 
 def test_the_stencils_are_the_methods() -> None:
-    """The model's S and R come from STENCILS; each stencil must compute what its method computes."""
+    """The model's S and R come from STENCILS; each stencil must compute what its method computes, at every order."""
     text, h = "exp(x)", 0.25
     points = torch.tensor([-0.5, 0.3, 1.7], dtype=torch.float64)
-    for method, stencil in STENCILS.items():
-        by_stencil = sum(weight * torch.exp(points + k * h) for k, weight in stencil.items()) / h
-        values = METHOD_FUNCTIONS[method](parse_expression(text), points, h)
-        assert torch.allclose(values, by_stencil, rtol=8 * EPS64, atol=0), method
+    for (method, order), stencil in STENCILS.items():
+        by_stencil = sum(weight * torch.exp(points + k * h) for k, weight in stencil.weights) / (stencil.denominator * h**order)
+        values = METHOD_FUNCTIONS[method](parse_expression(text), points, h, order=order)
+        # the two sums round differently: by up to the stencil's round-off, eps S |f| / h^n, on each side
+        roundoff = 2 * EPS64 * stencil.function_weight * float(torch.exp(points).max()) / h**order
+        assert torch.allclose(values, by_stencil, rtol=0, atol=roundoff), (method, order)
     # S = sum |w|, R = the same without the weight at x itself: five-point is (1 + 8 + 8 + 1) / 12 for both
-    weights = {m: (function_weight(m), step_weight(m)) for m in STENCILS}
+    weights = {m: (function_weight(m), step_weight(m)) for m, order in STENCILS if order == 1}
     assert weights == {"forward": (2, 1), "backward": (2, 1), "central": (1, 1), "five-point": (pytest.approx(1.5), pytest.approx(1.5))}
 
 

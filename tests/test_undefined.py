@@ -18,7 +18,16 @@ from engine.expression import parse_expression
 from engine.methods import METHOD_FUNCTIONS, complex_step
 from engine.vocabulary import METHOD_NAMES
 
-STEP = {"exact": 0.0, "autograd": 0.0, "forward": 1e-5, "backward": 1e-5, "central": 1e-5, "five-point": 1e-3, "complex-step": 1e-20}
+STEP = {
+    "exact": 0.0,
+    "autograd": 0.0,
+    "forward": 1e-5,
+    "backward": 1e-5,
+    "central": 1e-5,
+    "five-point": 1e-3,
+    "complex-step": 1e-20,
+    "richardson": 0.0,  # it picks its own steps
+}
 
 # (f, a point outside its domain, whether the formula for f' is a number there: then exact and autograd would
 # have answered without the rule)

@@ -19,14 +19,14 @@ from engine.functions import FUNCTIONS
 from engine.methods import METHOD_FUNCTIONS
 from engine.preview import MATH_FUNCTIONS, evaluate
 from engine.syntax import ExpressionError
-from engine.theory import TRUNCATION
+from engine.theory import truncation_terms
 from engine.vocabulary import (
     DTYPE_NAMES,
     FUNCTION_ARITY,
     H_STEPS_PER_DECADE,
     METHOD_NAMES,
     METHODS,
-    STEP_METHOD_NAMES,
+    ORDERS,
     grid_index,
     h_on_grid,
 )
@@ -73,14 +73,14 @@ def test_the_parser_checks_each_functions_arity(name: str) -> None:
 def test_every_method_has_a_function_a_key_a_colour_and_a_step_methods_model() -> None:
     assert list(METHOD_FUNCTIONS) == list(METHOD_NAMES)
     assert set(METHOD_COLORS) == set(METHOD_NAMES)
-    assert set(TRUNCATION) == set(STEP_METHOD_NAMES)
     for method in METHODS:
-        if method.has_step:
-            assert TRUNCATION[method.name][0][0] == method.accuracy, method.name  # the model's leading power of h
+        for order in ORDERS:
+            if method.has_step and method.evaluations_at(order) is not None:
+                assert truncation_terms(method.name, order)[0][0] == method.accuracy, (method.name, order)  # leading power of h
     keys = [m.key for m in METHODS]
     assert len(set(keys)) == len(keys)
     # the method keys must not shadow the demos' own keys
-    assert not set(keys) & set("dDfpqtsnrgm123456?")
+    assert not set(keys) & set("dDfpqtsnrgmzZxXo123456?")
 
 
 def test_dtype_names_are_torch_dtypes_and_what_the_cli_offers() -> None:

@@ -11,6 +11,7 @@ METHOD_COLORS: dict[str, tuple[int, int, int]] = {
     "central": (30, 175, 90),
     "five-point": (0, 170, 190),
     "complex-step": (225, 60, 60),
+    "richardson": (235, 110, 170),
 }
 
 

@@ -1,6 +1,7 @@
-"""`calc-tui derive EXPR --at X`: the derivative at one point by every method, against the 50-digit reference.
+"""`calc-tui derive EXPR --at X [--order N]`: the derivative at one point by every method, against the 50-digit reference.
 
---csv prints one row per method: method, value, abs_error, and error (why a method has no value).
+--csv prints one row per method: method, value, abs_error, error_estimate, final_h, evaluations (Richardson's own),
+and error (why a method has no value).
 """
 
 from __future__ import annotations
@@ -11,16 +12,21 @@ from typing import Any
 
 from engine.cli.arguments import add_output, add_precision, number, positive
 from engine.cli.output import Output, Rows, scientific
-from engine.vocabulary import METHOD_NAMES, parse_methods
+from engine.vocabulary import METHOD_NAMES, ORDERS, derivative_name, parse_methods
 
 NAME = "derive"
-HELP = "the derivative of EXPR at one point by every method"
+HELP = "the derivative (or the second or third) of EXPR at one point by every method"
+
+
+def add_order(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--order", type=int, choices=ORDERS, default=1, metavar="N", help="1, 2 or 3: f', f'' or f''' (default 1)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("expression", metavar="EXPR", type=str.strip, help="a function of x, e.g. 'sin(x)' or 'x^3 - 2x'")
     parser.add_argument("--at", required=True, type=number, metavar="X", help="the point (a number or constant, e.g. pi/4)")
     parser.add_argument("--h", type=positive, default=1e-5, metavar="H", help="step for the step methods (default 1e-5)")
+    add_order(parser)
     default = ",".join(METHOD_NAMES)
     parser.add_argument("--methods", default=default, help=f"comma-separated (default {default})")
     add_precision(parser)
@@ -37,37 +43,48 @@ def run(args: argparse.Namespace) -> Output:
     expression = parse_expression(args.expression)
     methods = parse_methods(args.methods, METHOD_NAMES)
     dtype, device = parse_dtype(args.dtype), resolve_device(args.device)
-    result = derive(expression, torch.tensor([args.at], dtype=torch.float64), args.h, methods, dtype, device)
+    result = derive(expression, torch.tensor([args.at], dtype=torch.float64), args.h, methods, dtype, device, args.order)
+    name_of = derivative_name(args.order)
     reference = float(result.reference[0])
     rows: dict[str, dict[str, Any]] = {}
-    csv_rows: list[tuple[str, float | None, float | None, str | None]] = []
+    csv_rows: list[tuple[str, float | None, float | None, float | None, float | None, int | None, str | None]] = []
     lines = [
         f"f(x)  = {result.expression}",
-        f"f'(x) = {result.derivative}",
+        f"{name_of}(x) = {result.derivative}",
         f"x = {args.at:.17g}   h = {result.h:.3g}   dtype = {result.dtype}   device = {describe_device(device)}",
-        f"reference f'(x) = {reference:.17g}  (mpmath, 50 digits)",
+        f"reference {name_of}(x) = {reference:.17g}  (mpmath, 50 digits)",
         "",
-        f"{'method':<14}{'value':>26}{'|error|':>12}",
+        f"{'method':<14}{'value':>26}{'|error|':>12}{'estimate':>11}",
     ]
     for name, item in result.results.items():
         if item.values is None or item.abs_error is None:
             rows[name] = {"error": item.reason}
-            csv_rows.append((name, None, None, item.reason))
+            csv_rows.append((name, None, None, None, None, None, item.reason))
             lines.append(f"{name:<14}  {item.reason}")
             continue
         value, error = float(item.values[0]), float(item.abs_error[0])
         rows[name] = {"value": value, "abs_error": error}
-        csv_rows.append((name, value, error, None))
-        lines.append(f"{name:<14}{value:>26.17g}{scientific(error, 2):>12}")
+        line = f"{name:<14}{value:>26.17g}{scientific(error, 2):>12}"
+        if item.error_estimate is not None and item.final_h is not None:
+            estimate, final_h = float(item.error_estimate[0]), float(item.final_h[0])
+            rows[name] |= {"error_estimate": estimate, "final_h": final_h, "evaluations": item.evaluations}
+            flag = "  (too optimistic)" if item.too_optimistic else ""
+            line += f"{scientific(estimate, 2):>11}   ended at h = {final_h:.2g} after {item.evaluations} evaluations{flag}"
+            csv_rows.append((name, value, error, estimate, final_h, item.evaluations, None))
+        else:
+            csv_rows.append((name, value, error, None, None, None, None))
+        lines.append(line)
     for notice in (result.undefined_notice(), result.step_notice()):
         if notice:
             lines.append(f"\nnote: {notice}")
     if math.isnan(reference):
         lines.append(
-            f"\nno 50-digit reference at x = {args.at:g} (f or f' undefined, not real, or out of range there): errors cannot be measured"
+            f"\nno 50-digit reference at x = {args.at:g} (f or {name_of} undefined, not real, or out of range there): "
+            "errors cannot be measured"
         )
     data = {
         "expression": args.expression,
+        "order": args.order,
         "derivative": result.derivative,
         "x": args.at,
         "h": result.h,
@@ -76,4 +93,5 @@ def run(args: argparse.Namespace) -> Output:
         "reference": reference,
         "results": rows,
     }
-    return Output("\n".join(lines), data, Rows(("method", "value", "abs_error", "error"), csv_rows))
+    columns = ("method", "value", "abs_error", "error_estimate", "final_h", "evaluations", "error")
+    return Output("\n".join(lines), data, Rows(columns, csv_rows))

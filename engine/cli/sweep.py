@@ -18,8 +18,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from engine.cli.arguments import UserError, add_output, add_precision, count, domain, number, positive
+from engine.cli.derive import add_order
 from engine.cli.output import Output, Rows, scientific
-from engine.vocabulary import H_STEPS_PER_DECADE, STEP_METHOD_NAMES, parse_methods
+from engine.vocabulary import H_STEPS_PER_DECADE, STEP_METHOD_NAMES, derivative_name, parse_methods
 
 if TYPE_CHECKING:
     import torch
@@ -50,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--per-decade", type=count(1), default=H_STEPS_PER_DECADE, metavar="K", help=f"h values per decade (default {H_STEPS_PER_DECADE})"
     )
+    add_order(parser)
     default = ",".join(STEP_METHOD_NAMES)
     parser.add_argument("--methods", default=default, help=f"comma-separated (default {default})")
     add_precision(parser)
@@ -115,7 +117,8 @@ def run(args: argparse.Namespace) -> Output:
         points = torch.tensor([args.at], dtype=torch.float64)
         where = f"at x = {args.at:g}"
     progress = terminal_progress if sys.stderr.isatty() else None
-    result = sweep_in_steps(expression, points, h_grid(args.hmax, args.hmin, args.per_decade), methods, dtype, device, progress)
+    hs = h_grid(args.hmax, args.hmin, args.per_decade)
+    result = sweep_in_steps(expression, points, hs, methods, dtype, device, progress, args.order)
     if progress is not None:
         print("\r\033[K", end="", file=sys.stderr, flush=True)
     return _output(args, result, methods, where, device, describe_device(device))
@@ -129,6 +132,7 @@ def sweep_in_steps(
     dtype: torch.dtype,
     device: torch.device,
     progress: Progress | None,
+    order: int = 1,
 ) -> Sweep:
     """engine.sweep.sweep, one method at a time so that progress can be told; the same numbers as one call.
 
@@ -140,20 +144,19 @@ def sweep_in_steps(
     from engine.derive import reference_with_gaps
     from engine.sweep import sweep
 
-    total = 1 + len(methods)
+    total = 2 + len(methods)
     if progress:
         progress(0, total, f"50-digit reference at {points.numel():,} points")
-    reference_with_gaps(expression, points.to(device=device, dtype=dtype).flatten().to("cpu", torch.float64))
+    reference_with_gaps(expression, points.to(device=device, dtype=dtype).flatten().to("cpu", torch.float64), order)
     results = {}
-    first = None
     for index, name in enumerate(methods, start=1):
         if progress:
             progress(index, total, name)
-        part = sweep(expression, points, hs, (name,), dtype, device)
-        first = first or part
-        results[name] = part.methods[name]
-    assert first is not None  # parse_methods never gives an empty tuple
-    return replace(first, methods=results)
+        results[name] = sweep(expression, points, hs, (name,), dtype, device, order).methods[name]
+    if progress:
+        progress(total - 1, total, "richardson")
+    whole = sweep(expression, points, hs, (), dtype, device, order, richardson=True)
+    return replace(whole, methods=results)
 
 
 def terminal_progress(done: int, total: int, label: str) -> None:
@@ -165,8 +168,10 @@ def terminal_progress(done: int, total: int, label: str) -> None:
 def _output(args: argparse.Namespace, result: Sweep, methods: tuple[str, ...], where: str, device: torch.device, label: str) -> Output:
     hs = result.h.tolist()
     errors = {m: (r.errors.tolist() if r.errors is not None else None) for m, r in result.methods.items()}
+    extrapolated = result.richardson
     data: dict[str, Any] = {
         "expression": args.expression,
+        "order": result.order,
         "dtype": result.dtype,
         "device": str(device),
         "h": hs,
@@ -176,9 +181,20 @@ def _output(args: argparse.Namespace, result: Sweep, methods: tuple[str, ...], w
             m: {"optimal_h": r.model.optimal_h, "errors": r.model.errors.tolist()} if r.model else {"error": r.reason}
             for m, r in result.methods.items()
         },
+        "richardson": (
+            {
+                "final_h": extrapolated.final_h,
+                "error": extrapolated.error,
+                "error_estimate": extrapolated.estimate,
+                "evaluations": extrapolated.evaluations,
+            }
+            if extrapolated is not None and extrapolated.reason is None
+            else {"error": extrapolated.reason if extrapolated else "not run"}
+        ),
     }
     width = 13
-    lines = [f"|error| of f'(x) for f(x) = {result.expression}, {where}, dtype {result.dtype}, device {label}", ""]
+    name_of = derivative_name(result.order)
+    lines = [f"|error| of {name_of}(x) for f(x) = {result.expression}, {where}, dtype {result.dtype}, device {label}", ""]
     lines.append(f"{'h':>10} " + "".join(f"{m:>{width}}" for m in methods))
     for index, h in enumerate(hs):
         cells = "".join(f"{scientific(column[index], 2) if column else 'n/a':>{width}}" for column in (errors[m] for m in methods))
@@ -195,6 +211,16 @@ def _output(args: argparse.Namespace, result: Sweep, methods: tuple[str, ...], w
             f"{scientific(model.optimal_h if model else None, 1):>12}{scientific(model.optimal_error if model else None, 1):>11}"
             f"  {model.rule if model else r.reason}"
         )
+    if extrapolated is not None:
+        if extrapolated.reason is None:
+            flag = " (more than 10x too optimistic somewhere)" if extrapolated.too_optimistic else ""
+            lines.append(
+                f"{'richardson':<13}{scientific(extrapolated.final_h, 1):>10}{scientific(extrapolated.error, 1):>11}"
+                f"  picks its own h; its error estimate {scientific(extrapolated.estimate, 1)}{flag}, "
+                f"{extrapolated.evaluations} evaluations"
+            )
+        else:
+            lines.append(f"{'richardson':<13}{extrapolated.reason}")
     columns = [errors[m] or [None] * len(hs) for m in methods]  # a method that does not apply: an empty column
     csv_rows = [(h, *(column[index] for column in columns)) for index, h in enumerate(hs)]
     return Output("\n".join(lines), data, Rows(("h", *methods), csv_rows))

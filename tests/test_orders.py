@@ -1,0 +1,230 @@
+"""Second and third derivatives by every method, Richardson extrapolation and its error estimate.
+
+Expected values are independent of the engine: derivatives written by hand (checked with SymPy's
+diff here, not the engine's), and mpmath's own numerical differentiation for a composite f. The
+error each method may have is the textbook bound, written out here per stencil: truncation (the
+leading Taylor term, coefficient by hand) plus round-off eps S |f| / h^n (S = sum of |weights|).
+"""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import pytest
+import sympy as sp
+import torch
+
+from engine.derive import derive
+from engine.expression import SYMBOLS, parse_expression
+from engine.methods import METHOD_FUNCTIONS, NotApplicable
+from engine.richardson import extrapolate
+from engine.sweep import sweep
+from engine.theory import error_model
+
+EPS = float(torch.finfo(torch.float64).eps)
+x = SYMBOLS["x"]
+POINTS = [-1.3, 0.4, 1.1, 2.2]
+POSITIVE = [0.5, 1.0, 1.7, 3.0]
+
+# f, f'', f''' by hand, and where to check them
+KNOWN: list[tuple[str, sp.Expr, sp.Expr, sp.Expr, list[float]]] = [
+    ("sin(x)", sp.sin(x), -sp.sin(x), -sp.cos(x), POINTS),
+    ("exp(x)", sp.exp(x), sp.exp(x), sp.exp(x), POINTS),
+    ("x^3 - 2x", x**3 - 2 * x, 6 * x, sp.Integer(6), POINTS),
+    ("log(x)", sp.log(x), -1 / x**2, 2 / x**3, POSITIVE),
+    ("1/x", 1 / x, 2 / x**3, -6 / x**4, POSITIVE),
+    ("tanh(x)", sp.tanh(x), -2 * sp.tanh(x) * (1 - sp.tanh(x) ** 2), (1 - sp.tanh(x) ** 2) * (6 * sp.tanh(x) ** 2 - 2), POINTS),
+    ("sqrt(x)", sp.sqrt(x), -1 / (4 * x ** sp.Rational(3, 2)), 3 / (8 * x ** sp.Rational(5, 2)), POSITIVE),
+]
+
+# per (method, order): h, the truncation term (coefficient, order of the derivative, power of h), S = sum of |weights|
+# (how many roundings of f add up) and R = the same over the shifted points (how many roundings of x + k h)
+BOUNDS: dict[tuple[str, int], tuple[float, tuple[float, int, int], float, float]] = {
+    ("forward", 2): (1e-5, (1.0, 3, 1), 4.0, 3.0),  # (f(x+2h) - 2f(x+h) + f(x)) / h^2 = f'' + h f''' + ...
+    ("backward", 2): (1e-5, (1.0, 3, 1), 4.0, 3.0),
+    ("central", 2): (1e-4, (1 / 12, 4, 2), 4.0, 2.0),  # f'' + h^2 f''''/12
+    ("five-point", 2): (2e-3, (1 / 90, 6, 4), 64 / 12, 34 / 12),  # (-1, 16, -30, 16, -1) / 12: f'' - h^4 f^(6)/90
+    ("complex-step", 2): (1e-4, (1 / 12, 4, 2), 4.0, 0.0),  # 2 (f - Re f(x+ih)) / h^2 = f'' - h^2 f''''/12
+    ("forward", 3): (1e-4, (1.5, 4, 1), 8.0, 7.0),  # third forward difference: f''' + 3h/2 f''''
+    ("backward", 3): (1e-4, (1.5, 4, 1), 8.0, 7.0),
+    ("central", 3): (1e-3, (1 / 4, 5, 2), 3.0, 3.0),  # (1, -2, 0, 2, -1) / 2: f''' + h^2 f^(5)/4
+    ("five-point", 3): (1e-2, (7 / 120, 7, 4), 44 / 8, 44 / 8),  # (-1, 8, -13, 0, 13, -8, 1) / 8: f''' - 7h^4 f^(7)/120
+}
+# What f is rounded relative to: |f| for one function call, the sum of its terms' sizes for a sum that cancels
+ROUNDING_SIZE = {"x^3 - 2x": sp.Abs(x**3) + sp.Abs(2 * x)}
+
+
+def at(expr: sp.Expr, points: list[float]) -> torch.Tensor:
+    return torch.tensor([float(sp.N(expr.subs(x, sp.Float(p, 30)), 30)) for p in points], dtype=torch.float64)
+
+
+def test_the_hand_written_derivatives_are_right() -> None:
+    for text, f, second, third, _ in KNOWN:
+        assert sp.simplify(sp.diff(f, x, 2) - second) == 0, text
+        assert sp.simplify(sp.diff(f, x, 3) - third) == 0, text
+
+
+CASES = [
+    pytest.param(text, f, second, third, points, method, order, id=f"{method}-{order}:{text}")
+    for text, f, second, third, points in KNOWN
+    for (method, order) in BOUNDS
+]
+
+
+@pytest.mark.parametrize(("text", "f", "second", "third", "points", "method", "order"), CASES)
+def test_step_methods_at_orders_2_and_3_are_within_their_bound(
+    text: str, f: sp.Expr, second: sp.Expr, third: sp.Expr, points: list[float], method: str, order: int
+) -> None:
+    h, (coefficient, derivative_order, power), values_weight, steps_weight = BOUNDS[method, order]
+    expected = at(second if order == 2 else third, points)
+    values = METHOD_FUNCTIONS[method](parse_expression(text), torch.tensor(points, dtype=torch.float64), h, order=order)
+    truncation = coefficient * at(sp.diff(f, x, derivative_order), points).abs() * h**power
+    xs, size = torch.tensor(points, dtype=torch.float64), at(ROUNDING_SIZE.get(text, sp.Abs(f)), points)
+    slope = at(sp.diff(f, x), points).abs()
+    roundoff = EPS * (values_weight * size + steps_weight * xs.abs() * slope / 2) / h**order
+    # twice the bound: the next Taylor term, and a function call rounding by a little more than an ulp
+    bound = 2 * (truncation + roundoff) + 8 * EPS * expected.abs()
+    error = (values - expected).abs()
+    assert bool((error <= bound).all()), f"{method} order {order} on {text}: errors {error.tolist()} > bounds {bound.tolist()}"
+
+
+@pytest.mark.parametrize("order", [2, 3])
+@pytest.mark.parametrize(("text", "f", "second", "third", "points"), KNOWN, ids=[k[0] for k in KNOWN])
+def test_exact_and_nested_autograd_give_the_nth_derivative_to_rounding(
+    text: str, f: sp.Expr, second: sp.Expr, third: sp.Expr, points: list[float], order: int
+) -> None:
+    expected = at(second if order == 2 else third, points)
+    at_points = torch.tensor(points, dtype=torch.float64)
+    for method in ("exact", "autograd"):
+        values = METHOD_FUNCTIONS[method](parse_expression(text), at_points, 0.0, order=order)
+        # a few roundings of a formula of a few operations; 1e-13 relative leaves room for tanh's long third derivative
+        assert torch.allclose(values, expected, rtol=1e-13, atol=1e-14), (method, text, values - expected)
+
+
+def test_nested_autograd_of_a_polynomial_reaches_zero_without_a_graph() -> None:
+    """x^2: f'' = 2 is a constant, so the third pass has no graph to differentiate: 0, not an error."""
+    values = METHOD_FUNCTIONS["autograd"](parse_expression("x^2"), torch.tensor([0.5, -3.0], dtype=torch.float64), 0.0, order=3)
+    assert values.tolist() == [0.0, 0.0]
+
+
+def test_the_complex_step_has_no_third_derivative_and_says_why() -> None:
+    with pytest.raises(NotApplicable, match="no third"):
+        METHOD_FUNCTIONS["complex-step"](parse_expression("sin(x)"), torch.tensor([1.0], dtype=torch.float64), 1e-4, order=3)
+
+
+def test_the_second_complex_step_cancels_where_the_first_does_not() -> None:
+    """At h = 1e-8 the first-order complex step is exact; the second-order one subtracts, and loses the digits."""
+    expression, point = parse_expression("exp(x)"), torch.tensor([1.0], dtype=torch.float64)
+    first = METHOD_FUNCTIONS["complex-step"](expression, point, 1e-8).item()
+    second = METHOD_FUNCTIONS["complex-step"](expression, point, 1e-8, order=2).item()
+    assert abs(first - math.e) <= 2 * EPS * math.e
+    assert abs(second - math.e) > 1e-2  # eps |f| 4 / h^2 = 2.4: no digit left
+
+
+# --- against mpmath, for a composite f -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_every_method_on_a_wave_packet_agrees_with_mpmaths_own_differentiation(order: int) -> None:
+    text, points = "exp(-x^2)*sin(5x)", [-0.8, 0.1, 0.6]
+    expected = torch.tensor(
+        [float(mpmath.diff(lambda t: mpmath.exp(-(t**2)) * mpmath.sin(5 * t), mpmath.mpf(p), order)) for p in points], dtype=torch.float64
+    )
+    result = derive(parse_expression(text), torch.tensor(points, dtype=torch.float64), 1e-4, dtype=torch.float64, order=order)
+    assert torch.allclose(result.reference, expected, rtol=1e-14, atol=1e-14)  # the engine's 50-digit reference
+    assert result.results["exact"].max_error < 1e-12 and result.results["autograd"].max_error < 1e-12
+    richardson = result.results["richardson"]
+    assert richardson.max_error < {1: 1e-12, 2: 1e-9, 3: 1e-7}[order]
+    assert not richardson.too_optimistic
+    if order == 3:
+        assert result.results["complex-step"].reason is not None
+
+
+# --- Richardson ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "f", "second", "third", "points"), KNOWN, ids=[k[0] for k in KNOWN])
+def test_richardson_reaches_about_1e_13_and_its_estimate_is_honest(
+    text: str, f: sp.Expr, second: sp.Expr, third: sp.Expr, points: list[float]
+) -> None:
+    expression, at_points = parse_expression(text), torch.tensor(points, dtype=torch.float64)
+    for order, derivative, reach in ((1, sp.diff(f, x), 3e-13), (2, second, 1e-10), (3, third, 3e-8)):
+        result = extrapolate(expression, at_points, order)
+        expected = at(derivative, points)
+        error = (result.values - expected).abs()
+        assert bool((error <= reach * expected.abs().clamp(min=1)).all()), (text, order, error.tolist())
+        # the estimate is never more than 3x below the true error on a smooth f (the app flags 10x)
+        assert bool((error <= 3 * result.error_estimate).all()), (text, order, (error / result.error_estimate).tolist())
+        assert bool(((result.evaluations >= 8) & (result.evaluations <= 40)).all())
+        assert bool((result.final_h < 0.05 * at_points.abs().clamp(min=1.0)).all())  # it halved h0 at least once
+
+
+def test_richardsons_estimate_lies_near_a_kink_and_is_flagged() -> None:
+    """abs(x) at 1e-3: the first steps straddle the kink at 0, the tableau agrees with itself on a wrong value."""
+    result = derive(parse_expression("abs(x)"), torch.tensor([1e-3], dtype=torch.float64), 1e-5, ("richardson",))
+    richardson = result.results["richardson"]
+    assert richardson.max_error > 10 * richardson.max_estimate
+    assert richardson.too_optimistic
+
+
+def test_richardsons_estimate_is_honest_on_smooth_functions_in_float64() -> None:
+    result = derive(parse_expression("sin(x)"), torch.linspace(-math.pi, math.pi, 101, dtype=torch.float64), 1e-5, ("richardson",))
+    assert not result.results["richardson"].too_optimistic
+    assert result.results["richardson"].max_error < 3e-13
+
+
+# --- the sweep and the model at order n ------------------------------------------------------------------
+
+
+def test_sin_at_order_2_has_central_s_best_h_near_1e_4_not_1e_5() -> None:
+    """Round-off grows like eps |f| / h^2 for f'': the sweet spot moves up to about eps^(1/4) = 1.2e-4."""
+    result = sweep(parse_expression("sin(x)"), torch.linspace(-math.pi, math.pi, 200, dtype=torch.float64), order=2, richardson=True)
+    central = result.methods["central"]
+    assert central.best_h is not None and 3e-5 < central.best_h < 4e-4
+    assert central.model is not None and central.model.rule == "h* ~ eps^(1/4)"
+    assert central.model.optimal_h is not None and 1 / 4 < central.model.optimal_h / central.best_h < 4
+    assert result.methods["five-point"].model is not None and result.methods["five-point"].model.rule == "h* ~ eps^(1/6)"
+    assert result.richardson is not None and result.richardson.error is not None and result.richardson.error < 1e-10
+
+
+@pytest.mark.parametrize(("method", "h"), [("central", 1e-2), ("five-point", 1e-1), ("forward", 1e-3)])
+def test_the_order_3_model_is_the_measured_error_in_the_truncation_range(method: str, h: float) -> None:
+    expression, points = parse_expression("exp(x)"), torch.tensor([0.5], dtype=torch.float64)
+    model = error_model(expression, points, torch.tensor([h], dtype=torch.float64), method, EPS, order=3)
+    measured = abs(METHOD_FUNCTIONS[method](expression, points, h, order=3).item() - math.exp(0.5))
+    assert model.errors[0].item() == pytest.approx(measured, rel=0.05)  # two Taylor terms of a truncation-dominated error
+
+
+def test_an_order_other_than_1_2_or_3_is_refused() -> None:
+    with pytest.raises(ValueError, match="must be one of 1, 2, 3"):
+        derive(parse_expression("sin(x)"), torch.tensor([1.0]), 1e-5, order=4)
+
+
+# --- the command line --------------------------------------------------------------------------------------
+
+
+def test_derive_order_2_through_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from engine.cli.main import main
+
+    assert main(["derive", "sin(x)", "--at", "1", "--order", "2", "--json", "--device", "cpu"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["order"] == 2 and data["derivative"] == "-sin(x)"
+    assert data["reference"] == pytest.approx(-math.sin(1.0), rel=1e-16)
+    richardson = data["results"]["richardson"]
+    assert richardson["abs_error"] < 1e-10 <= 1e3 * richardson["error_estimate"] and richardson["evaluations"] > 8
+    assert set(data["results"]["complex-step"]) == {"value", "abs_error"}  # it has a second derivative
+    assert main(["derive", "sin(x)", "--at", "1", "--order", "3", "--json", "--device", "cpu"]) == 0
+    assert "no third" in json.loads(capsys.readouterr().out)["results"]["complex-step"]["error"]
+
+
+def test_order_4_is_a_clear_error_with_status_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["derive", "sin(x)", "--at", "1", "--order", "4"])
+    assert exit_.value.code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "argument --order: invalid choice: 4 (choose from 1, 2, 3)" in line
