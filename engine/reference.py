@@ -33,6 +33,14 @@ def _key(points: torch.Tensor) -> tuple[float, ...]:
     return tuple(points.detach().double().cpu().flatten().tolist())
 
 
+def clear_caches() -> None:
+    """Forget every compiled expression and reference value (the benchmark times a cold start with this)."""
+    from engine.compiled import compile_expression, derivative_formula, higher_derivative
+
+    for cache in (compile_expression, derivative_formula, higher_derivative, higher_reference, _cached):
+        cache.cache_clear()
+
+
 def reference_derivative(expression: Expression, points: torch.Tensor, order: int = 1) -> torch.Tensor:
     """f'(x) (or the order-th derivative) at each point (float64 on the CPU, the points' shape), NaN where it is
     undefined or not real."""

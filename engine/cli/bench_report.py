@@ -18,11 +18,11 @@ from dataclasses import asdict, dataclass, field
 
 import torch
 
-from engine.compiled import compile_expression, higher_derivative
+from engine.compiled import compile_expression
 from engine.devices import describe_device
 from engine.expression import parse_expression
 from engine.methods import autograd, central, exact
-from engine.reference import _cached
+from engine.reference import clear_caches
 from engine.speed.kernels import build_kernel
 from engine.speed.machine import time_call
 from engine.speed.report import quartiles
@@ -102,8 +102,7 @@ def run_benchmarks(n: int, device: torch.device, repeats: int = 5) -> BenchRepor
     def full_sweep() -> object:
         return sweep(expression, domain, hs, device=device)
 
-    for cache in (compile_expression, higher_derivative, _cached):
-        cache.cache_clear()
+    clear_caches()
     start = time.perf_counter()
     full_sweep()
     report.sweep_ms["cold (engine caches empty)"] = 1e3 * (time.perf_counter() - start)  # in a process torch has warmed
