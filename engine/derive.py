@@ -12,10 +12,10 @@ import torch
 from engine.compiled import EvaluationError, compile_expression, derivative_formula, higher_derivative
 from engine.devices import dtype_name
 from engine.expression import Expression
-from engine.methods import METHOD_FUNCTIONS, NotApplicable, ordinal
+from engine.methods import METHOD_FUNCTIONS, NotApplicable
 from engine.reference import reference_derivative, reference_function
 from engine.richardson import extrapolate
-from engine.vocabulary import METHOD_NAMES, ORDERS, derivative_name, method
+from engine.vocabulary import METHOD_NAMES, ORDERS, derivative_name, method, ordinal
 
 ESTIMATE_TRUST = 10  # an error estimate more than 10x below the true error is flagged as too optimistic
 MAX_FORMULA_IN_NOTICE = 40  # characters of f' quoted in the undefined notice; a longer formula is named, not quoted
@@ -34,6 +34,9 @@ class MethodResult:
     error_estimate: torch.Tensor | None = None
     final_h: torch.Tensor | None = None
     evaluations_per_point: torch.Tensor | None = None
+    # No estimate is judged below the dtype's resolution of the answer, eps x its largest |value|: an error of a few
+    # eps there (log(1+x^2) near 0 rounds 1 + x^2, beyond any model of f's rounding) is not a lying estimate
+    resolution: float = 0.0
 
     @property
     def max_estimate(self) -> float:
@@ -45,7 +48,8 @@ class MethodResult:
         if self.error_estimate is None or self.abs_error is None:
             return False
         known = ~torch.isnan(self.abs_error) & ~torch.isnan(self.error_estimate)
-        return bool((self.abs_error[known] > ESTIMATE_TRUST * self.error_estimate[known]).any())
+        error, estimate = self.abs_error[known], self.error_estimate[known].clamp(min=self.resolution)
+        return bool((error > ESTIMATE_TRUST * estimate).any())
 
     @property
     def max_error(self) -> float:
@@ -193,9 +197,11 @@ def run_method(
         return t.detach().to("cpu", torch.float64)
 
     used = extrapolation.evaluations.to("cpu")
+    scale = reference[torch.isfinite(reference)].abs()
+    resolution = torch.finfo(dtype).eps * float(scale.max()) if scale.numel() else 0.0
     return MethodResult(
         name, values, errors, int(used.max()) if used.numel() else 0, None,
-        cpu(extrapolation.error_estimate), cpu(extrapolation.final_h), used,
+        cpu(extrapolation.error_estimate), cpu(extrapolation.final_h), used, resolution,
     )  # fmt: skip
 
 

@@ -42,6 +42,7 @@ import torch
 from engine.compiled import EvaluationError, TorchCallable, compile_expression, higher_derivative
 from engine.expression import Expression
 from engine.stencils import STENCILS, Stencil
+from engine.vocabulary import ordinal
 
 Step = float | torch.Tensor
 DeviceLike = torch.device | str
@@ -227,10 +228,6 @@ def richardson(
     from engine.richardson import extrapolate
 
     return extrapolate(expression, points, order, dtype, device).values
-
-
-def ordinal(order: int) -> str:
-    return {1: "first", 2: "second", 3: "third"}.get(order, f"{order}th")
 
 
 METHOD_FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {

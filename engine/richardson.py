@@ -9,9 +9,12 @@ and the entry with the smallest difference is kept, that difference being its er
 Halving goes on until the estimate stops falling (round-off has taken over), as in Ridders'
 method (Numerical Recipes' dfridr), per point.
 
-The estimate is honest for smooth f in float64 (it is within a small factor of the true error,
-or above it). It lies near a kink (abs(x) at 0: every column agrees on the wrong value), in low
-precision (float32's round-off comes at large h, where truncation is still large) and for f
+The tableau's differences alone are too optimistic wherever its columns agree to the last bit
+(round-off they share): by 10x to "infinitely" on sin in float32 and float64 alike. So the
+estimate adds the stencil's round-off at the final step, and is then honest for smooth f in
+either dtype (within a small factor of the true error, or above it). It still lies near a kink
+(abs(x) at 1e-3: the first steps straddle 0 and every column agrees on the wrong value), where f
+itself loses digits (log(1+x^2) near 0 rounds 1 + x^2: far more round-off than eps |f|), and for f
 that is not smooth at the scale of h0: that is what the app's table and plot show next to the true error.
 """
 
@@ -86,12 +89,17 @@ def extrapolate(
             h = h / 2
     values = _nan_where_f_is_undefined(best, at_x)
     # The tableau's differences see the truncation that is left, not the round-off its entries share: add what
-    # rounding does at the final step (the stencil's eps (S |f| + R |x f'| / 2) / h^n, as in engine.theory), so the
-    # estimate is honest. f' for the second term comes from one more central difference there.
+    # rounding does at the final step (the stencil's eps (S |f| + R |x f'| / 2) / h^n, as in engine.theory, plus the
+    # values of f away from x, h |f'| apart, which count where f(x) is near 0), so the estimate is honest. f' for
+    # those terms comes from one more central difference there.
     with torch.no_grad():
         slope, _ = stencil_value(f, x, best_h.nan_to_num(nan=1.0), STENCILS["central", 1])
     evaluations += 2
-    spread = stencil.function_weight * at_x.abs() + stencil.step_weight * x.abs() * slope.abs() / 2
+    spread = (
+        stencil.function_weight * at_x.abs()
+        + stencil.step_weight * x.abs() * slope.abs() / 2
+        + stencil.reach_weight * best_h.nan_to_num(nan=0.0) * slope.abs()
+    )
     roundoff = torch.finfo(dtype).eps * spread / best_h**order
     estimate = torch.maximum(best_error, roundoff)
     return Extrapolation(values, estimate.masked_fill(torch.isnan(values), math.nan), best_h, evaluations)

@@ -70,6 +70,11 @@ class Stencil:
         return sum(abs(w) for k, w in self.weights if k != 0) / self.denominator
 
     @property
+    def reach_weight(self) -> float:
+        """sum |W_k k| / D: how many eps h |f'| / h^n the rounded values of f away from x add (what counts where f(x) ~ 0)."""
+        return sum(abs(w * k) for k, w in self.weights) / self.denominator
+
+    @property
     def evaluations(self) -> int:
         return len(self.weights)
 

@@ -50,6 +50,10 @@ FUNCTION_ARITY: dict[str, int] = {
 ORDERS: tuple[int, ...] = (1, 2, 3)
 
 
+def ordinal(order: int) -> str:
+    return {1: "first", 2: "second", 3: "third"}.get(order, f"{order}th")
+
+
 def derivative_name(order: int) -> str:
     """f', f'' or f''' (the n-th derivative's name on screen)."""
     return "f" + "'" * order

@@ -174,6 +174,38 @@ def test_richardsons_estimate_is_honest_on_smooth_functions_in_float64() -> None
     assert result.results["richardson"].max_error < 3e-13
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("text", ["sin(x)", "x^3 - 2*x", "0.3*sin(3*x) + 0.5*x^2", "exp(x)"])
+def test_richardsons_estimate_is_not_flagged_anywhere_on_the_apps_grid_where_f_is_near_0(text: str, dtype: torch.dtype) -> None:
+    """The grid -pi..pi with 401 points has x = -2.8e-16: there f, x and the tableau's differences are all ~0, and the
+    estimate must still cover the round-off of f's values h away (h |f'|), and not be judged below eps x |f^(n)|."""
+    points = torch.linspace(-math.pi, math.pi, 401, dtype=torch.float64)
+    for order in (1, 2, 3):
+        result = derive(parse_expression(text), points, 1e-4, ("richardson",), dtype, order=order).results["richardson"]
+        assert not result.too_optimistic, (text, order)
+
+
+def test_an_error_at_the_dtypes_resolution_of_the_answer_does_not_flag_the_estimate() -> None:
+    """The third derivative of log(1+x^2) at x = -2.8e-16 in float32: Richardson gives 0 with an estimate of 0 and the
+    reference is ~1e-15; an error far below eps x the largest |f'''| is what float32 holds, not a lie."""
+    points = torch.linspace(-math.pi, math.pi, 401, dtype=torch.float64)
+    result = derive(parse_expression("log(1+x^2)"), points, 1e-4, ("richardson",), torch.float32, order=3).results["richardson"]
+    assert result.error_estimate is not None and result.abs_error is not None
+    assert bool((result.error_estimate == 0).any())  # where the judgement needs the floor
+    assert not result.too_optimistic
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
+def test_richardsons_estimate_is_flagged_where_f_itself_loses_digits(dtype: torch.dtype) -> None:
+    """log(1+x^2) near 0 rounds 1 + x^2: f has far more round-off than eps |f|, which no estimate from f's values sees."""
+    points = torch.linspace(-math.pi, math.pi, 401, dtype=torch.float64)
+    result = derive(parse_expression("log(1+x^2)"), points, 1e-4, ("richardson",), dtype).results["richardson"]
+    assert result.too_optimistic
+    assert result.abs_error is not None and result.error_estimate is not None
+    lied = result.abs_error > 10 * result.error_estimate
+    assert bool((points[lied].abs() < 0.1).all())  # only near 0, where 1 + x^2 rounds
+
+
 # --- the sweep and the model at order n ------------------------------------------------------------------
 
 
