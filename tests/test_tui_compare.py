@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 from textual.widgets import Checkbox, Input
 
@@ -16,16 +17,25 @@ from tui.widgets.inline_error import InlineError
 from tui.widgets.log_value_input import LogValueInput
 
 
-def rows(app: CalcApp) -> dict[str, list[str]]:
-    """The error table as {method: [max, mean, evals]}, read from what is drawn."""
-    result = {}
-    for line in screen_text(app).splitlines():
+def rows(app: CalcApp) -> dict[str, dict[str, str]]:
+    """The error table as {method: {column heading: cell}}, read from what is drawn (a blank cell is left out)."""
+    lines = screen_text(app).splitlines()
+    header = next(line for line in lines if "max|err|" in line)
+    start = header.index("method")
+    headings = [(m.group(), m.end()) for m in re.finditer(r"\S+", header[start:]) if m.group() != "method"]
+    result: dict[str, dict[str, str]] = {}
+    for line in lines:
         for name in ALL_METHODS:
             marker = f" {name} "
-            if marker in line and ("e-" in line or "e+" in line or "n/a" in line):
-                cells = line.split(marker, 1)[1].split()
-                if cells and (cells[0][0].isdigit() or cells[0] == "n/a"):
-                    result[name] = cells
+            if line[start - 1 : start + len(marker) - 1] != marker:
+                continue
+            cells: dict[str, str] = {}
+            # The number columns are right-aligned: a cell belongs to the heading whose right edge it shares.
+            for cell in re.finditer(r"\S+", line[start + len(name) :]):
+                end = cell.end() + len(name)
+                heading = min(headings, key=lambda h: abs(h[1] - end))[0]
+                cells[heading] = cell.group()
+            result[name] = cells
     return result
 
 
@@ -40,12 +50,12 @@ async def test_table_measures_every_method_against_the_reference(pilot) -> None:
     app = pilot.app
     table = rows(app)
     assert set(table) == set(ALL_METHODS)
-    assert float(table["exact"][0]) < 1e-15 and float(table["autograd"][0]) < 1e-15
+    assert float(table["exact"]["max|err|"]) < 1e-15 and float(table["autograd"]["max|err|"]) < 1e-15
     # h = 1e-4 on sin: forward ~ h/2, central ~ h^2/6, five-point ~ 1e-12
-    assert 3e-5 < float(table["forward"][0]) < 7e-5
-    assert 1e-9 < float(table["central"][0]) < 3e-9
-    assert float(table["five-point"][0]) < 1e-11
-    assert table["five-point"][2] == "4" and table["forward"][2] == "2"
+    assert 3e-5 < float(table["forward"]["max|err|"]) < 7e-5
+    assert 1e-9 < float(table["central"]["max|err|"]) < 3e-9
+    assert float(table["five-point"]["max|err|"]) < 1e-11
+    assert table["five-point"]["evals"] == "4" and table["forward"]["evals"] == "2"
 
 
 async def test_good_function_redraws_plot_title_and_table(pilot) -> None:
@@ -54,7 +64,7 @@ async def test_good_function_redraws_plot_title_and_table(pilot) -> None:
     assert app.state.lab.function == "x^3 - 2x"
     text = screen_text(app)
     assert "f'(x) for f(x) = x**3 - 2*x" in text
-    assert float(rows(app)["exact"][0]) < 1e-14  # float64 rounding of 3x^2 - 2 only
+    assert float(rows(app)["exact"]["max|err|"]) < 1e-14  # float64 rounding of 3x^2 - 2 only
     # The tangent at x0 = 1: f(1) = -1, f'(1) = 1
     assert "f(x0) = -1" in text and "f'(x0) = 1 " in text
 
@@ -119,7 +129,7 @@ async def test_h_keys_move_a_quarter_decade_or_a_decade_and_redraw(pilot) -> Non
     app = pilot.app
     selector = app.screen.query_one(LogValueInput)
     assert selector.query_one(Input).value == "1.0e-04"
-    forward_before = float(rows(app)["forward"][0])
+    forward_before = float(rows(app)["forward"]["max|err|"])
     await pilot.press("right_square_bracket")
     await settle(pilot)
     assert math.isclose(app.state.lab.h, 10**-3.75)
@@ -127,7 +137,7 @@ async def test_h_keys_move_a_quarter_decade_or_a_decade_and_redraw(pilot) -> Non
     await pilot.press("right_curly_bracket", "right_curly_bracket")
     await settle(pilot)
     assert math.isclose(app.state.lab.h, 10**-1.75)
-    assert float(rows(app)["forward"][0]) > 50 * forward_before  # forward's error grows with h
+    assert float(rows(app)["forward"]["max|err|"]) > 50 * forward_before  # forward's error grows with h
     await pilot.press("left_curly_bracket", "left_square_bracket", "minus")
     await settle(pilot)
     assert math.isclose(app.state.lab.h, 10**-3.25)
@@ -202,8 +212,8 @@ async def test_dtype_toggle_recomputes_in_float32(pilot) -> None:
     assert app.state.precision.dtype == "float32"
     assert "Compare · cpu · float32" in screen_text(app)
     table = rows(app)
-    assert 1e-8 < float(table["exact"][0]) < 1e-6  # float32 rounding, measured against 50 digits
-    assert float(table["central"][0]) > 1e-5  # round-off dominates at h = 1e-4 in float32
+    assert 1e-8 < float(table["exact"]["max|err|"]) < 1e-6  # float32 rounding, measured against 50 digits
+    assert float(table["central"]["max|err|"]) > 1e-5  # round-off dominates at h = 1e-4 in float32
 
 
 async def test_domain_and_points_apply_and_bad_values_are_inline_errors(pilot) -> None:
@@ -268,13 +278,13 @@ async def test_undefined_points_leave_gaps_and_a_notice(pilot) -> None:
     )
     curve = app.screen.view.curves.curves["central"]
     assert sum(math.isnan(v) for v in curve) == 200  # gaps, not a flat line or a spike
-    assert float(rows(app)["exact"][0]) < 1e-15
+    assert float(rows(app)["exact"]["max|err|"]) < 1e-15
 
 
 async def test_complex_step_says_not_applicable_for_abs(pilot) -> None:
     app = pilot.app
     await apply_function(pilot, "abs(x)")
-    assert rows(app)["complex-step"][0] == "n/a"
+    assert rows(app)["complex-step"]["max|err|"] == "n/a"
     assert "not complex-analytic" in screen_text(app)
 
 

@@ -34,7 +34,7 @@ async def test_log_log_plot_has_power_of_ten_ticks_and_every_step_method(pilot) 
     for name in ("forward", "backward", "central", "five-point", "complex-step"):
         assert name in plot
     text = screen_text(app)
-    assert "Truncation vs round-off · float64, eps = 2.2e-16" in text
+    assert "Truncation vs round-off for f' · float64, eps = 2.2e-16" in text
 
 
 async def test_best_h_of_central_and_forward_match_the_textbook_in_float64(pilot) -> None:

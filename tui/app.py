@@ -188,13 +188,13 @@ class CalcApp(App[int]):
         self.update_subtitle()
 
     def action_help(self) -> None:
-        from tui.screens.help import HelpScreen  # Markdown is only paid for when help is opened
+        from tui.screens.help import HelpScreen, keys_everywhere  # Markdown is only paid for when help is opened
 
         screen = self.screen
         if isinstance(screen, HelpScreen):
             screen.dismiss()
         elif isinstance(screen, DemoScreen):
-            self.push_screen(HelpScreen(screen.HELP_TITLE, screen.HELP))
+            self.push_screen(HelpScreen(screen.HELP_TITLE, screen.HELP + keys_everywhere([demo.title for demo in DEMOS])))
 
     def set_dtype(self, dtype: str) -> None:
         self.state.precision = replace(self.state.precision, dtype=dtype)
@@ -209,6 +209,7 @@ class CalcApp(App[int]):
         if isinstance(screen, DemoScreen):
             for index, preset in enumerate(screen.PRESETS):
                 yield SystemCommand(f"Preset F{index + 2}: {preset.name}", preset.function, lambda index=index: screen.action_preset(index))
+            yield from screen.palette_commands()
         precision = self.state.precision
         if precision.ready:
             for dtype in precision.dtypes:

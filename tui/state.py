@@ -34,6 +34,7 @@ class Lab:
     h: float = 1e-4
     methods: tuple[str, ...] = METHOD_NAMES  # the methods drawn (every method is computed)
     x0: float = 1.0
+    order: int = 1  # the derivative Compare and Error vs h compute: 1, 2 or 3 (f', f'', f''')
     history: tuple[str, ...] = ("sin(x)",)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from engine.vocabulary import METHOD_NAMES, smallest_half_width
+from engine.vocabulary import METHOD_NAMES, derivative_name, smallest_half_width
 from tui.export import Table
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ class CompareRequest:
     dtype: str
     device: str
     zoom: int = 0  # the tangent panel shows x0 ± (half the domain) / 10^zoom; 0: the whole domain
+    order: int = 1  # the derivative drawn and tabled (the tangent panel is always about f')
 
 
 ZOOM_SAMPLES = 241
@@ -82,6 +83,8 @@ class Tangent:
     secant: float  # (f(x0+h) - f(x0)) / h
     h: float
     zoom: Zoom | None = None
+    order: int = 1
+    derivative: float = math.nan  # the exact order-th derivative at x0, when the order is above 1
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,13 @@ class ErrorRow:
     mean_error: float
     evaluations: int
     reason: str | None = None
+    estimate: float | None = None  # the method's own error estimate (max over the points), where it makes one
+    too_optimistic: bool = False  # somewhere the true error is more than 10x that estimate
+    varying: bool = False  # evaluations differ from point to point: `evaluations` is the most any point used
+
+
+# The order is in the export's settings (the Lab), not in every row.
+ERROR_COLUMNS = ("method", "max_abs_error", "mean_abs_error", "estimated_error", "too_optimistic", "evaluations", "not_applicable")
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,7 @@ class CompareView:
     notice: str | None
     dtype: str
     preview: bool = False  # drawn in plain Python before torch was loaded: no table yet
+    order: int = 1
 
     def tables(self) -> dict[str, Table]:
         methods = list(self.curves.curves)
@@ -108,10 +119,13 @@ class CompareView:
         return {
             "derivatives": Table(("x", *methods), [(x, *(self.curves.curves[m][i] for m in methods)) for i, x in enumerate(self.curves.x)]),
             "errors": Table(
-                ("method", "max_abs_error", "mean_abs_error", "evaluations", "not_applicable"),
-                [(r.method, r.max_error, r.mean_error, r.evaluations, r.reason or "") for r in self.rows],
+                ERROR_COLUMNS,
+                [(r.method, r.max_error, r.mean_error, r.estimate, r.too_optimistic, r.evaluations, r.reason or "") for r in self.rows],
             ),
-            "tangent": Table(("x0", "f_x0", "exact_slope", "secant_slope", "h"), [(t.x0, t.f0, t.slope, t.secant, t.h)]),
+            "tangent": Table(
+                ("x0", "f_x0", "exact_slope", "secant_slope", "h", "exact_derivative"),
+                [(t.x0, t.f0, t.slope, t.secant, t.h, t.derivative if t.order > 1 else t.slope)],
+            ),
         }
 
 
@@ -147,7 +161,7 @@ def compute_compare(request: CompareRequest) -> CompareView:
     expression = parse_expression(request.function)
     dtype = parse_dtype(request.dtype)
     grid = torch.linspace(request.x_min, request.x_max, request.points, dtype=torch.float64)
-    result = derive(expression, grid, request.h, METHOD_NAMES, dtype, request.device)
+    result = derive(expression, grid, request.h, METHOD_NAMES, dtype, request.device, order=request.order)
     at = derive(expression, torch.tensor([request.x0], dtype=torch.float64), request.h, ("exact", "forward"), dtype, request.device)
     x = result.points.tolist()
     undefined = ~result.defined
@@ -160,15 +174,31 @@ def compute_compare(request: CompareRequest) -> CompareView:
         values = at.results[method].values
         return float(values[0]) if values is not None else math.nan
 
-    rows = tuple(ErrorRow(m, r.max_error, r.mean_error, r.evaluations, r.reason) for m, r in result.results.items())
+    rows = tuple(
+        ErrorRow(
+            m,
+            r.max_error,
+            r.mean_error,
+            r.evaluations,
+            r.reason,
+            r.max_estimate if r.error_estimate is not None else None,
+            r.too_optimistic,
+            r.evaluations_per_point is not None,
+        )
+        for m, r in result.results.items()
+    )
     f0 = float(at.function_values[0])
     # Where f itself is undefined there is no tangent, whatever the formula for f' says.
     slope, secant = (first("exact"), first("forward")) if math.isfinite(f0) else (math.nan, math.nan)
     zoom = zoom_in(expression, request, dtype) if request.zoom > 0 else None
-    tangent = Tangent(x, f, float(at.points[0]), f0, slope, secant, at.h, zoom)
+    derivative = math.nan
+    if request.order > 1 and math.isfinite(f0):
+        higher = derive(expression, at.points, request.h, ("exact",), dtype, request.device, order=request.order).results["exact"].values
+        derivative = float(higher[0]) if higher is not None else math.nan
+    tangent = Tangent(x, f, float(at.points[0]), f0, slope, secant, at.h, zoom, request.order, derivative)
     notices = [n for n in (result.undefined_notice(), result.step_notice()) if n]
-    title = f"f'(x) for f(x) = {expression}"
-    return CompareView(Curves(title, x, curves), rows, tangent, "\n".join(notices) or None, result.dtype)
+    title = f"{derivative_name(request.order)}(x) for f(x) = {expression}"
+    return CompareView(Curves(title, x, curves), rows, tangent, "\n".join(notices) or None, result.dtype, order=request.order)
 
 
 def zoom_in(expression: Expression, request: CompareRequest, dtype: torch.dtype) -> Zoom:

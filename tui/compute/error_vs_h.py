@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.vocabulary import STEP_METHOD_NAMES
+from engine.vocabulary import STEP_METHOD_NAMES, derivative_name
 from tui.export import Table
 
 
@@ -19,6 +19,7 @@ class SweepRequest:
     at_point: bool  # the error at x0 rather than the max over the domain
     dtype: str
     device: str
+    order: int = 1
 
     @property
     def scope(self) -> str:
@@ -37,6 +38,18 @@ class MethodCurve:
 
 
 @dataclass(frozen=True)
+class Extrapolated:
+    """Richardson's one point: it picks its own step, so it is where it ended, its true error and its own estimate."""
+
+    final_h: float | None
+    error: float | None
+    estimate: float | None
+    evaluations: int
+    too_optimistic: bool
+    reason: str | None
+
+
+@dataclass(frozen=True)
 class SweepView:
     title: str
     h: Sequence[float]
@@ -44,10 +57,13 @@ class SweepView:
     dtype: str
     eps: float
     scope: str
+    order: int = 1
+    richardson: Extrapolated | None = None
 
     def tables(self) -> dict[str, Table]:
         measured = [m for m, c in self.methods.items() if c.errors is not None]
         modelled = [m for m, c in self.methods.items() if c.theory is not None]
+        extrapolated = [self.richardson] if self.richardson else []
 
         def column(values: Sequence[float] | None, i: int) -> float | None:
             return values[i] if values is not None else None
@@ -58,6 +74,10 @@ class SweepView:
             "best": Table(
                 ("method", "best_h", "best_error", "model_optimal_h", "rule", "not_applicable"),
                 [(m, c.best_h, c.best_error, c.optimal_h, c.rule, c.reason or "") for m, c in self.methods.items()],
+            ),
+            "richardson": Table(
+                ("final_h", "abs_error", "error_estimate", "too_optimistic", "evaluations", "not_applicable"),
+                [(r.final_h, r.error, r.estimate, r.too_optimistic, r.evaluations, r.reason or "") for r in extrapolated],
             ),
         }
 
@@ -75,7 +95,7 @@ def compute_sweep(request: SweepRequest) -> SweepView:
         points = torch.tensor([request.x0], dtype=torch.float64)
     else:
         points = torch.linspace(request.x_min, request.x_max, request.points, dtype=torch.float64)
-    result = sweep(expression, points, None, STEP_METHOD_NAMES, dtype, request.device)
+    result = sweep(expression, points, None, STEP_METHOD_NAMES, dtype, request.device, order=request.order, richardson=True)
     curves = {
         m: MethodCurve(
             r.errors.tolist() if r.errors is not None else None,
@@ -88,5 +108,10 @@ def compute_sweep(request: SweepRequest) -> SweepView:
         )
         for m, r in result.methods.items()
     }
-    title = f"|error| of f'(x) vs h, f(x) = {expression}"
-    return SweepView(title, result.h.tolist(), curves, result.dtype, float(torch.finfo(dtype).eps), request.scope)
+    point = result.richardson
+    extrapolated = (
+        Extrapolated(point.final_h, point.error, point.estimate, point.evaluations, point.too_optimistic, point.reason) if point else None
+    )
+    title = f"|error| of {derivative_name(request.order)}(x) vs h, f(x) = {expression}"
+    eps = float(torch.finfo(dtype).eps)
+    return SweepView(title, result.h.tolist(), curves, result.dtype, eps, request.scope, request.order, extrapolated)

@@ -108,7 +108,6 @@ the last good graph stays.
 | `<` `>` (or shift+← →) | move x0; shift+↑ ↓ move y0 (or type them) |
 | `f` | edit the function (shared with Compare, or with the gradient field) |
 | F2–F8, `p` | presets: x·sin(x), x²+x, wave packet, division, x·y+sin(x), Rosenbrock, tiny network |
-| `d` / `D` | next dtype / device; number keys switch demo; `?` help; `q` quit |
 """
 
 

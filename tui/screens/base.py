@@ -15,14 +15,14 @@ a subclass would run twice).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, is_dataclass, replace
 from datetime import datetime
 from typing import ClassVar, Generic, TypeVar
 
 from rich.text import Text
 from textual import events
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
@@ -141,6 +141,10 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
     def notice(self, view: ViewT) -> str:
         """The status line under the panels for a freshly computed view (markup)."""
         return ""
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        """This demo's own entries in the command palette (besides demos, help, presets and dtypes)."""
+        return ()
 
     def apply_preset(self, preset: Preset) -> None:
         """Put `preset` into the shared state."""

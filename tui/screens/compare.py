@@ -11,9 +11,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from engine.syntax import ExpressionError
-from engine.vocabulary import METHOD_NAMES
+from engine.vocabulary import METHOD_NAMES, derivative_name
 from tui.compute.compare import PREVIEW, CompareRequest, CompareView, Zoom, compute_compare, deepest_zoom, preview_compare
-from tui.screens.lab import STEP_BINDINGS, LabScreen, method_bindings
+from tui.screens.lab import ORDER_BINDING, STEP_BINDINGS, LabScreen, method_bindings
 from tui.widgets.derivative_plots import DerivativePlot, ErrorTable, TangentPlot
 
 HELP = """
@@ -29,9 +29,43 @@ whole domain by every method and draws the curves on top of each other, as the t
 - **central** — (f(x+h) − f(x−h))/2h: error ~ h².
 - **five-point** — the O(h⁴) stencil.
 - **complex-step** — Im f(x+ih)/h: no subtraction, so no cancellation; not for abs/sign/relu.
+- **richardson** (`R`) — central differences at h0 = 0.05, h0/2, h0/4, … combined so that their
+  h², h⁴, … errors cancel (Neville's tableau), stopping when its own error estimate stops falling.
+  It picks its own steps (h does not apply), and reports that estimate.
 
-The table measures each method against a 50-digit mpmath reference. The lower plot shows f with
-the **tangent** at x0 and the **secant** through x0 and x0+h: shrink h and the secant turns into the tangent.
+The table measures each method against a 50-digit mpmath reference. **est.err** is Richardson's own
+estimate beside its true error; `!` marks an estimate more than 10× too optimistic somewhere.
+The lower plot shows f with the **tangent** at x0 and the **secant** through x0 and x0+h: shrink h
+and the secant turns into the tangent.
+
+**Second and third derivatives** — `o` cycles f′ → f″ → f‴ (here and in Error vs h). Curvature, f″,
+is what Newton's method and every Hessian rests on. At order n:
+
+- exact is SymPy's n-th derivative; autograd differentiates its own graph n times:
+
+      y = f(x)                                  # x.requires_grad_()
+      for _ in range(n):
+          (y,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+
+- forward/backward are the n-th one-sided differences (n+1 values of f); central is
+  (f(x+h) − 2f(x) + f(x−h))/h² for f″ and (f(x+2h) − 2f(x+h) + 2f(x−h) − f(x−2h))/2h³ for f‴;
+  five-point is the O(h⁴) stencil of each order. The evals column counts each stencil's values.
+- complex-step's f″ is 2(f(x) − Re f(x+ih))/h²: a subtraction again, so the cancellation the first
+  derivative escaped comes back (its best h is near eps^(1/4), like central's). It has no f‴.
+- Round-off now grows like eps·|f|/hⁿ: every stencil wants a larger h than for f′ (demo 2 shows it).
+
+**Why extrapolation beats one stencil, and when its estimate lies** — a single stencil must pick one
+h, trading truncation against round-off, and its best h depends on f and the dtype (demo 2).
+Richardson starts at a large h (little round-off) and removes the truncation instead: the tableau's
+columns agree ever more closely, and how closely is its error estimate. Without being told any h it
+reaches ~1e-13 on smooth f in float64 (f′; ~1e-11 for f″), 100× or more below central at its best
+and level with five-point at its best, with 15–30 evaluations, and it says how far off it is. The estimate
+assumes f is smooth at the scale of h0 and that f's own values are good to eps·|f|, so it lies:
+**near a kink** (`abs(x)` with x0 near 0: every column agrees on a wrong slope), for **non-smooth
+or fast-wiggling f** (the tableau sees no convergence it can trust), and where **f itself loses
+digits** (`log(1+x^2)` near 0 rounds 1 + x²). In **float32** the tableau's columns agree to the last
+bit long before the answer is good: the estimate adds the stencil's round-off (eps·|f|/hⁿ at its final
+step) for that reason, and `!` shows where even that was not enough.
 
 **The microscopic zoom** — "a derivative is a microscopic zoom on how a function changes": press `z`
 and the lower panel zooms 10× around x0 (`Z` zooms out). The axes read as offsets from x0 and f(x0).
@@ -41,7 +75,8 @@ and f values (float64 about 2e-16 apart relative to x0, float32 about 1e-7). Tha
 that ruins a finite difference when h is too small (demo 2); in float32 (`d`) it appears far sooner.
 
 **Try**: press `]` a few times (bigger h) and watch forward drift from the others; press `d` for
-float32; type `abs(x)` and see complex step refuse; type `log(x)` and see the gaps.
+float32; press `o` for f″ and watch forward and backward lose four more digits; type `abs(x)` and see
+complex step refuse; type `log(x)` and see the gaps.
 
 **Keys**
 
@@ -51,14 +86,12 @@ float32; type `abs(x)` and see complex step refuse; type `log(x)` and see the ga
 | F2–F8, `p` | presets: sin, tutorial loss, sigmoid, x³−2x, wave packet, abs, log; `p` cycles |
 | `[` `]` or `-` `+` | h down / up a quarter decade |
 | `{` `}` | h down / up a decade |
-| `e a w b c v i` | toggle exact, autograd, forward, backward, central, five-point, complex-step |
+| `e a w b c v i R` | toggle exact, autograd, forward, backward, central, five-point, complex-step, richardson |
+| `o` | derivative order: f′ → f″ → f‴ (shared with Error vs h; also in the palette) |
 | `←` `→` | move the tangent point x0 |
-| `d` / `D` | next dtype / next device |
 | `z` / `Z` | zoom the tangent panel 10× in / out around x0 (down to 1e-15 of x0) |
 | `t` | on narrow terminals: show the error table or the tangent plot |
 | `tab` | move between the panels (x range, N, h: type and press Enter) |
-| `1`–`4` | switch demo; `ctrl+p` command palette |
-| `?` / F1 | this help; `q` quits |
 """
 
 
@@ -72,6 +105,7 @@ class CompareScreen(LabScreen[CompareRequest, CompareView]):
         *STEP_BINDINGS,
         *method_bindings(METHOD_NAMES),
         Binding("t", "toggle_lower", "Table"),
+        ORDER_BINDING,
         Binding("z", "zoom(1)", "Zoom", key_display="z Z"),
         Binding("Z", "zoom(-1)", "Zoom out", show=False),
     ]
@@ -97,7 +131,9 @@ class CompareScreen(LabScreen[CompareRequest, CompareView]):
         if precision.device is None:
             return None
         zoom = min(self.zoom, deepest_zoom(lab.x_min, lab.x_max, lab.x0))
-        return CompareRequest(lab.function, lab.x_min, lab.x_max, lab.points, lab.h, lab.x0, precision.dtype, precision.device, zoom)
+        return CompareRequest(
+            lab.function, lab.x_min, lab.x_max, lab.points, lab.h, lab.x0, precision.dtype, precision.device, zoom, lab.order
+        )
 
     def show_loading(self) -> None:
         self.draw_preview()
@@ -122,11 +158,14 @@ class CompareScreen(LabScreen[CompareRequest, CompareView]):
         self.query_one(TangentPlot).draw(view.tangent)
         t = view.tangent
         info = f"x0 = {t.x0:.4g}   f(x0) = {t.f0:.6g}\nf'(x0) = {t.slope:.6g}   secant = {t.secant:.6g}"
+        if t.order > 1:
+            info += f"   {derivative_name(t.order)}(x0) = {t.derivative:.6g}"
         if t.zoom is not None:
             info += "\n" + zoom_text(t.zoom)
         self.query_one("#tangent-info", Static).update(info if math.isfinite(t.f0) else f"x0 = {t.x0:.4g}: f is undefined here")
         if not view.preview:
-            self.query_one(ErrorTable).show(view.rows, enabled, f"vs 50-digit reference, h = {view.tangent.h:.1e}")
+            caption = f"{derivative_name(view.order)} vs 50-digit reference, h = {view.tangent.h:.1e}"
+            self.query_one(ErrorTable).show(view.rows, enabled, caption, view.order)
 
     def action_zoom(self, steps: int) -> None:
         lab = self.lab

@@ -51,7 +51,6 @@ the path heads for the saddle, then escapes along y, the unstable direction. *Tw
 | `g` | gradients: autograd ↔ central differences |
 | `f` | edit f(x, y) (Enter applies, Esc returns) |
 | F2 F3 F4 F5, `p` | presets: bowl, saddle, Rosenbrock, two minima (each with its own domain, start and lr); `p` cycles |
-| `d` / `D` | next dtype / device; `1`–`4` demos; `?` help; `q` quit |
 """
 
 

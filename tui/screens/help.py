@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -33,3 +35,19 @@ class HelpScreen(ModalScreen[None]):
 
     def action_scroll(self, direction: int) -> None:
         self.query_one("#help-box", VerticalScroll).scroll_relative(y=direction * 2, animate=False)
+
+
+def keys_everywhere(demos: Sequence[str]) -> str:
+    """The keys every demo shares, appended to each demo's own help."""
+    return f"""
+**Everywhere**
+
+| key | action |
+|---|---|
+| `1`–`{len(demos)}` | the demos: {", ".join(demos)} |
+| `d` / `D` | next dtype / next device |
+| `x` / `X` | export the numbers on screen (CSV and JSON) / a screenshot (SVG) |
+| `\\` | fold the panels into one summary line, or show them |
+| `ctrl+p` | command palette: demos, presets, dtypes, derivative order, help |
+| `?` / F1 | this help (Esc closes); `q` quits |
+"""

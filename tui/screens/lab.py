@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import ClassVar, TypeVar
 
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.widgets import Static
 
-from engine.vocabulary import method
+from engine.vocabulary import ORDERS, derivative_name, method, ordinal
 from tui.messages import DomainChanged
 from tui.presets import LAB_PRESETS, Preset
 from tui.screens.base import DemoScreen
@@ -29,6 +31,7 @@ STEP_BINDINGS: list[BindingType] = [
     Binding("left", "move_x0(-1)", "x0", key_display="← →"),
     Binding("right", "move_x0(1)", "x0→", show=False),
 ]
+ORDER_BINDING = Binding("o", "cycle_order", "Order")
 X0_STEPS = 40  # the arrow keys move x0 by 1/40 of the domain
 
 
@@ -47,6 +50,7 @@ class LabScreen(DemoScreen[RequestT, ViewT]):
     def compose_sidebar(self) -> ComposeResult:
         lab = self.lab
         yield FunctionInput(lab.function, history=lab.history)
+        yield Static(order_text(lab.order), id="order", classes="panel")
         yield LogValueInput(lab.h, self.STEP_LABEL, name="h", bounds=H_BOUNDS)
         yield MethodToggles(self.METHODS, lab.methods)
         yield DomainPanel(constant_text(lab.x_min), constant_text(lab.x_max), lab.points)
@@ -62,13 +66,30 @@ class LabScreen(DemoScreen[RequestT, ViewT]):
     def show_state(self) -> None:
         lab = self.lab
         self.function_input.show(lab.function, lab.history)
+        self.query_one("#order", Static).update(order_text(lab.order))
         self.query_one(LogValueInput).show(lab.h)
         self.query_one(MethodToggles).show(lab.methods)
         self.query_one(DomainPanel).show(constant_text(lab.x_min), constant_text(lab.x_max), lab.points)
 
     def summary_details(self) -> list[str]:
         lab = self.lab
-        return [f"h = {lab.h:.1e}", f"x0 = {lab.x0:.4g}"]
+        order = [derivative_name(lab.order)] if lab.order > 1 else []  # f' goes without saying
+        return [*order, f"h = {lab.h:.1e}", f"x0 = {lab.x0:.4g}"]
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        for order in ORDERS:
+            name = derivative_name(order)
+            yield SystemCommand(
+                f"Derivative order {order}: {name}",
+                f"The {ordinal(order)} derivative {name}(x) in Compare and Error vs h (o cycles)",
+                lambda o=order: self.set_order(o),
+            )
+
+    def set_order(self, order: int) -> None:
+        self.lab = replace(self.lab, order=order)
+
+    def action_cycle_order(self) -> None:
+        self.set_order(ORDERS[(ORDERS.index(self.lab.order) + 1) % len(ORDERS)] if self.lab.order in ORDERS else ORDERS[0])
 
     def function_applied(self, text: str) -> None:
         self.lab = with_function(self.lab, text)
@@ -97,3 +118,7 @@ class LabScreen(DemoScreen[RequestT, ViewT]):
         lab = self.lab
         step = (lab.x_max - lab.x_min) / X0_STEPS
         self.lab = replace(lab, x0=min(lab.x_max, max(lab.x_min, round((lab.x0 + direction * step) / step) * step)))
+
+
+def order_text(order: int) -> str:
+    return f"derivative [b]{derivative_name(order)}(x)[/] [dim](o)[/]"

@@ -59,7 +59,6 @@ finite-difference choice draws the same field.
 | `m` | next method for the slopes |
 | `f` | edit the loss (Enter applies, Esc returns) |
 | F2–F8, `p` | presets: tutorial loss, two minima, wiggly bowl, x², softplus, abs, log-cosh; `p` cycles |
-| `d` / `D` | next dtype / device; `1`–`4` demos; `?` help; `q` quit |
 """
 
 

@@ -86,11 +86,6 @@ few cores torch's threads wait for each other, and the rates jump about; `T` mea
 | `T` | torch's threads while measuring: all cores ↔ 1 (steadier on a busy machine) |
 | `t` | on short terminals: the table in place of the plot, and back |
 | `f` or `/` | edit f (shared with Compare and Error vs h); F2–F8 presets, `p` cycles |
-| `d` / `D` | next dtype / next device |
-| `x` / `X` | export the numbers (JSON, CSV) / save a screenshot |
-| `\\` | show or fold the panels |
-| `1`–`6` | switch demo; `ctrl+p` command palette |
-| `?` / F1 | this help; `q` quits |
 """
 
 

@@ -9,11 +9,19 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from engine.vocabulary import derivative_name
 from tui.compute.compare import Curves, ErrorRow, Tangent, Zoom
 from tui.style import METHOD_COLORS, hex_color
 from tui.widgets.plotting import BasePlot, legend_entry, linear_ticks, painted, plot_with_gaps, robust_limits
 
-EVALUATION_LABELS = {"exact": "1 f'", "autograd": "1+bwd"}
+
+def evaluations_label(row: ErrorRow, order: int) -> str:
+    """f evaluations per point; exact evaluates the derivative's formula instead, autograd runs backward passes."""
+    if row.method == "exact":
+        return f"1 {derivative_name(order)}"
+    if row.method == "autograd":
+        return "1+bwd" if order == 1 else f"1+{order}bwd"
+    return f"≤{row.evaluations}" if row.varying else str(row.evaluations)
 
 
 class DerivativePlot(BasePlot):
@@ -135,29 +143,55 @@ def format_error(value: float) -> str:
     return "inf" if math.isinf(value) else f"{value:.1e}"
 
 
-class ErrorTable(Static):
-    """Per method: max and mean |error| against the 50-digit reference, and f evaluations per point."""
+ROOM_FOR_EVERY_COLUMN = 50
 
-    def show(self, rows: Sequence[ErrorRow], enabled: Sequence[str], caption: str = "") -> None:
+
+class ErrorTable(Static):
+    """Per method: max and mean |error| against the 50-digit reference, the method's own estimate where it makes one
+    (marked ! when the true error is more than 10x it), and f evaluations per point."""
+
+    def show(self, rows: Sequence[ErrorRow], enabled: Sequence[str], caption: str = "", order: int = 1) -> None:
         table = Table(box=None, padding=(0, 1), expand=False, show_edge=False, caption=caption or None, caption_justify="left")
+        shown = [row for row in rows if row.method in enabled]
+        estimates = any(row.estimate is not None for row in shown)
+        # The mean gives way to the estimate where both do not fit (x exports every column).
+        means = not estimates or self.size.width == 0 or self.size.width >= ROOM_FOR_EVERY_COLUMN
         table.add_column("method", no_wrap=True)
         table.add_column("max|err|", justify="right", no_wrap=True)
-        table.add_column("mean|err|", justify="right", no_wrap=True)
+        if estimates:
+            table.add_column("est.err", justify="right", no_wrap=True)
+        if means:
+            table.add_column("mean|err|", justify="right", no_wrap=True)
         table.add_column("evals", justify="right", no_wrap=True)
         notes = []
-        for row in rows:
-            if row.method not in enabled:
-                continue
+        for row in shown:
             name = Text(row.method, style=hex_color(row.method))
-            evals = EVALUATION_LABELS.get(row.method, str(row.evaluations))
+            evals = evaluations_label(row, order)
             if row.reason:
-                table.add_row(name, "n/a", "", evals)
+                cells: list[str | Text] = ["n/a", *([""] if estimates else []), *([""] if means else [])]
                 notes.append(f"{row.method}: {row.reason}")
             else:
-                table.add_row(name, format_error(row.max_error), format_error(row.mean_error), evals)
+                cells = [
+                    format_error(row.max_error),
+                    *([estimate_cell(row)] if estimates else []),
+                    *([format_error(row.mean_error)] if means else []),
+                ]
+                if row.too_optimistic:
+                    notes.append(f"{row.method}: ! its estimate is over 10x too optimistic somewhere (? says why)")
+            table.add_row(name, *cells, evals)
+
         if not table.row_count:
             self.update("no method enabled")
             return
         if notes:
             table.caption = "\n".join([caption, *notes]).strip()
         self.update(table)
+
+
+def estimate_cell(row: ErrorRow) -> str | Text:
+    """The method's own error estimate beside the true one: blank where it makes none, flagged where it lies."""
+    if row.estimate is None:
+        return ""
+    if row.too_optimistic:
+        return Text(f"{format_error(row.estimate)}!", style="bold yellow")
+    return format_error(row.estimate)

@@ -10,7 +10,8 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.compute.error_vs_h import SweepView
+from engine.vocabulary import derivative_name
+from tui.compute.error_vs_h import Extrapolated, SweepView
 from tui.style import METHOD_COLORS, hex_color
 from tui.widgets.plotting import BasePlot, legend_entry, painted, plot_with_gaps
 
@@ -40,12 +41,16 @@ class ErrorPlot(BasePlot):
     def draw(self, view: SweepView, enabled: Sequence[str], h_now: float) -> None:
         plt = self.start(view.title)
         shown = [m for m in view.methods if m in enabled and view.methods[m].errors is not None]
-        if not shown:
-            self.show_message(view.title, "no step method enabled: press w, b, c, v or i")
+        extrapolated = _drawable(view.richardson) if "richardson" in enabled else None
+        if not shown and extrapolated is None:
+            self.show_message(view.title, "no method enabled: press w, b, c, v, i or R")
             return
         x = [math.log10(h) for h in view.h]
         curves = {m: _log_errors(view.methods[m].errors or []) for m in shown}
         finite = [v for ys in curves.values() for v in ys if math.isfinite(v)]
+        if extrapolated is not None:
+            finite += _log_errors([extrapolated.error or 0.0, extrapolated.estimate or 0.0])
+        legends = len(shown) + (extrapolated is not None)
         if not finite:
             self.show_message(view.title, "no finite error to draw")
             return
@@ -55,8 +60,8 @@ class ErrorPlot(BasePlot):
         # Headroom above the curves for the legend, which plotext puts in the top-left corner; a short
         # plot has no room for it, and the coloured table under it names the curves anyway.
         canvas_rows = max(4, self.size.height - 5)
-        with_legend = canvas_rows >= 3 * (len(shown) + 1)
-        headroom = (len(shown) + 0.5) * (data_high - y_low) / max(1, canvas_rows - len(shown) - 1)
+        with_legend = canvas_rows >= 3 * (legends + 1)
+        headroom = (legends + 0.5) * (data_high - y_low) / max(1, canvas_rows - legends - 1)
         y_high = data_high + (math.ceil(headroom) if with_legend else 0)
         box = (min(x), max(x), float(y_low), float(data_high))  # the curves stay below the legend's headroom
         look = self.look
@@ -71,6 +76,8 @@ class ErrorPlot(BasePlot):
                     plt.scatter([p[0] for p in points], [p[1] for p in points], color=color, marker="." if look.ascii else "·")
             if curve.best_h is not None and curve.best_error is not None:
                 plt.scatter([math.log10(curve.best_h)], _log_errors([curve.best_error]), color=color, marker="#" if look.ascii else "◆")
+        if extrapolated is not None:
+            self._draw_richardson(extrapolated, box, with_legend)
         for method in shown if with_legend else ():
             legend_entry(plt, x, curves[method], method, METHOD_COLORS[method], box, look.curve_marker(method))
         if box[0] <= math.log10(h_now) <= box[1]:
@@ -79,8 +86,21 @@ class ErrorPlot(BasePlot):
         plt.ylim(y_low, y_high)
         width, height = max(self.size.width, 20), max(self.size.height, 8)
         plt.xticks(*_power_ticks(math.floor(box[0]), math.ceil(box[1]), width // 8))
-        plt.yticks(*_power_ticks(y_low, data_high, max(2, (height - 2 - len(shown)) // 3)))
+        plt.yticks(*_power_ticks(y_low, data_high, max(2, (height - 2 - legends) // 3)))
         plt.xlabel("h")
+
+    def _draw_richardson(self, point: Extrapolated, box: tuple[float, float, float, float], with_legend: bool) -> None:
+        """One point, since it picks its own h: its true error, with a bar up (or down) to the error it claims."""
+        plt, look, color = self.plt, self.look, METHOD_COLORS["richardson"]
+        x = math.log10(point.final_h or 1.0)
+        if not box[0] <= x <= box[1]:
+            return
+        error, estimate = _log_errors([point.error or 0.0, point.estimate or 0.0])
+        error, estimate = (min(max(v, box[2]), box[3]) for v in (error, estimate))
+        plt.plot([x, x], [error, estimate], color=color, marker="|" if look.ascii else "│")
+        plt.scatter([x], [estimate], color=color, marker="-" if look.ascii else "━")
+        marker = "R" if look.plain_markers else "★"
+        plt.scatter([x], [error], color=color, marker=marker, label="richardson (bar: its estimate)" if with_legend else None)
 
 
 class Explanation(Static):
@@ -90,10 +110,12 @@ class Explanation(Static):
         # Small terminals get the numbers without the prose (the help screen has it all).
         roomy = self.screen.size.height >= 32
         wide = self.size.width >= 72 or self.size.width == 0
-        heading = f"[b]Truncation vs round-off[/] · {view.dtype}, eps = {view.eps:.1e} · {view.scope}"
+        heading = f"[b]Truncation vs round-off[/] for {derivative_name(view.order)} · {view.dtype}, eps = {view.eps:.1e} · {view.scope}"
+        power = "h" if view.order == 1 else f"h^{view.order}"
         prose = (
-            "\nSmaller h cuts truncation (~ C·h^p) but f(x+h) − f(x) cancels digits: round-off grows like "
-            "eps·|f|/h. The sum is least at a sweet spot h*. Dots: model · ◆: measured best · grey: current h."
+            f"\nSmaller h cuts truncation (~ C·h^p) but the stencil's differences cancel digits: round-off grows like "
+            f"eps·|f|/{power}. The sum is least at a sweet spot h*. Dots: model · ◆: measured best · grey: current h"
+            + (" · ★: Richardson, bar to its own estimate." if "richardson" in enabled else ".")
         )
         intro = Text.from_markup(heading + (prose if roomy else ""))
         table = Table(box=None, padding=(0, 1), show_edge=False, expand=False)
@@ -128,7 +150,31 @@ class Explanation(Static):
             model = number.format(curve.optimal_h) if curve.optimal_h is not None else "—"
             cells = [best_h, best, model, _short_rule(curve.rule), _error_at(view.h, curve.errors, h_now, number)]
             table.add_row(name, *(cells if wide else cells[:3] + cells[4:]))
+        if "richardson" in enabled and view.richardson is not None:
+            notes += _richardson_row(table, view.richardson, number, wide)
         self.update(Group(intro, table, *notes))
+
+
+def _richardson_row(table: Table, point: Extrapolated, number: str, wide: bool) -> list[Text]:
+    """Richardson in the table: where it ended, its true error and, where the model's h* goes, its own estimate."""
+    name = Text("richardson", style=hex_color("richardson"))
+    if point.final_h is None or point.error is None or point.estimate is None:
+        table.add_row(name, "n/a")
+        return [Text.assemble(("richardson", hex_color("richardson")), f": {point.reason or 'not applicable'}")]
+    estimate = Text(f"est {number.format(point.estimate)}" + ("!" if point.too_optimistic else ""))
+    if point.too_optimistic:
+        estimate.stylize("bold yellow")
+    scaling = f"own h, {point.evaluations} evals"
+    table.add_row(name, number.format(point.final_h), number.format(point.error), estimate, *([scaling, ""] if wide else [""]))
+    if point.too_optimistic:
+        return [Text.assemble(("richardson", hex_color("richardson")), ": ! its estimate is over 10x too optimistic (see ? for why)")]
+    return []
+
+
+def _drawable(point: Extrapolated | None) -> Extrapolated | None:
+    if point is None or point.final_h is None or point.error is None or point.estimate is None:
+        return None
+    return point
 
 
 def _short_rule(rule: str) -> str:
