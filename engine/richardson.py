@@ -62,12 +62,16 @@ def extrapolate(
     best_h = torch.full(shape, math.nan, dtype=dtype, device=x.device)
     evaluations = torch.zeros(shape, dtype=torch.int64, device=x.device)
     active = torch.ones(shape, dtype=torch.bool, device=x.device)
+    # A point's tableau starts at the first level whose stencil stays where f is finite (log(x) at x = 0.008 has no
+    # f(x - 0.05)): its depth is the number of levels since, and only that many columns hold numbers.
+    depth = torch.full(shape, -1, dtype=torch.int64, device=x.device)
     previous: list[torch.Tensor] = []
     at_x = torch.full(shape, math.nan, dtype=dtype, device=x.device)
     with torch.no_grad():
         for level in range(MAX_LEVELS):
             value, at_x = stencil_value(f, x, h, stencil)
             evaluations += active.to(torch.int64) * (per_level + (1 if level == 0 and 0 in stencil.offsets else 0))
+            depth = torch.where(torch.isfinite(value), depth + 1, -1)
             row = [value]
             for j in range(1, level + 1):
                 factor = 4.0**j
@@ -75,14 +79,17 @@ def extrapolate(
             for j in range(1, level + 1):
                 # how far this entry is from its neighbours: the one to its left and the one above-left
                 error = torch.maximum((row[j] - row[j - 1]).abs(), (row[j] - previous[j - 1]).abs())
-                better = active & (error <= best_error)
+                better = active & (j <= depth) & (error <= best_error)
                 best = torch.where(better, row[j], best)
                 best_error = torch.where(better, error, best_error)
                 best_h = torch.where(better, h, best_h)
-            if level >= MIN_LEVELS - 1:
+            if level >= 1:
                 # the newest diagonal moved away from the last by more than the error already reached: round-off won
-                worse = (row[level] - previous[level - 1]).abs() >= STOP_FACTOR * best_error
-                active = active & ~(worse | ~torch.isfinite(row[level]))
+                newest = torch.stack(row).gather(0, depth.clamp(min=0)[None]).squeeze(0)
+                last = torch.stack(previous).gather(0, (depth - 1).clamp(min=0)[None]).squeeze(0)
+                deep = depth >= MIN_LEVELS - 1
+                worse = deep & ((newest - last).abs() >= STOP_FACTOR * best_error)
+                active = active & ~(worse | (deep & ~torch.isfinite(newest)))
             if not bool(active.any()):
                 break
             previous = row

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 EPS = 2.0**-52
 DERIVE_METHODS = ["exact", "autograd", "forward", "backward", "central", "five-point", "complex-step", "richardson"]
-RICHARDSON_KEYS = {"value", "abs_error", "error_estimate", "final_h", "evaluations"}
+RICHARDSON_KEYS = {"value", "abs_error", "error_estimate", "final_h", "evaluations", "too_optimistic"}
 SWEEP_METHODS = ["forward", "backward", "central", "five-point", "complex-step"]
 TIMEOUT_S = 120  # a hang guard for one command on a busy machine, not a benchmark
 
@@ -205,7 +205,7 @@ def test_negative_expression_and_point() -> None:
 def test_sweep_json_shape_and_values() -> None:
     data = cli(*SWEEP_SIN).json()
     assert set(data) == {"expression", "order", "dtype", "device", "h", "errors", "best", "theory", "richardson"}
-    assert data["order"] == 1 and set(data["richardson"]) == {"final_h", "error", "error_estimate", "evaluations"}
+    assert data["order"] == 1 and set(data["richardson"]) == {"final_h", "error", "error_estimate", "evaluations", "too_optimistic"}
     assert data["richardson"]["error"] < 1e-12 <= data["richardson"]["error_estimate"] * 100  # honest and near 1e-13
     assert data["expression"] == "sin(x)"
     assert data["dtype"] == "float64"

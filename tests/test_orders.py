@@ -160,6 +160,18 @@ def test_richardson_reaches_about_1e_13_and_its_estimate_is_honest(
         assert bool((result.final_h < 0.05 * at_points.abs().clamp(min=1.0)).all())  # it halved h0 at least once
 
 
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_richardson_starts_its_tableau_where_the_stencil_first_stays_inside_fs_domain(order: int) -> None:
+    """log(x) at x = 0.0079 (the app's grid): h0 = 0.05 reaches log(-0.04); the first levels are skipped, not fatal."""
+    points = torch.linspace(-math.pi, math.pi, 400, dtype=torch.float64)
+    result = derive(parse_expression("log(x)"), points, 1e-4, ("richardson",), order=order).results["richardson"]
+    assert result.values is not None and result.abs_error is not None
+    inside = points > 0
+    assert bool(torch.isfinite(result.values[inside]).all())  # a number at every point where log is defined
+    assert result.max_error < {1: 1e-5, 2: 1e-1, 3: 2.0}[order]  # the worst is at x = 0.0079, where log''' = 2/x^3 = 4e6
+    assert not result.too_optimistic
+
+
 def test_richardsons_estimate_lies_near_a_kink_and_is_flagged() -> None:
     """abs(x) at 1e-3: the first steps straddle the kink at 0, the tableau agrees with itself on a wrong value."""
     result = derive(parse_expression("abs(x)"), torch.tensor([1e-3], dtype=torch.float64), 1e-5, ("richardson",))
@@ -250,6 +262,23 @@ def test_derive_order_2_through_the_cli(capsys: pytest.CaptureFixture[str]) -> N
     assert set(data["results"]["complex-step"]) == {"value", "abs_error"}  # it has a second derivative
     assert main(["derive", "sin(x)", "--at", "1", "--order", "3", "--json", "--device", "cpu"]) == 0
     assert "no third" in json.loads(capsys.readouterr().out)["results"]["complex-step"]["error"]
+
+
+def test_derive_steps_by_the_order_and_says_when_richardsons_estimate_lies(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from engine.cli.main import main
+
+    for order, h in ((1, 1e-5), (2, 1e-4), (3, 1e-3)):  # round-off ~ eps / h^n: a larger default step each order
+        assert main(["derive", "sin(x)", "--at", "1", "--order", str(order), "--methods", "central", "--json", "--device", "cpu"]) == 0
+        data = json.loads(capsys.readouterr().out)
+        assert data["h"] == h
+        assert data["results"]["central"]["abs_error"] < {1: 1e-10, 2: 1e-7, 3: 1e-6}[order]
+    assert main(["derive", "abs(x)", "--at", "1e-3", "--methods", "richardson", "--json", "--device", "cpu"]) == 0
+    richardson = json.loads(capsys.readouterr().out)["results"]["richardson"]
+    assert richardson["too_optimistic"] is True and richardson["abs_error"] > 10 * richardson["error_estimate"]
+    assert main(["sweep", "sin(x)", "--at", "1", "--json", "--device", "cpu", "--methods", "central"]) == 0
+    assert json.loads(capsys.readouterr().out)["richardson"]["too_optimistic"] is False
 
 
 def test_order_4_is_a_clear_error_with_status_2(capsys: pytest.CaptureFixture[str]) -> None:

@@ -187,6 +187,7 @@ def _output(args: argparse.Namespace, result: Sweep, methods: tuple[str, ...], w
                 "error": extrapolated.error,
                 "error_estimate": extrapolated.estimate,
                 "evaluations": extrapolated.evaluations,
+                "too_optimistic": extrapolated.too_optimistic,
             }
             if extrapolated is not None and extrapolated.reason is None
             else {"error": extrapolated.reason if extrapolated else "not run"}
