@@ -182,8 +182,9 @@ class BasePlot(PlotextPlot):
 
         plot: BasePlot
 
-    _painter: Callable[[], None] | None = None
-    _painted_at: tuple[int, int, str] | None = None
+    _painter: functools.partial[None] | None = None
+    _painted_at: tuple[int, int, str, Look] | None = None
+    _built: RenderResult | None = None  # plotext's output for _painted_at: building takes 10-40 ms a plot
     painting = False
 
     def on_mount(self) -> None:
@@ -192,8 +193,13 @@ class BasePlot(PlotextPlot):
     def on_resize(self, event: events.Resize) -> None:
         self.post_message(self.Resized(self))
 
-    def set_painter(self, painter: Callable[[], None]) -> None:
-        self._painter, self._painted_at = painter, None
+    def set_painter(self, painter: functools.partial[None]) -> None:
+        # The same drawing again (a screen redraws every plot when one setting changes) keeps what is built. Every
+        # draw method's arguments are frozen values, so equal arguments draw the same picture.
+        old = self._painter
+        if old is not None and (old.func, old.args, old.keywords) == (painter.func, painter.args, painter.keywords):
+            return
+        self._painter, self._painted_at, self._built = painter, None, None
         self.refresh()
 
     @property
@@ -207,14 +213,18 @@ class BasePlot(PlotextPlot):
 
     def render(self) -> RenderResult:
         try:
-            painted_at = (self.size.width, self.size.height, self.app.theme)
+            painted_at = (self.size.width, self.size.height, self.app.theme, self.look)
+            if painted_at == self._painted_at and self._built is not None:
+                return self._built  # a layout pass or a neighbour's change re-renders the plot: nothing to build
             if self._painter is not None and painted_at != self._painted_at:
                 self._painted_at, self.painting = painted_at, True
                 try:
                     self._painter()
                 finally:
                     self.painting = False
-            return super().render()
+            built = super().render()
+            self._built = built if self._painter is not None else None
+            return built
         except Exception as error:  # noqa: BLE001 - plotext is third-party drawing code; the app must go on
             return Text(f"(this plot could not be drawn: {type(error).__name__}: {error})", style="italic")
 
