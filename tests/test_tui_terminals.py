@@ -141,7 +141,15 @@ async def test_x_exports_the_numbers_on_screen_as_json_and_csv(tmp_path: Path) -
             assert f"{errors[method][1]:.1e}" in text  # the max error on screen is the exported one
         with (json_files[0].with_name(json_files[0].stem + "-errors.csv")).open() as file:
             rows = list(csv.reader(file))
-        assert rows[0] == ["method", "max_abs_error", "mean_abs_error", "estimated_error", "too_optimistic", "evaluations", "not_applicable"]
+        assert rows[0] == [
+            "method",
+            "max_abs_error",
+            "mean_abs_error",
+            "estimated_error",
+            "too_optimistic",
+            "evaluations",
+            "not_applicable",
+        ]
         assert {row[0]: float(row[1]) for row in rows[1:]} == {m: row[1] for m, row in errors.items()}
         assert document["settings"]["order"] == 1
         richardson = errors["richardson"]
