@@ -129,22 +129,20 @@ class CompareView:
         }
 
 
-def _nearest(xs: Sequence[float], x0: float) -> int:
-    return min(range(len(xs)), key=lambda i: abs(xs[i] - x0))
-
-
 def preview_compare(function: str, x_min: float, x_max: float, points: int, h: float, x0: float) -> CompareView:
     """f and f' in plain Python (central differences) for the first frame: no numpy, SymPy or torch. Raises ExpressionError."""
-    from engine.preview import preview
+    from engine.preview import evaluate, preview
 
     quick = preview(function, x_min, x_max, points)
-    x, f = quick.x, quick.values
-    index = _nearest(x, x0)
+    # x0 itself, not its nearest grid point: the numbers under the tangent plot must not change when torch arrives
+    step = 1e-5 * max(1.0, abs(x0))
+    f0, ahead, right, left = evaluate(function, [x0, x0 + h, x0 + step, x0 - step])
+    slope, secant = (right - left) / (2 * step), (ahead - f0) / h
     title = f"f'(x) for f(x) = {function} (quick preview while torch loads)"
     return CompareView(
-        Curves(title, x, {PREVIEW: quick.derivative}),
+        Curves(title, quick.x, {PREVIEW: quick.derivative}),
         (),
-        Tangent(x, f, x[index], f[index], float(quick.derivative[index]), math.nan, h),
+        Tangent(quick.x, quick.values, x0, f0, slope, secant, h),
         None,
         "float64",
         preview=True,
