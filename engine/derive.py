@@ -12,6 +12,7 @@ import torch
 from engine.compiled import EvaluationError, compile_expression, derivative_formula, higher_derivative
 from engine.devices import dtype_name
 from engine.expression import Expression
+from engine.kinks import Kink, kink_mask, kinks
 from engine.methods import METHOD_FUNCTIONS, NotApplicable
 from engine.reference import reference_derivative, reference_function
 from engine.richardson import extrapolate
@@ -37,6 +38,8 @@ class MethodResult:
     # No estimate is judged below the dtype's resolution of the answer, eps x its largest |value|: an error of a few
     # eps there (log(1+x^2) near 0 rounds 1 + x^2, beyond any model of f's rounding) is not a lying estimate
     resolution: float = 0.0
+    # Where the derivative does not exist (a kink, see engine.kinks): no estimate there can be right
+    no_derivative: torch.Tensor | None = None
 
     @property
     def max_estimate(self) -> float:
@@ -48,6 +51,8 @@ class MethodResult:
         if self.error_estimate is None or self.abs_error is None:
             return False
         known = ~torch.isnan(self.abs_error) & ~torch.isnan(self.error_estimate)
+        if self.no_derivative is not None and bool((self.no_derivative & known).any()):
+            return True
         error, estimate = self.abs_error[known], self.error_estimate[known].clamp(min=self.resolution)
         return bool((error > ESTIMATE_TRUST * estimate).any())
 
@@ -86,6 +91,24 @@ class Derivatives:
     steps_lost: int = 0  # points where x + h rounds back to x in the working dtype
     formula_outside_domain: torch.Tensor | None = None  # f not finite in the dtype, yet the formula for f' gives a number
     order: int = 1
+    kinks: tuple[Kink, ...] = ()  # points where the derivative does not exist, though the reference gives a number
+
+    def kink_notice(self) -> str | None:
+        """'f'(x) does not exist at x = 0: a kink, -1 from the left and 1 from the right. ...', or None."""
+        if not self.kinks:
+            return None
+        name = derivative_name(self.order)
+        mask = kink_mask(self.kinks, self.points)
+        if len(self.kinks) == 1:
+            k = self.kinks[0]
+            where = f"at x = {k.x:.3g}: a kink, {k.left:.4g} from the left and {k.right:.4g} from the right"
+        else:
+            where = f"{_where(self.points, mask)} ({len(self.kinks)} points): a kink at each"
+        convention = float(self.reference[mask].flatten()[0])
+        return (
+            f"{name}(x) does not exist {where}. The reference, exact and autograd give {convention:.4g}, the convention "
+            "of SymPy and torch (sign(0) = 0, relu'(0) = 0): no error or estimate there means much"
+        )
 
     @property
     def defined(self) -> torch.Tensor:
@@ -197,11 +220,13 @@ def run_method(
         return t.detach().to("cpu", torch.float64)
 
     used = extrapolation.evaluations.to("cpu")
+    held = points.detach().to("cpu", torch.float64)
     scale = reference[torch.isfinite(reference)].abs()
     resolution = torch.finfo(dtype).eps * float(scale.max()) if scale.numel() else 0.0
     return MethodResult(
         name, values, errors, int(used.max()) if used.numel() else 0, None,
         cpu(extrapolation.error_estimate), cpu(extrapolation.final_h), used, resolution,
+        kink_mask(kinks(expression, held, order), held),
     )  # fmt: skip
 
 
@@ -239,6 +264,7 @@ def derive(
         steps_lost=int(((working + torch.as_tensor(h, dtype=dtype, device=working.device)) == working).sum()),
         formula_outside_domain=_formula_outside_domain(expression, working, function_values, order),
         order=order,
+        kinks=kinks(expression, as_held, order),
     )
 
 

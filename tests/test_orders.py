@@ -17,6 +17,7 @@ import torch
 
 from engine.derive import derive
 from engine.expression import SYMBOLS, parse_expression
+from engine.kinks import Kink, kinks
 from engine.methods import METHOD_FUNCTIONS, NotApplicable
 from engine.richardson import extrapolate
 from engine.sweep import sweep
@@ -180,6 +181,51 @@ def test_richardsons_estimate_lies_near_a_kink_and_is_flagged() -> None:
     assert richardson.too_optimistic
 
 
+@pytest.mark.parametrize(
+    ("text", "order", "at", "left", "right"),
+    [
+        ("abs(x)", 1, 0.0, -1.0, 1.0),
+        ("relu(x)", 1, 0.0, 0.0, 1.0),
+        ("abs(x - 1)", 1, 1.0, -1.0, 1.0),
+        ("abs(sin(x))", 1, 0.0, -1.0, 1.0),
+        ("x*abs(x)", 2, 0.0, -2.0, 2.0),  # f' = 2|x| is fine at 0, f'' = 2 sign(x) is not
+    ],
+)
+def test_a_kink_is_found_with_its_one_sided_derivatives(text: str, order: int, at: float, left: float, right: float) -> None:
+    points = torch.tensor([at - 0.5, at, at + 0.5], dtype=torch.float64)
+    assert kinks(parse_expression(text), points, order) == (Kink(1, at, left, right),)
+
+
+@pytest.mark.parametrize(
+    ("text", "order"),
+    [
+        ("abs(x)^2", 1),  # 2 abs(x) sign(x) changes branch at 0 but is 0 from both sides
+        ("x*abs(x)", 1),
+        ("sin(x)", 1),
+        ("abs(x)", 2),  # f'' = 2 DiracDelta(x): the reference already says undefined
+        ("abs(x - pi)", 1),  # no float64 lands on pi: the derivative exists at every point
+    ],
+)
+def test_branches_that_meet_smoothly_or_never_meet_on_a_point_are_not_kinks(text: str, order: int) -> None:
+    points = torch.tensor([-1.0, 0.0, 1.0, math.pi], dtype=torch.float64)
+    assert kinks(parse_expression(text), points, order) == ()
+
+
+def test_richardson_at_a_kink_agrees_with_the_convention_and_is_still_flagged() -> None:
+    """abs'(0) does not exist; SymPy and torch say 0 and so do Richardson's symmetric differences, with estimate 0."""
+    result = derive(parse_expression("abs(x)"), torch.tensor([0.0, 0.5], dtype=torch.float64), 1e-5, ("richardson", "exact"))
+    richardson = result.results["richardson"]
+    assert richardson.values is not None and richardson.abs_error is not None and richardson.error_estimate is not None
+    assert richardson.values[0] == 0 and richardson.abs_error[0] == 0 and richardson.error_estimate[0] == 0
+    assert richardson.too_optimistic
+    assert not result.results["exact"].too_optimistic  # it has no estimate to lie with
+    notice = result.kink_notice()
+    assert notice is not None and notice.startswith("f'(x) does not exist at x = 0: a kink, -1 from the left and 1 from the right.")
+    assert "autograd give 0, the convention" in notice
+    away = derive(parse_expression("abs(x)"), torch.tensor([0.5], dtype=torch.float64), 1e-5, ("richardson",))
+    assert not away.results["richardson"].too_optimistic and away.kink_notice() is None
+
+
 def test_richardsons_estimate_is_honest_on_smooth_functions_in_float64() -> None:
     result = derive(parse_expression("sin(x)"), torch.linspace(-math.pi, math.pi, 101, dtype=torch.float64), 1e-5, ("richardson",))
     assert not result.results["richardson"].too_optimistic
@@ -277,6 +323,9 @@ def test_derive_steps_by_the_order_and_says_when_richardsons_estimate_lies(capsy
     assert main(["derive", "abs(x)", "--at", "1e-3", "--methods", "richardson", "--json", "--device", "cpu"]) == 0
     richardson = json.loads(capsys.readouterr().out)["results"]["richardson"]
     assert richardson["too_optimistic"] is True and richardson["abs_error"] > 10 * richardson["error_estimate"]
+    assert main(["derive", "abs(x)", "--at", "0", "--methods", "richardson", "--device", "cpu"]) == 0
+    text = capsys.readouterr().out
+    assert "(too optimistic)" in text and "note: f'(x) does not exist at x = 0: a kink, -1 from the left and 1 from the right" in text
     assert main(["sweep", "sin(x)", "--at", "1", "--json", "--device", "cpu", "--methods", "central"]) == 0
     assert json.loads(capsys.readouterr().out)["richardson"]["too_optimistic"] is False
 

@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from engine.derive import derive
 from engine.expression import parse_expression
@@ -123,6 +123,26 @@ async def test_an_estimate_that_lies_at_a_kink_is_marked(pilot) -> None:
     assert richardson["est.err"].endswith("!")
     assert float(richardson["max|err|"]) > 10 * float(richardson["est.err"].rstrip("!"))
     assert "richardson: ! its estimate is over 10x too optimistic" in " ".join(widget_text(app.screen.query_one(ErrorTable)).split())
+
+
+async def test_at_a_kink_the_tangent_panel_says_there_is_no_derivative(pilot) -> None:
+    """abs'(0) does not exist: torch and SymPy say 0 (sign(0) = 0), and the screen must not pass that off as f'(x0)."""
+    app = pilot.app
+    await apply_function(pilot, "abs(x)")
+    assert "f'(x0) = 1 " in screen_text(app)
+    while app.state.lab.x0 > 0:
+        await pilot.press("left")
+        await settle(pilot)
+    assert app.state.lab.x0 == 0.0
+    screen = app.screen
+    assert isinstance(screen, CompareScreen)
+    assert " ".join(widget_text(screen.query_one("#tangent-info", Static)).split()) == "x0 = 0 f(x0) = 0 f'(x0) = none (kink) secant = 1"
+    status = " ".join(screen.status_text.split())
+    assert status.startswith("f'(x) does not exist at x = 0: a kink, -1 from the left and 1 from the right.")
+    await pilot.press("right")
+    await settle(pilot)
+    assert "f'(x0) = 1 " in widget_text(screen.query_one("#tangent-info", Static))
+    assert "does not exist" not in screen.status_text
 
 
 async def test_r_hides_richardson_and_its_estimate_column(pilot) -> None:

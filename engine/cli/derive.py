@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> Output:
         else:
             csv_rows.append((name, value, error, None, None, None, None))
         lines.append(line)
-    for notice in (result.undefined_notice(), result.step_notice()):
+    for notice in (result.undefined_notice(), result.kink_notice(), result.step_notice()):
         if notice:
             lines.append(f"\nnote: {notice}")
     if math.isnan(reference):

@@ -85,6 +85,7 @@ class Tangent:
     zoom: Zoom | None = None
     order: int = 1
     derivative: float = math.nan  # the exact order-th derivative at x0, when the order is above 1
+    kink: bool = False  # f'(x0) does not exist: the slope is SymPy's and torch's convention (sign(0) = 0)
 
 
 @dataclass(frozen=True)
@@ -193,8 +194,10 @@ def compute_compare(request: CompareRequest) -> CompareView:
     if request.order > 1 and math.isfinite(f0):
         higher = derive(expression, at.points, request.h, ("exact",), dtype, request.device, order=request.order).results["exact"].values
         derivative = float(higher[0]) if higher is not None else math.nan
-    tangent = Tangent(x, f, float(at.points[0]), f0, slope, secant, at.h, zoom, request.order, derivative)
-    notices = [n for n in (result.undefined_notice(), result.step_notice()) if n]
+    tangent = Tangent(x, f, float(at.points[0]), f0, slope, secant, at.h, zoom, request.order, derivative, bool(at.kinks))
+    # a kink at x0 matters to the tangent even when no grid point lands on it
+    kink = result.kink_notice() or at.kink_notice()
+    notices = [n for n in (result.undefined_notice(), kink, result.step_notice()) if n]
     title = f"{derivative_name(request.order)}(x) for f(x) = {expression}"
     return CompareView(Curves(title, x, curves), rows, tangent, "\n".join(notices) or None, result.dtype, order=request.order)
 

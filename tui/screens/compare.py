@@ -61,7 +61,9 @@ columns agree ever more closely, and how closely is its error estimate. Without 
 reaches ~1e-13 on smooth f in float64 (f′; ~1e-11 for f″), 100× or more below central at its best
 and level with five-point at its best, with 15–30 evaluations, and it says how far off it is. The estimate
 assumes f is smooth at the scale of h0 and that f's own values are good to eps·|f|, so it lies:
-**near a kink** (`abs(x)` with x0 near 0: every column agrees on a wrong slope), for **non-smooth
+**near a kink** (`abs(x)` with x0 near 0: every column agrees on a wrong slope), **at** one (at x = 0
+there is no f′ at all, only the convention sign(0) = 0 that SymPy and torch return, and the symmetric
+columns agree on it exactly: the panel says `none (kink)`), for **non-smooth
 or fast-wiggling f** (the tableau sees no convergence it can trust), and where **f itself loses
 digits** (`log(1+x^2)` near 0 rounds 1 + x²). In **float32** the tableau's columns agree to the last
 bit long before the answer is good: the estimate adds the stencil's round-off (eps·|f|/hⁿ at its final
@@ -157,7 +159,8 @@ class CompareScreen(LabScreen[CompareRequest, CompareView]):
         self.query_one(DerivativePlot).draw(view.curves, enabled)
         self.query_one(TangentPlot).draw(view.tangent)
         t = view.tangent
-        info = f"x0 = {t.x0:.4g}   f(x0) = {t.f0:.6g}\nf'(x0) = {t.slope:.6g}   secant = {t.secant:.6g}"
+        slope = "[yellow]none (kink)[/]" if t.kink else f"{t.slope:.6g}"  # torch's 0 there is a convention (the notice)
+        info = f"x0 = {t.x0:.4g}   f(x0) = {t.f0:.6g}\nf'(x0) = {slope}   secant = {t.secant:.6g}"
         if t.order > 1:
             info += f"   {derivative_name(t.order)}(x0) = {t.derivative:.6g}"
         if t.zoom is not None:
