@@ -1,4 +1,5 @@
-"""Screen snapshots: every demo at 80x24 and 120x40, help, input errors, precisions, undefined points,
+"""Screen snapshots: every demo at 80x24 and 120x40 (and at 80x24 in ASCII and without colour), help, input errors,
+precisions, undefined points,
 mid-descent, a failure notice, and the size limits.
 
 Each shot waits for torch and every worker, and turns the cursor blink off, so the
@@ -16,6 +17,7 @@ from textual.pilot import Pilot
 import engine.sweep
 from tests.tui_helpers import make_app, settle, still, type_text
 from tui.app import CalcApp
+from tui.look import Look
 
 SIZES = [(80, 24), (120, 40)]
 DEMOS = ["1", "2", "3", "4"]
@@ -53,6 +55,20 @@ def shot(snap_compare: Callable[..., bool], run_before: Callable[[Pilot[int]], A
 @pytest.mark.parametrize("demo", DEMOS)
 def test_demo(snap_compare: Callable[..., bool], demo: str, size: tuple[int, int]) -> None:
     assert shot(snap_compare, after(demo), size)
+
+
+PLAIN_LOOKS = {"ascii": Look(ascii=True), "no-colour": Look(color=False)}
+
+
+@pytest.mark.parametrize("look", PLAIN_LOOKS)
+@pytest.mark.parametrize("demo", [*DEMOS, "5"])
+def test_demo_in_a_plain_terminal(snap_compare: Callable[..., bool], demo: str, look: str) -> None:
+    """A font without braille or box drawing, and a terminal without colour (NO_COLOR), at 80x24. Backprop is shown
+    after backward() has run, so its edges, adjoints and .grad are in the shot. (Speed's is in its own file.)"""
+    app = CalcApp(device="cpu", dtype="float64", look=PLAIN_LOOKS[look])
+    keys = (demo, "f2", "end") if demo == "5" else (demo,)  # f2: x*sin(x), two paths into one leaf
+    assert snap_compare(app, run_before=after(*keys), terminal_size=(80, 24))
+    assert app.failures == []
 
 
 def test_compare_table_view_when_narrow(snap_compare: Callable[..., bool]) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
+import engine.speed
 from tests.tui_helpers import ready, screen_text, settle, type_text
 from tui.app import CalcApp
 from tui.look import Look, choose_look, to_ascii
@@ -17,7 +18,15 @@ from tui.settings import Settings, SettingsFile
 from tui.widgets.field_plots import GradientFieldPlot
 from tui.widgets.key_footer import KeyFooter
 
-DEMO_KEYS = ("1", "2", "3", "4")
+DEMO_KEYS = ("1", "2", "3", "4", "5", "6")
+
+
+@pytest.fixture(autouse=True)
+def made_up_speed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Demo 6 measures as it opens: here from a made-up engine, so a test of the screen is not a 15 s benchmark."""
+    from tests.test_tui_speed import FakeMeasure
+
+    monkeypatch.setattr(engine.speed, "measure_speed", FakeMeasure())
 
 
 def footer(app: CalcApp) -> str:
@@ -96,6 +105,14 @@ async def test_ascii_mode_puts_nothing_but_ascii_on_the_screen(key: str) -> None
         assert "calc-tui" in text and "float64" in text
         if key == "4":
             assert any(glyph in text for glyph in "<>^v/\\")  # arrows made of ASCII
+        if key == "5":
+            await pilot.press("end")  # backward() to the end: the graph's boxes, edges and .grad
+            await settle(pilot)
+            text = screen_text(app)
+            assert text.isascii(), sorted({c for c in text if not c.isascii()})
+            assert "x.grad 0.5403" in text and "Sin n0" in text
+        if key == "6":
+            assert "memory bound 750M/s" in text and "eeee" in text  # the made-up measurement, curves in letters
         assert app.failures == []
 
 
