@@ -13,7 +13,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.timer import Timer
 from textual.widgets import Input, Label, Static
 
 from engine.syntax import ExpressionError
@@ -29,8 +28,8 @@ from tui.compute.backprop import (
     compute_backprop,
 )
 from tui.presets import SURFACE_PRESETS, Preset
-from tui.screens.base import DemoScreen
 from tui.screens.lab import X0_STEPS
+from tui.screens.stepping import SteppingScreen
 from tui.state import with_function
 from tui.widgets.function_input import FunctionInput
 from tui.widgets.graph_layout import VALUE_WIDTH
@@ -41,7 +40,6 @@ from tui.widgets.log_value_input import LEARNING_RATE_BOUNDS, LogValueInput
 if TYPE_CHECKING:
     from engine.backprop import BackwardPass, LeafGrad
 
-STEPS_PER_SECOND = 3  # `r` runs backward() at a pace the eye can follow
 POINT_STEPS = X0_STEPS  # the point keys move by 1/40 of the domain (Compare's ← → on the same x0)
 MAX_TERMS = 4  # a sum of more contributions shows the first ones, then how many
 LOSS_HISTORY = 8  # losses shown in the network's history line
@@ -248,8 +246,9 @@ def graph_marks(result: BackwardPass, k: int, cursor: str | None) -> GraphMarks:
     return GraphMarks(values, nodes, edges, cursor)
 
 
-class BackpropScreen(DemoScreen[BackpropRequest, BackpropView]):
+class BackpropScreen(SteppingScreen[BackpropRequest, BackpropView]):
     CSS_PATH = "backprop.tcss"
+    STEPS_PER_SECOND = 3  # `r` runs backward() at a pace the eye can follow
     WORK = "backprop"
     HELP_TITLE = "Backprop: the chain rule on torch's own graph, node by node"
     HELP = HELP
@@ -282,7 +281,6 @@ class BackpropScreen(DemoScreen[BackpropRequest, BackpropView]):
     def __init__(self) -> None:
         super().__init__(compute_backprop)
         self.source = LAB
-        self.k = 0  # steps of backward() shown
         self.cursor = "n0"  # the selected node
         self.shown: BackpropView | None = None  # the last view with a pass: what the graph shows
         # What the next pass starts from, beyond the shared state: the leaves' .grad, and the network's training.
@@ -294,7 +292,6 @@ class BackpropScreen(DemoScreen[BackpropRequest, BackpropView]):
         self.learning_rate = NETWORK_LEARNING_RATE
         self._grads_of: object = None  # the function, point and precision that `grads` belong to
         self._end_for: BackpropRequest | None = None  # a request whose pass is shown already run (b, o)
-        self._timer: Timer | None = None
         self.add_class(SOURCE_CLASSES[LAB])
 
     # -- layout -----------------------------------------------------------------------------------
@@ -480,50 +477,13 @@ class BackpropScreen(DemoScreen[BackpropRequest, BackpropView]):
     def result(self) -> BackwardPass | None:
         return self.shown.result if self.shown is not None else None
 
-    def action_step(self) -> None:
-        self.stop_running()
-        self.advance()
-
-    def advance(self) -> None:
+    def last_step(self) -> int | None:
         result = self.result
-        if result is None:
-            return
-        if self.k < len(result.order):
-            self.k += 1
-            self.cursor = result.order[self.k - 1]
-        else:
-            self.stop_running()
-        self.redraw()
+        return len(result.order) if result is not None else None
 
-    def action_run(self) -> None:
-        result = self.result
-        if self._timer is not None:
-            self.stop_running()
-        elif result is not None:
-            if self.k >= len(result.order):
-                self.k = 0
-            self._timer = self.set_interval(1 / STEPS_PER_SECOND, self.advance)
-        self.redraw()
-
-    def stop_running(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-
-    @property
-    def running(self) -> bool:
-        return self._timer is not None
-
-    def action_reset(self) -> None:
-        self.stop_running()
-        self.k = 0
-        self.redraw()
-
-    def action_to_end(self) -> None:
-        self.stop_running()
+    def on_step(self) -> None:
         if self.result is not None:
-            self.k = len(self.result.order)
-        self.redraw()
+            self.cursor = self.result.order[self.k - 1]
 
     # -- .grad between passes, and the network's SGD step ---------------------------------------------
 

@@ -9,13 +9,12 @@ from dataclasses import replace
 from typing import ClassVar, Generic, TypeVar
 
 from textual.binding import Binding, BindingType
-from textual.timer import Timer
 from textual.widgets import Static
 
 from tui.compute.descent import PathView
 from tui.messages import DomainChanged
 from tui.presets import Preset
-from tui.screens.base import DemoScreen
+from tui.screens.stepping import SteppingScreen
 from tui.state import Loss, Surface, with_function
 from tui.widgets.log_value_input import LogValueInput
 
@@ -23,16 +22,15 @@ RequestT = TypeVar("RequestT")
 ViewT = TypeVar("ViewT")
 SlotT = TypeVar("SlotT", Loss, Surface)
 
-STEPS_PER_SECOND = 5
 
-
-class DescentScreen(DemoScreen[RequestT, ViewT], Generic[RequestT, ViewT, SlotT]):
+class DescentScreen(SteppingScreen[RequestT, ViewT], Generic[RequestT, ViewT, SlotT]):
     """Gradient descent as a film: the run is computed once, then space / r / backspace move through it.
 
     A subclass says which slot of the shared state it works on (`slot`), how a request
     names the run (`path_inputs`) and where a view keeps it (`path_of`).
     """
 
+    STEPS_PER_SECOND = 5
     STEP_LIMIT: ClassVar[int] = 500
     VARIABLES: ClassVar[tuple[str, ...]] = ("x",)
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -47,9 +45,7 @@ class DescentScreen(DemoScreen[RequestT, ViewT], Generic[RequestT, ViewT, SlotT]
 
     def __init__(self, compute: Callable[[RequestT], ViewT]) -> None:
         super().__init__(compute)
-        self.k = 0  # the step shown
         self.descent_arrows = False  # arrows point downhill (n flips)
-        self._timer: Timer | None = None
         self._run_inputs: object = None
 
     # -- hooks ----------------------------------------------------------------------------------
@@ -128,49 +124,9 @@ class DescentScreen(DemoScreen[RequestT, ViewT], Generic[RequestT, ViewT, SlotT]
 
     # -- keys ---------------------------------------------------------------------------------
 
-    def action_step(self) -> None:
-        self.stop_running()
-        self.advance()
-
-    def advance(self) -> None:
+    def last_step(self) -> int | None:
         path = self.path
-        if path is None:
-            return
-        if self.k < path.last:
-            self.k += 1
-        else:
-            self.stop_running()
-        self.redraw()
-
-    def action_run(self) -> None:
-        path = self.path
-        if self._timer is not None:
-            self.stop_running()
-        elif path is not None:
-            if self.k >= path.last:
-                self.k = 0
-            self._timer = self.set_interval(1 / STEPS_PER_SECOND, self.advance)
-        self.redraw()
-
-    def stop_running(self) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-
-    @property
-    def running(self) -> bool:
-        return self._timer is not None
-
-    def action_reset(self) -> None:
-        self.stop_running()
-        self.k = 0
-        self.redraw()
-
-    def action_to_end(self) -> None:
-        self.stop_running()
-        if self.path is not None:
-            self.k = self.path.last
-        self.redraw()
+        return path.last if path is not None else None
 
     def action_shift_lr(self, steps: int) -> None:
         self.query_one("#lr", LogValueInput).shift(steps)
