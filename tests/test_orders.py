@@ -9,6 +9,7 @@ leading Taylor term, coefficient by hand) plus round-off eps S |f| / h^n (S = su
 from __future__ import annotations
 
 import math
+import types
 
 import mpmath
 import pytest
@@ -224,6 +225,35 @@ def test_richardson_at_a_kink_agrees_with_the_convention_and_is_still_flagged() 
     assert "autograd give 0, the convention" in notice
     away = derive(parse_expression("abs(x)"), torch.tensor([0.5], dtype=torch.float64), 1e-5, ("richardson",))
     assert not away.results["richardson"].too_optimistic and away.kink_notice() is None
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_richardsons_evaluation_count_is_the_calls_of_f_it_made(order: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every call of f away from x counts once per point, and f(x) once where the stencil uses it (order 2); at
+    order 1 and 3 f(x) is looked at only for the undefined-point check, which no method's count includes."""
+    import engine.richardson
+    from engine.compiled import compile_expression
+
+    x = torch.tensor([1.0], dtype=torch.float64)
+    calls = {"away": 0, "at_x": 0}
+    real = compile_expression(parse_expression("sin(x)")).function
+
+    def counted(t: torch.Tensor) -> torch.Tensor:
+        calls["at_x" if torch.equal(t, x) else "away"] += 1
+        return real(t)
+
+    monkeypatch.setattr(engine.richardson, "compile_expression", lambda _: types.SimpleNamespace(function=counted))
+    result = extrapolate(parse_expression("sin(x)"), x, order)
+    assert calls["away"] > 2 * 4  # at least MIN_LEVELS levels of a central difference
+    assert int(result.evaluations[0]) == calls["away"] + (1 if order == 2 else 0)
+
+
+def test_richardson_scales_its_first_step_with_x() -> None:
+    """h0 = 0.05 |x| for |x| > 1: at x = 1000 a step of 5e-5 would leave only round-off (1e-10 relative)."""
+    for text, expected in (("exp(x/100)", math.exp(10) / 100), ("sin(x/100)", math.cos(10) / 100)):
+        result = extrapolate(parse_expression(text), torch.tensor([1000.0], dtype=torch.float64))
+        assert abs(float(result.values[0]) - expected) < 1e-14 * abs(expected), text
+        assert float(result.final_h[0]) > 1.0  # it ended far above any step a fixed h0 would start from
 
 
 def test_richardsons_estimate_is_honest_on_smooth_functions_in_float64() -> None:
