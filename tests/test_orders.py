@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import types
+from collections.abc import Callable
 
 import mpmath
 import pytest
@@ -246,6 +247,73 @@ def test_richardsons_evaluation_count_is_the_calls_of_f_it_made(order: int, monk
     result = extrapolate(parse_expression("sin(x)"), x, order)
     assert calls["away"] > 2 * 4  # at least MIN_LEVELS levels of a central difference
     assert int(result.evaluations[0]) == calls["away"] + (1 if order == 2 else 0)
+
+
+# The central stencils written out by hand: offset -> weight, denominator (the issue's formulas)
+CENTRAL_BY_HAND = {1: ({-1: -1, 1: 1}, 2), 2: ({-1: 1, 0: -2, 1: 1}, 1), 3: ({-2: -1, -1: 2, 1: -2, 2: 1}, 2)}
+
+
+def richardson_by_hand(f: Callable[[float], float], slope: float, x: float, order: int) -> tuple[float, float, float, int]:
+    """The module's algorithm for one point in plain floats: Neville's tableau on central differences at
+    h0 = 0.05 max(1, |x|), halving; keep the entry closest to its neighbours; stop (after at least 4 levels) when the
+    newest diagonal moves from the last by twice the best difference; add the stencil's round-off at the final step.
+    Returns (value, estimate, final h, evaluations)."""
+    weights, denominator = CENTRAL_BY_HAND[order]
+    h = 0.05 * max(1.0, abs(x))
+    best, best_error, best_h = math.nan, math.inf, math.nan
+    previous: list[float] = []
+    levels = 0
+    for level in range(12):
+        levels += 1
+        # summed as differences of nearby values, pairs about x (engine.methods.stencil_value says why)
+        if order == 2:
+            terms = [w * ((f(x + k * h) - f(x)) + (f(x - k * h) - f(x))) for k, w in weights.items() if k > 0]
+        else:
+            terms = [w * (f(x + k * h) - f(x - k * h)) for k, w in weights.items() if k > 0]
+        total = terms[0]
+        for term in terms[1:]:
+            total += term
+        row = [total / (denominator * h**order)]
+        for j in range(1, level + 1):
+            row.append(row[j - 1] + (row[j - 1] - previous[j - 1]) / (4.0**j - 1))
+        for j in range(1, level + 1):
+            error = max(abs(row[j] - row[j - 1]), abs(row[j] - previous[j - 1]))
+            if error <= best_error:
+                best, best_error, best_h = row[j], error, h
+        if level >= 3 and abs(row[level] - previous[level - 1]) >= 2 * best_error:
+            break
+        previous, h = row, h / 2
+    spread = sum(abs(w) for w in weights.values()) * abs(f(x))
+    spread += sum(abs(w) for k, w in weights.items() if k) * abs(x * slope) / 2
+    spread += sum(abs(w * k) for k, w in weights.items()) * best_h * abs(slope)
+    roundoff = EPS * spread / denominator / best_h**order
+    evaluations = levels * sum(1 for k in weights if k) + (1 if 0 in weights else 0) + 2  # + f' at the end
+    return best, max(best_error, roundoff), best_h, evaluations
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+@pytest.mark.parametrize(
+    ("text", "f", "slope", "x"),
+    [
+        ("sin(x)", torch.sin, math.cos(1.0), 1.0),
+        ("exp(x)", torch.exp, math.exp(-2.5), -2.5),
+        ("x^5 - x", lambda t: t**5 - t, 5 * 3.0**4 - 1, 3.0),
+    ],
+)
+def test_richardson_is_the_tableau_the_module_describes(
+    text: str, f: Callable[[torch.Tensor], torch.Tensor], slope: float, x: float, order: int
+) -> None:
+    """f by torch directly, one point at a time: math.exp and torch.exp differ in the last bit, and the tableau's
+    decisions near round-off follow such bits."""
+
+    def at(t: float) -> float:
+        return float(f(torch.tensor(t, dtype=torch.float64)))
+
+    value, estimate, final_h, evaluations = richardson_by_hand(at, slope, x, order)
+    result = extrapolate(parse_expression(text), torch.tensor([x], dtype=torch.float64), order)
+    assert float(result.values[0]) == pytest.approx(value, rel=1e-9, abs=1e-12)
+    assert float(result.final_h[0]) == final_h and int(result.evaluations[0]) == evaluations
+    assert float(result.error_estimate[0]) == pytest.approx(estimate, rel=1e-3)
 
 
 def test_richardson_scales_its_first_step_with_x() -> None:
