@@ -33,6 +33,19 @@ def test_compare_view_has_every_method_the_errors_and_the_tangent() -> None:
     assert view.notice is None and view.dtype == "float64" and not view.preview
 
 
+@pytest.mark.parametrize("order", [1, 2, 3])
+def test_the_tangent_panel_carries_fs_taylor_polynomial_of_the_order(order: int) -> None:
+    """At order 2 the panel bends with f: f(x0) + f'(x0) d + f''(x0) d^2/2; at order 3 one more term."""
+    view = compute_compare(CompareRequest("exp(2*x)", -1.0, 1.0, 41, 1e-4, 0.25, "float64", "cpu", order=order))
+    tangent = view.tangent
+    e = math.exp(0.5)
+    assert tangent.taylor == pytest.approx([4 * e, 8 * e][: order - 1], rel=1e-15)  # (2^k) e^(2 x0)
+    d = 0.3
+    expected = e * sum((2 * d) ** k / math.factorial(k) for k in range(order + 1))
+    assert tangent.taylor_at(0.25 + d) == pytest.approx(expected, rel=1e-14)
+    assert math.isnan(tangent.derivative) if order == 1 else tangent.derivative == pytest.approx(2**order * e, rel=1e-15)
+
+
 def test_the_quick_preview_is_central_differences_of_f() -> None:
     view = preview_compare("exp(x)", 0.0, 1.0, 11, 1e-4, 0.37)
     assert view.preview and list(view.curves.curves) == [PREVIEW]

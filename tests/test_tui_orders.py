@@ -14,7 +14,7 @@ from tests.test_tui_compare import apply_function, rows
 from tests.test_tui_error_vs_h import open_error_demo
 from tests.tui_helpers import screen_text, settle, type_text, widget_text
 from tui.screens.compare import CompareScreen
-from tui.widgets.derivative_plots import ErrorTable
+from tui.widgets.derivative_plots import ErrorTable, TangentPlot
 from tui.widgets.error_plot import ErrorPlot, Explanation
 
 SECOND = "f''"
@@ -177,3 +177,4 @@ async def test_at_80x24_the_folded_summary_names_the_order(pilot) -> None:
     summary = screen_text(app).splitlines()[1]
     assert "f(x) = sin(x) · f'' · h = 1.0e-04" in summary
     assert isinstance(app.screen, CompareScreen) and not math.isnan(app.screen.view.tangent.derivative)
+    assert "f(x), tangent and Taylor-2 at x0" in screen_text(app) and "Taylor-2" in app.screen.query_one(TangentPlot).plt.build()

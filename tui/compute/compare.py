@@ -29,7 +29,7 @@ class CompareRequest:
     dtype: str
     device: str
     zoom: int = 0  # the tangent panel shows x0 ± (half the domain) / 10^zoom; 0: the whole domain
-    order: int = 1  # the derivative drawn and tabled (the tangent panel is always about f')
+    order: int = 1  # the derivative drawn and tabled; the tangent panel adds f's Taylor polynomial of this degree
 
 
 ZOOM_SAMPLES = 241
@@ -84,8 +84,19 @@ class Tangent:
     h: float
     zoom: Zoom | None = None
     order: int = 1
-    derivative: float = math.nan  # the exact order-th derivative at x0, when the order is above 1
     kink: bool = False  # f'(x0) does not exist: the slope is SymPy's and torch's convention (sign(0) = 0)
+    # f''(x0), ..., the order-th derivative at x0 (exact): with f0 and slope, the Taylor polynomial of that degree
+    taylor: tuple[float, ...] = ()
+
+    @property
+    def derivative(self) -> float:
+        """The exact order-th derivative at x0 (NaN at order 1: the slope is that)."""
+        return self.taylor[-1] if self.taylor else math.nan
+
+    def taylor_at(self, x: float) -> float:
+        """f(x0) + f'(x0) d + f''(x0) d^2/2 + ... up to the order, d = x - x0."""
+        d = x - self.x0
+        return self.f0 + self.slope * d + sum(c * d**k / math.factorial(k) for k, c in enumerate(self.taylor, start=2))
 
 
 @dataclass(frozen=True)
@@ -190,16 +201,22 @@ def compute_compare(request: CompareRequest) -> CompareView:
     # Where f itself is undefined there is no tangent, whatever the formula for f' says.
     slope, secant = (first("exact"), first("forward")) if math.isfinite(f0) else (math.nan, math.nan)
     zoom = zoom_in(expression, request, dtype) if request.zoom > 0 else None
-    derivative = math.nan
-    if request.order > 1 and math.isfinite(f0):
-        higher = derive(expression, at.points, request.h, ("exact",), dtype, request.device, order=request.order).results["exact"].values
-        derivative = float(higher[0]) if higher is not None else math.nan
-    tangent = Tangent(x, f, float(at.points[0]), f0, slope, secant, at.h, zoom, request.order, derivative, bool(at.kinks))
+    taylor = tuple(
+        _exact_at(expression, at.points, k, dtype, request.device) if math.isfinite(f0) else math.nan for k in range(2, request.order + 1)
+    )
+    tangent = Tangent(x, f, float(at.points[0]), f0, slope, secant, at.h, zoom, request.order, bool(at.kinks), taylor)
     # a kink at x0 matters to the tangent even when no grid point lands on it
     kink = result.kink_notice() or at.kink_notice()
     notices = [n for n in (result.undefined_notice(), kink, result.step_notice()) if n]
     title = f"{derivative_name(request.order)}(x) for f(x) = {expression}"
     return CompareView(Curves(title, x, curves), rows, tangent, "\n".join(notices) or None, result.dtype, order=request.order)
+
+
+def _exact_at(expression: Expression, x0: torch.Tensor, order: int, dtype: torch.dtype, device: str) -> float:
+    from engine.derive import derive
+
+    values = derive(expression, x0, 0.0, ("exact",), dtype, device, order=order).results["exact"].values
+    return float(values[0]) if values is not None else math.nan
 
 
 def zoom_in(expression: Expression, request: CompareRequest, dtype: torch.dtype) -> Zoom:

@@ -53,6 +53,9 @@ is what Newton's method and every Hessian rests on. At order n:
 - complex-step's f″ is 2(f(x) − Re f(x+ih))/h²: a subtraction again, so the cancellation the first
   derivative escaped comes back (its best h is near eps^(1/4), like central's). It has no f‴.
 - Round-off now grows like eps·|f|/hⁿ: every stencil wants a larger h than for f′ (demo 2 shows it).
+- The lower panel adds f's **Taylor polynomial** of degree n at x0: f(x0) + f′(x0)·d + f″(x0)·d²/2
+  (+ f‴(x0)·d³/6), d = x − x0. The tangent is the best line through x0; Taylor-2 is the parabola that
+  bends with f (f″ is its curvature) and hugs f over a wider window than the line.
 
 **Why extrapolation beats one stencil, and when its estimate lies** — a single stencil must pick one
 h, trading truncation against round-off, and its best h depends on f and the dtype (demo 2).

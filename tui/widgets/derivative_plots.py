@@ -76,14 +76,19 @@ class TangentPlot(BasePlot):
         if tangent.zoom is not None:
             self._draw_zoomed(tangent, tangent.zoom)
             return
-        plt = self.start("f(x), tangent and secant at x0")
+        title = "f(x), tangent and secant at x0" if tangent.order == 1 else f"f(x), tangent and Taylor-{tangent.order} at x0"
+        plt = self.start(title)
         x = list(tangent.x)
         limits = robust_limits([*tangent.values, tangent.f0])  # x0 may fall between coarse grid points
         if limits is None or not x:
-            self.show_message("f(x), tangent and secant at x0", "f is undefined on the whole domain")
+            self.show_message(title, "f is undefined on the whole domain")
             return
         box = (x[0], x[-1], *limits)
         look = self.look
+        taylor = None
+        if math.isfinite(tangent.f0) and tangent.taylor and all(math.isfinite(c) for c in (tangent.slope, *tangent.taylor)):
+            # the polynomial that matches f up to the order's derivative (at order 2 it bends with f: curvature)
+            taylor = [tangent.taylor_at(e) for e in x]
         plot_with_gaps(plt, x, tangent.values, "default", box, look.line_marker)
         legend_entry(plt, x, tangent.values, "f(x)", "default", box, look.line_marker)
         if math.isfinite(tangent.f0):
@@ -98,6 +103,10 @@ class TangentPlot(BasePlot):
                     marker = name[0] if look.plain_markers else "braille"  # t and s: told apart without colour
                     plot_with_gaps(plt, ends, line, color, box, marker)
                     legend_entry(plt, [tangent.x0], [tangent.f0], name, color, box, marker)
+            if taylor is not None:  # drawn last: under f and the lines its shape would be lost
+                marker = str(tangent.order) if look.plain_markers else "braille"
+                plot_with_gaps(plt, x, taylor, METHOD_COLORS["five-point"], box, marker)
+                legend_entry(plt, x, taylor, f"Taylor-{tangent.order}", METHOD_COLORS["five-point"], box, marker)
             plt.scatter([tangent.x0], [tangent.f0], color=METHOD_COLORS["exact"], marker="●")
         plt.xlim(x[0], x[-1])
         plt.ylim(*limits)
