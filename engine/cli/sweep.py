@@ -214,7 +214,7 @@ def _output(args: argparse.Namespace, result: Sweep, methods: tuple[str, ...], w
         )
     if extrapolated is not None:
         if extrapolated.reason is None:
-            flag = " (more than 10x too optimistic somewhere)" if extrapolated.too_optimistic else ""
+            flag = " (more than 10x too optimistic somewhere, or at a kink)" if extrapolated.too_optimistic else ""
             lines.append(
                 f"{'richardson':<13}{scientific(extrapolated.final_h, 1):>10}{scientific(extrapolated.error, 1):>11}"
                 f"  picks its own h; its error estimate {scientific(extrapolated.estimate, 1)}{flag}, "

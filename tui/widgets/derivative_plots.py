@@ -186,7 +186,7 @@ class ErrorTable(Static):
                     *([format_error(row.mean_error)] if means else []),
                 ]
                 if row.too_optimistic:
-                    notes.append(f"{row.method}: ! its estimate is over 10x too optimistic somewhere (? says why)")
+                    notes.append(f"{row.method}: ! its estimate is over 10x too optimistic somewhere, or at a kink (? says why)")
             table.add_row(name, *cells, evals)
 
         if not table.row_count:

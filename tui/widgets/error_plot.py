@@ -167,7 +167,8 @@ def _richardson_row(table: Table, point: Extrapolated, number: str, wide: bool) 
     scaling = f"own h, {point.evaluations} evals"
     table.add_row(name, number.format(point.final_h), number.format(point.error), estimate, *([scaling, ""] if wide else [""]))
     if point.too_optimistic:
-        return [Text.assemble(("richardson", hex_color("richardson")), ": ! its estimate is over 10x too optimistic (see ? for why)")]
+        why = ": ! its estimate is over 10x too optimistic, or at a kink (see ? for why)"
+        return [Text.assemble(("richardson", hex_color("richardson")), why)]
     return []
 
 
