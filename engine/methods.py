@@ -66,8 +66,8 @@ def _step(h: Step, like: torch.Tensor) -> torch.Tensor:
 
 
 def _nan_where_f_is_undefined(values: torch.Tensor, f_values: torch.Tensor) -> torch.Tensor:
-    """`values`, NaN wherever f is not finite (the module's rule), in one fused pass: values + f * 0."""
-    return torch.addcmul(values, f_values.detach(), values.new_zeros(()))
+    """`values`, NaN wherever f is not finite (the module's rule), in one fused pass: values + 0 * f (0 * inf = NaN)."""
+    return torch.add(values, f_values.detach(), alpha=0)
 
 
 def exact(
