@@ -384,6 +384,26 @@ def test_the_order_3_model_is_the_measured_error_in_the_truncation_range(method:
     assert model.errors[0].item() == pytest.approx(measured, rel=0.05)  # two Taylor terms of a truncation-dominated error
 
 
+@pytest.mark.parametrize(
+    ("method", "h", "text"),
+    [
+        ("forward", 1e-3, "exp(x)"),
+        ("backward", 1e-3, "exp(-x)"),  # its Taylor terms alternate on exp(x); on exp(-x) they have one sign
+        ("central", 1e-2, "exp(x)"),
+        ("five-point", 5e-2, "exp(x)"),
+        ("complex-step", 1e-2, "exp(x)"),
+    ],
+)
+def test_the_order_2_model_is_the_measured_error_in_the_truncation_range(method: str, h: float, text: str) -> None:
+    """exp's derivatives are all e^x: two Taylor terms of the model leave a third-term difference (~h^2 relative), so a
+    wrong leading coefficient, power or derivative (the complex step's h^2 f^(4) / 12 included) fails at 1e-3."""
+    expression, points = parse_expression(text), torch.tensor([0.5], dtype=torch.float64)
+    model = error_model(expression, points, torch.tensor([h], dtype=torch.float64), method, EPS, order=2)
+    exact = math.exp(-0.5) if text == "exp(-x)" else math.exp(0.5)  # f'' = f for both
+    measured = abs(METHOD_FUNCTIONS[method](expression, points, h, order=2).item() - exact)
+    assert model.errors[0].item() == pytest.approx(measured, rel=1e-3)
+
+
 def test_an_order_other_than_1_2_or_3_is_refused() -> None:
     with pytest.raises(ValueError, match="must be one of 1, 2, 3"):
         derive(parse_expression("sin(x)"), torch.tensor([1.0]), 1e-5, order=4)
