@@ -404,6 +404,28 @@ def test_the_order_2_model_is_the_measured_error_in_the_truncation_range(method:
     assert model.errors[0].item() == pytest.approx(measured, rel=1e-3)
 
 
+@pytest.mark.parametrize(("order", "tolerance"), [(1, 1e-5), (2, 2e-6)])
+def test_the_complex_steps_model_has_both_taylor_terms_right(order: int, tolerance: float) -> None:
+    """On sin(2x) the complex step's series has one sign at both orders (f' - h^2 f'''/6 + h^4 f^(5)/120 and
+    f'' - h^2 f^(4)/12 + h^4 f^(6)/360, with sin's derivatives alternating): at h = 0.1 the second term is 0.1-0.4%
+    of the error and the third below 4e-6 of it, so 1/120 or 1/360 off by one in the last digit fails."""
+    expression, points, h = parse_expression("sin(2*x)"), torch.tensor([0.5], dtype=torch.float64), 0.1
+    model = error_model(expression, points, torch.tensor([h], dtype=torch.float64), "complex-step", EPS, order=order)
+    exact = 2 * math.cos(1.0) if order == 1 else -4 * math.sin(1.0)
+    measured = abs(METHOD_FUNCTIONS["complex-step"](expression, points, h, order=order).item() - exact)
+    assert model.errors[0].item() == pytest.approx(measured, rel=tolerance)
+
+
+def test_the_vocabularys_accuracy_is_what_each_stencil_truncates_at_every_order() -> None:
+    """The app's help and the error model's h* rule quote the vocabulary's p; the stencils' Taylor moments decide it."""
+    from engine.stencils import STENCILS
+    from engine.vocabulary import method
+
+    assert {(name, n): stencil.accuracy for (name, n), stencil in STENCILS.items()} == {
+        (name, n): method(name).accuracy for name, n in STENCILS
+    }
+
+
 def test_an_order_other_than_1_2_or_3_is_refused() -> None:
     with pytest.raises(ValueError, match="must be one of 1, 2, 3"):
         derive(parse_expression("sin(x)"), torch.tensor([1.0]), 1e-5, order=4)
