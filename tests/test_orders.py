@@ -316,6 +316,18 @@ def test_richardson_is_the_tableau_the_module_describes(
     assert float(result.error_estimate[0]) == pytest.approx(estimate, rel=1e-3)
 
 
+@pytest.mark.parametrize("text", ["sin(3*x) + exp(x)", "log(x)"])
+def test_richardson_runs_each_point_on_its_own_though_they_share_one_batch(text: str) -> None:
+    """Points stop at different levels (and log's near 0 restart their tableau): a point that has stopped keeps its
+    result while the others go on, so the batch gives what each point alone gives."""
+    points = torch.linspace(0.01, 3.0, 13, dtype=torch.float64)
+    batch = extrapolate(parse_expression(text), points)
+    alone = [extrapolate(parse_expression(text), points[i : i + 1]) for i in range(len(points))]
+    assert len({int(e) for e in batch.evaluations}) > 1  # they did stop at different levels
+    for field in ("values", "error_estimate", "final_h", "evaluations"):
+        assert getattr(batch, field).tolist() == [getattr(a, field).item() for a in alone], field
+
+
 def test_richardson_scales_its_first_step_with_x() -> None:
     """h0 = 0.05 |x| for |x| > 1: at x = 1000 a step of 5e-5 would leave only round-off (1e-10 relative)."""
     for text, expected in (("exp(x/100)", math.exp(10) / 100), ("sin(x/100)", math.cos(10) / 100)):
