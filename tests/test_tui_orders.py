@@ -139,6 +139,12 @@ async def test_at_a_kink_the_tangent_panel_says_there_is_no_derivative(pilot) ->
     assert " ".join(widget_text(screen.query_one("#tangent-info", Static)).split()) == "x0 = 0 f(x0) = 0 f'(x0) = none (kink) secant = 1"
     status = " ".join(screen.status_text.split())
     assert status.startswith("f'(x) does not exist at x = 0: a kink, -1 from the left and 1 from the right.")
+    await pilot.press("o")  # f'' = 2 DiracDelta(x): undefined at the kink, said in words
+    await settle(pilot)
+    assert "f''(x0) = undefined" in widget_text(screen.query_one("#tangent-info", Static))
+    for _ in range(2):
+        await pilot.press("o")
+        await settle(pilot)
     await pilot.press("right")
     await settle(pilot)
     assert "f'(x0) = 1 " in widget_text(screen.query_one("#tangent-info", Static))

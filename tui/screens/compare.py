@@ -165,7 +165,8 @@ class CompareScreen(LabScreen[CompareRequest, CompareView]):
         slope = "[yellow]none (kink)[/]" if t.kink else f"{t.slope:.6g}"  # torch's 0 there is a convention (the notice)
         info = f"x0 = {t.x0:.4g}   f(x0) = {t.f0:.6g}\nf'(x0) = {slope}   secant = {t.secant:.6g}"
         if t.order > 1:
-            info += f"   {derivative_name(t.order)}(x0) = {t.derivative:.6g}"
+            higher = f"{t.derivative:.6g}" if math.isfinite(t.derivative) else "undefined"
+            info += f"   {derivative_name(t.order)}(x0) = {higher}"
         if t.zoom is not None:
             info += "\n" + zoom_text(t.zoom)
         self.query_one("#tangent-info", Static).update(info if math.isfinite(t.f0) else f"x0 = {t.x0:.4g}: f is undefined here")
