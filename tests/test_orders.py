@@ -388,6 +388,21 @@ def test_sin_at_order_2_has_central_s_best_h_near_1e_4_not_1e_5() -> None:
     assert result.richardson is not None and result.richardson.error is not None and result.richardson.error < 1e-10
 
 
+def test_the_sweeps_richardson_point_is_its_worst_defined_point_and_says_when_there_is_none() -> None:
+    """log(x) at points on both sides of 0: the point Error vs h draws is the worst of the defined ones."""
+    points = torch.tensor([-1.0, -0.5, 0.3, 0.5, 1.0, 2.0], dtype=torch.float64)
+    point = sweep(parse_expression("log(x)"), points, methods=("central",), richardson=True).richardson
+    alone = extrapolate(parse_expression("log(x)"), points)
+    defined = points > 0
+    errors = (alone.values[defined] - 1 / points[defined]).abs()
+    assert point is not None and point.error is not None and point.reason is None
+    assert point.error == pytest.approx(float(errors.max()), rel=1e-6)  # against 1/x, not the 50-digit reference
+    assert point.final_h == float(alone.final_h[defined][int(errors.argmax())])
+    nowhere = sweep(parse_expression("log(x)"), torch.linspace(-2.0, -1.0, 5, dtype=torch.float64), methods=("central",), richardson=True)
+    assert nowhere.richardson is not None and nowhere.richardson.reason == "undefined at every point"
+    assert nowhere.richardson.error is None and nowhere.richardson.evaluations > 0 and not nowhere.richardson.too_optimistic
+
+
 @pytest.mark.parametrize(("method", "h"), [("central", 1e-2), ("five-point", 1e-1), ("forward", 1e-3)])
 def test_the_order_3_model_is_the_measured_error_in_the_truncation_range(method: str, h: float) -> None:
     expression, points = parse_expression("exp(x)"), torch.tensor([0.5], dtype=torch.float64)
