@@ -398,6 +398,9 @@ def test_the_sweeps_richardson_point_is_its_worst_defined_point_and_says_when_th
     assert point is not None and point.error is not None and point.reason is None
     assert point.error == pytest.approx(float(errors.max()), rel=1e-6)  # against 1/x, not the 50-digit reference
     assert point.final_h == float(alone.final_h[defined][int(errors.argmax())])
+    # 2x at 0: (2h + 2h) / 2h is 2 exactly, an error of 0 is a result, not "undefined"
+    exact = sweep(parse_expression("2*x"), torch.tensor([0.0], dtype=torch.float64), methods=("central",), richardson=True).richardson
+    assert exact is not None and exact.error == 0.0 and exact.reason is None
     nowhere = sweep(parse_expression("log(x)"), torch.linspace(-2.0, -1.0, 5, dtype=torch.float64), methods=("central",), richardson=True)
     assert nowhere.richardson is not None and nowhere.richardson.reason == "undefined at every point"
     assert nowhere.richardson.error is None and nowhere.richardson.evaluations > 0 and not nowhere.richardson.too_optimistic
