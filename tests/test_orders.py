@@ -224,6 +224,8 @@ def test_richardson_at_a_kink_agrees_with_the_convention_and_is_still_flagged() 
     notice = result.kink_notice()
     assert notice is not None and notice.startswith("f'(x) does not exist at x = 0: a kink, -1 from the left and 1 from the right.")
     assert "autograd give 0, the convention" in notice
+    several = derive(parse_expression("abs(x^2 - 1)"), torch.tensor([-1.0, 0.0, 1.0], dtype=torch.float64), 1e-5, ("exact",))
+    assert (several.kink_notice() or "").startswith("f'(x) does not exist for x in -1, 1 (2 points): a kink at each.")
     away = derive(parse_expression("abs(x)"), torch.tensor([0.5], dtype=torch.float64), 1e-5, ("richardson",))
     assert not away.results["richardson"].too_optimistic and away.kink_notice() is None
 
