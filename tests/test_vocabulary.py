@@ -29,6 +29,7 @@ from engine.vocabulary import (
     ORDERS,
     grid_index,
     h_on_grid,
+    method_keys,
 )
 from tui.style import METHOD_COLORS
 from tui.widgets.log_value_input import shifted
@@ -97,3 +98,8 @@ def test_the_h_keys_stay_on_the_sweeps_grid() -> None:
         h = shifted(h, steps)
         assert h == h_on_grid(grid_index(h))  # exactly a grid point, so the marker sits on a measured h
     assert shifted(1e-4, 1) == pytest.approx(10**-3.75) and shifted(3e-4, 0) == pytest.approx(10**-3.5)  # snaps first
+
+
+def test_method_keys_list_the_apps_keys_as_a_sentence() -> None:
+    assert method_keys(METHOD_NAMES) == "e, a, w, b, c, v, i or R"
+    assert method_keys(("central",)) == "c"
