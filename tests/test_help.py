@@ -13,6 +13,7 @@ from engine.vocabulary import method
 from tui.app import DEMOS, CalcApp, Demo
 from tui.screens.base import DemoScreen
 from tui.screens.help import HelpError, HelpPage, bound_keys, expand, help_page, key_text, keys_text
+from tui.screens.lab import LabScreen
 
 TITLES = [demo.title for demo in DEMOS]
 NAMED = ("space", "backspace", "tab", "Esc", "Enter", "Home", "End", "PgUp", "PgDn", "←", "→", "↑", "↓")
@@ -38,7 +39,8 @@ def page_of(demo: Demo) -> HelpPage:
 
 def keys_named(text: str) -> set[str]:
     """Every key the Markdown names: `x`, `Esc`, `shift+←` in backticks, F2 outside them, and each key of a range (`1`–`6`, F2–F8)."""
-    named = {f"`{code}`" for code in CODE.findall(text) if (len(code) == 1 and code not in MARKS) or code in NAMED or MODIFIED.fullmatch(code)}
+    codes = CODE.findall(text)
+    named = {f"`{code}`" for code in codes if (len(code) == 1 and code not in MARKS) or code in NAMED or MODIFIED.fullmatch(code)}
     named |= set(FUNCTION_KEY.findall(CODE.sub("", text)))
     for first, last in DIGIT_RANGE.findall(text):
         named |= {f"`{n}`" for n in range(int(first), int(last) + 1)}
@@ -86,7 +88,9 @@ def test_a_count_of_methods_in_a_help_title_is_the_screens_count(demo: Demo) -> 
 @pytest.mark.parametrize("mode", ["compare", "error-vs-h"])
 def test_the_method_keys_in_a_help_are_the_vocabularys(mode: str) -> None:
     demo = next(d for d in DEMOS if d.mode == mode)
-    methods: tuple[str, ...] = getattr(screen_class(demo), "METHODS")
+    screen = screen_class(demo)
+    assert issubclass(screen, LabScreen)
+    methods = screen.METHODS
     keys = " ".join(f"`{method(name).key}`" for name in methods)
     assert f"| {keys} | toggle {', '.join(methods)} |" in page_of(demo).text
 
