@@ -10,35 +10,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from tui.options import AppOptions, add_look_options
+from tui.options import AppOptions, add_look_options, build_app, run_app
 
 if TYPE_CHECKING:
     from tui.app import CalcApp
 
 APP_PACKAGES = ("textual", "plotext")  # named by --version after calc-tui and torch
-
-
-def build_app(options: AppOptions, environ: Mapping[str, str], encoding: str | None) -> CalcApp:
-    """The app these options describe, in this environment (NO_COLOR, CALC_TUI_ASCII) and output encoding."""
-    from tui.app import CalcApp  # Textual is imported only when the app is wanted
-    from tui.look import choose_look
-    from tui.settings import SettingsFile, default_path
-
-    return CalcApp(
-        device=options.device,
-        dtype=options.dtype,
-        look=choose_look(options.ascii, options.no_color, environ, encoding),
-        settings=None if options.no_config else SettingsFile(default_path()),
-        export_dir=options.export_dir,
-    )
-
-
-def run_app(app: CalcApp) -> int:
-    app.run()
-    return app.return_code or 0
 
 
 def main(argv: Sequence[str] | None = None, run: Callable[[CalcApp], int] = run_app) -> int:

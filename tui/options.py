@@ -1,17 +1,23 @@
-"""How the app is started: the options of `calc-tui [options]`, `calc-tui serve` and `calc-tui doctor`, and their parsers.
+"""How the app is started: the options of `calc-tui [options]`, `calc-tui serve` and `calc-tui doctor`, their
+parsers, and the app built from them.
 
-Their own module, so that the console script (`tui.entry`) and its subcommands (`tui.doctor`,
-`tui.serve`) all import it and none of them imports another's: no import circle.
+Their own module, so that the console script (`tui.entry`) and the subcommands that describe or start the
+app (`tui.doctor`, `tui.serve`) all import it, and none of them imports another: no import circle.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.vocabulary import DTYPE_NAMES
 from tui.export import DEFAULT_DIRECTORY
+
+if TYPE_CHECKING:
+    from tui.app import CalcApp
 
 
 @dataclass(frozen=True)
@@ -88,3 +94,23 @@ def add_app_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
         ),
         *add_look_options(parser),
     ]
+
+
+def build_app(options: AppOptions, environ: Mapping[str, str], encoding: str | None) -> CalcApp:
+    """The app these options describe, in this environment (NO_COLOR, CALC_TUI_ASCII) and output encoding."""
+    from tui.app import CalcApp  # Textual is imported only when the app is wanted
+    from tui.look import choose_look
+    from tui.settings import SettingsFile, default_path
+
+    return CalcApp(
+        device=options.device,
+        dtype=options.dtype,
+        look=choose_look(options.ascii, options.no_color, environ, encoding),
+        settings=None if options.no_config else SettingsFile(default_path()),
+        export_dir=options.export_dir,
+    )
+
+
+def run_app(app: CalcApp) -> int:
+    app.run()
+    return app.return_code or 0
