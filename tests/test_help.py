@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 from importlib import import_module
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
+from textual.binding import Binding, BindingType
 
 from engine.vocabulary import method
 from tui.app import DEMOS, CalcApp, Demo
@@ -134,3 +135,17 @@ def test_keys_in_a_row_are_written_as_a_range() -> None:
     assert keys_text(["1", "2", "3", "4", "5", "6"]) == "`1`–`6`"
     assert keys_text(["f2", "f3"]) == "F2 F3"
     assert keys_text(["left", "shift+right", "escape"]) == "`←` `shift+→` `Esc`"
+
+
+def test_an_app_priority_binding_is_listed_beside_the_screens_binding_for_the_same_key() -> None:
+    """Textual asks an app's priority binding first (the lesson's `n` while it is open), then the screen's (`n` flips)."""
+
+    class LessonApp(CalcApp):
+        BINDINGS: ClassVar[list[BindingType]] = [
+            Binding("n", "app.lesson_next", "Next step", priority=True),
+            Binding("m", "app.other", "m"),
+        ]
+
+    slope = screen_class(next(d for d in DEMOS if d.mode == "slope-field"))
+    assert {b.action for b in bound_keys(slope, LessonApp) if b.key in "nm"} == {"flip", "lesson_next", "next_method"}
+    assert {b.action for b in bound_keys(slope, CalcApp) if b.key == "n"} == {"flip"}

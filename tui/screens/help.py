@@ -65,6 +65,7 @@ class BoundKey:
     key: str  # Textual's name: left_square_bracket, f2, shift+left
     action: str  # without the `app.` namespace: help, toggle_method('exact')
     own: bool  # bound by calc-tui (not by Textual's Screen or App)
+    priority: bool = False  # an app binding Textual asks before the screen's
 
     @property
     def name(self) -> str:
@@ -114,26 +115,32 @@ def _declared(cls: type[Any]) -> list[BoundKey]:
         if "BINDINGS" in vars(klass):
             declared: list[BindingType] = vars(klass)["BINDINGS"]
             own = klass.__module__.startswith("tui.")
-            found.extend(BoundKey(b.key, b.action.removeprefix("app."), own) for b in Binding.make_bindings(declared))
+            found.extend(BoundKey(b.key, b.action.removeprefix("app."), own, b.priority) for b in Binding.make_bindings(declared))
     return found
 
 
-def bound_keys(screen: type[DemoScreen[Any, Any]], app: type[App[Any]]) -> list[BoundKey]:
-    """Every key the user can press on `screen` and what it does there, the screen's in declaration order, then the app's.
-
-    A subclass's binding takes the key from its base class's, and the screen's from the app's, as in Textual. A preset
-    key without a preset (F6 on a demo with four) does nothing, so it is left out.
-    """
+def _effective(bindings: list[BoundKey]) -> dict[str, BoundKey]:
+    """Key -> binding, a subclass's binding taking the key from its base class's (as in Textual)."""
     effective: dict[str, BoundKey] = {}
-    for bound in _declared(screen):
-        effective.pop(bound.key, None)  # re-declared: it takes the place of the base class's
+    for bound in bindings:
+        effective.pop(bound.key, None)  # re-declared: it takes the base class's place, in the subclass's order
         effective[bound.key] = bound
+    return effective
+
+
+def bound_keys(screen: type[DemoScreen[Any, Any]], app: type[App[Any]]) -> list[BoundKey]:
+    """Every binding that can act on a key press on `screen`: the screen's in declaration order, then the app's.
+
+    The screen's binding for a key hides the app's, unless the app's is a priority binding, which Textual asks
+    first (it may pass the key on): then both are listed. A preset key without a preset (F6 on a demo with
+    four) does nothing, so it is left out.
+    """
+    on_screen = _effective(_declared(screen))
     app_keys = _declared(app)
     if app.ENABLE_COMMAND_PALETTE:
-        app_keys.append(BoundKey(app.COMMAND_PALETTE_BINDING, "command_palette", own=False))
-    for bound in app_keys:
-        effective.setdefault(bound.key, bound)
-    return [bound for bound in effective.values() if not _idle_preset(bound, len(screen.PRESETS))]
+        app_keys.append(BoundKey(app.COMMAND_PALETTE_BINDING, "command_palette", own=False, priority=True))
+    in_app = [bound for bound in _effective(app_keys).values() if bound.key not in on_screen or bound.priority]
+    return [bound for bound in [*on_screen.values(), *in_app] if not _idle_preset(bound, len(screen.PRESETS))]
 
 
 def _idle_preset(bound: BoundKey, presets: int) -> bool:
