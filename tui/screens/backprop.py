@@ -28,7 +28,6 @@ from tui.compute.backprop import (
     compute_backprop,
 )
 from tui.presets import SURFACE_PRESETS, Preset
-from tui.screens.lab import X0_STEPS
 from tui.screens.stepping import SteppingScreen
 from tui.state import with_function
 from tui.widgets.function_input import FunctionInput
@@ -40,7 +39,6 @@ from tui.widgets.log_value_input import LEARNING_RATE_BOUNDS, LogValueInput
 if TYPE_CHECKING:
     from engine.backprop import BackwardPass, LeafGrad
 
-POINT_STEPS = X0_STEPS  # the point keys move by 1/40 of the domain (Compare's ← → on the same x0)
 MAX_TERMS = 4  # a sum of more contributions shows the first ones, then how many
 LOSS_HISTORY = 8  # losses shown in the network's history line
 TITLE_LENGTH = 60  # a longer function is cut short above the graph (the function input holds all of it)
@@ -540,16 +538,9 @@ class BackpropScreen(SteppingScreen[BackpropRequest, BackpropView]):
 
     def action_move_point(self, axis: int, direction: int) -> None:
         if self.source == LAB and axis == 0:
-            lab = self.state.lab
-            step = (lab.x_max - lab.x_min) / POINT_STEPS
-            self.state.lab = replace(lab, x0=min(lab.x_max, max(lab.x_min, round((lab.x0 + direction * step) / step) * step)))
+            self.state.lab = self.state.lab.move_x0(direction)
         elif self.source == SURFACE:
-            surface = self.state.surface
-            low, high = (surface.x_min, surface.x_max) if axis == 0 else (surface.y_min, surface.y_max)
-            step = (high - low) / POINT_STEPS
-            moved = list(surface.start)
-            moved[axis] = min(high, max(low, round((moved[axis] + direction * step) / step) * step))
-            self.state.surface = replace(surface, start=(moved[0], moved[1]))
+            self.state.surface = self.state.surface.move_start_along(axis, direction)
         elif self.source == NETWORK:
             self.notify("the network's point is its parameters: o takes an SGD step", timeout=3)
 

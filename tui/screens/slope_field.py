@@ -25,8 +25,6 @@ from tui.widgets.function_input import FunctionInput
 from tui.widgets.inline_error import InlineError
 from tui.widgets.log_value_input import LEARNING_RATE_BOUNDS, LogValueInput
 
-START_STEPS = 30  # the arrow keys move the start by 1/30 of the range
-
 
 def arrows_for_width(columns: int) -> int:
     """One arrow every three columns of canvas, 12 to 40 of them."""
@@ -159,6 +157,4 @@ class SlopeFieldScreen(DescentScreen[SlopeRequest, SlopeView, Loss]):
         self.slot = replace(self.slot, method=methods[(methods.index(current) + 1) % len(methods)])
 
     def action_move_start(self, direction: int) -> None:
-        loss = self.slot
-        step = (loss.x_max - loss.x_min) / START_STEPS
-        self.slot = replace(loss, start=min(loss.x_max, max(loss.x_min, round((loss.start + direction * step) / step) * step)))
+        self.slot = self.slot.move_start(direction)

@@ -9,21 +9,15 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label
 
 from engine.syntax import ExpressionError
-from engine.vocabulary import grid_index, h_on_grid
 from tui.messages import LogValueChanged
+from tui.state import H_BOUNDS, LEARNING_RATE_BOUNDS, shifted_on_grid
 from tui.widgets.inline_error import InlineError
 
-H_BOUNDS = (1e-20, 1.0)
-LEARNING_RATE_BOUNDS = (1e-5, 10.0)
+__all__ = ["H_BOUNDS", "LEARNING_RATE_BOUNDS", "LogValueInput", "format_value"]
 
 
 def format_value(value: float) -> str:
     return f"{value:.1e}"
-
-
-def shifted(value: float, steps: int, low: float = H_BOUNDS[0], high: float = H_BOUNDS[1]) -> float:
-    """`value` moved `steps` points along the h grid (snapping to it first), clamped to [low, high]."""
-    return min(high, max(low, h_on_grid(grid_index(value) + steps)))
 
 
 class LogValueInput(Vertical):
@@ -58,7 +52,10 @@ class LogValueInput(Vertical):
             self.query_one(InlineError).clear()
 
     def shift(self, steps: int) -> None:
-        self.post_message(LogValueChanged(self.value_name, shifted(self.value, steps, *self.bounds)))
+        """For a value the widget alone holds; a value in the shared state moves by its own transition."""
+        # Take the new value at once: the next press of a burst starts from it, not from the value before this one.
+        self.value = shifted_on_grid(self.value, steps, self.bounds)
+        self.post_message(LogValueChanged(self.value_name, self.value))
 
     def on_input_blurred(self, event: Input.Blurred) -> None:
         """Leaving the field shows the value in effect again."""
