@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import re
 from importlib import import_module
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 from textual.binding import Binding, BindingType
+from textual.pilot import Pilot
 
+import tui.screens.help
 from engine.vocabulary import method
+from tests.tui_helpers import screen_text
 from tui.app import DEMOS, CalcApp, Demo
 from tui.screens.base import DemoScreen
-from tui.screens.help import HelpError, HelpPage, bound_keys, expand, help_page, key_text, keys_text
+from tui.screens.help import HelpError, HelpPage, HelpScreen, bound_keys, expand, help_page, key_text, keys_text
 from tui.screens.lab import LabScreen
 
 TITLES = [demo.title for demo in DEMOS]
@@ -149,3 +153,22 @@ def test_an_app_priority_binding_is_listed_beside_the_screens_binding_for_the_sa
     slope = screen_class(next(d for d in DEMOS if d.mode == "slope-field"))
     assert {b.action for b in bound_keys(slope, LessonApp) if b.key in "nm"} == {"flip", "lesson_next", "next_method"}
     assert {b.action for b in bound_keys(slope, CalcApp) if b.key == "n"} == {"flip"}
+
+
+async def test_a_help_file_that_cannot_be_shown_is_a_notice_and_the_demo_stays(
+    pilot: Pilot[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A help naming a key the screen lacks (or missing from the install) says so; pressing ? never crashes the app."""
+    broken = tmp_path / "compare.md"
+    broken.write_text("# Compare\n\n| {{shift_lr}} | learning rate |\n")
+    monkeypatch.setattr(tui.screens.help, "help_path", lambda screen: broken)
+    await pilot.press("question_mark")
+    await pilot.pause()
+    assert not isinstance(pilot.app.screen, HelpScreen) and pilot.app.current_mode == "compare"
+    text = " ".join(screen_text(pilot.app).split())
+    assert "no help" in text and "compare.md: {{shift_lr}}: no key is bound to" in text
+    broken.unlink()
+    await pilot.press("question_mark")
+    await pilot.pause()
+    assert not isinstance(pilot.app.screen, HelpScreen)
+    assert "the help file compare.md cannot be read" in " ".join(screen_text(pilot.app).split())

@@ -191,20 +191,29 @@ def help_path(screen: type[DemoScreen[Any, Any]]) -> Path:
     return Path(getfile(screen)).with_name(screen.HELP_PATH)
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise HelpError(f"the help file {path.name} cannot be read: {error}") from error
+
+
 def help_page(screen: type[DemoScreen[Any, Any]], app: type[App[Any]], demos: Iterable[str]) -> HelpPage:
     """The help of `screen` in `app`: its Markdown file with the keys bound there, then the keys every demo shares."""
     path = help_path(screen)
-    try:
-        source = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise HelpError(f"the help of {screen.__name__} cannot be read: {error}") from error
-    heading, _, body = source.partition("\n")
+    heading, _, body = _read(path).partition("\n")
     if not heading.startswith("# "):
         raise HelpError(f"{path.name} must start with '# Title'")
     bound = bound_keys(screen, app)
     values = {"demos": ", ".join(demos), "presets": ", ".join(p.name for p in screen.PRESETS), **screen.HELP_VALUES}
-    text, shown = expand(body + SHARED_KEYS.read_text(encoding="utf-8"), bound, values)
-    return HelpPage(heading.removeprefix("# ").strip(), text, frozenset(shown))
+    text, actions = "", set[str]()
+    for source, markdown in ((path, body), (SHARED_KEYS, _read(SHARED_KEYS))):
+        try:
+            expanded, shown = expand(markdown, bound, values)
+        except HelpError as error:
+            raise HelpError(f"{source.name}: {error}") from error
+        text, actions = text + expanded, actions | shown
+    return HelpPage(heading.removeprefix("# ").strip(), text, frozenset(actions))
 
 
 class HelpScreen(ModalScreen[None]):
