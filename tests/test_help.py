@@ -132,6 +132,8 @@ def test_a_reference_to_an_unbound_action_is_an_error_that_names_it() -> None:
     bound = bound_keys(screen_class(DEMOS[0]), CalcApp)
     with pytest.raises(HelpError, match="no key is bound to 'shift_lr' on this screen"):
         expand("| {{shift_lr}} | learning rate |", bound, {})
+    with pytest.raises(HelpError, match="names no action"):
+        expand("| {{()}} | nothing |", bound, {})
 
 
 def test_keys_in_a_row_are_written_as_a_range() -> None:

@@ -155,7 +155,10 @@ def _normal(action: str) -> str:
 def render_keys(reference: str, bound: Sequence[BoundKey]) -> tuple[str, set[str]]:
     """The keys for `shift_h(-1) shift_h(1)`: each action's first key, then ' or ' and the others, and the actions shown."""
     columns: dict[str, list[str]] = {}
-    for token in ACTION.findall(reference):
+    tokens = ACTION.findall(reference)
+    if not tokens:
+        raise HelpError(f"{{{{{reference}}}}} names no action")
+    for token in tokens:
         wanted = _normal(token)
         matches = [b for b in bound if (_normal(b.action) == wanted if "(" in wanted else b.name == wanted)]
         if not matches:
