@@ -29,6 +29,7 @@ from engine.vocabulary import (
     ORDERS,
     grid_index,
     h_on_grid,
+    method_keys,
 )
 from tui.state import H_BOUNDS, shifted_on_grid
 from tui.style import METHOD_COLORS
@@ -98,3 +99,8 @@ def test_the_h_keys_stay_on_the_sweeps_grid() -> None:
         assert h == h_on_grid(grid_index(h))  # exactly a grid point, so the marker sits on a measured h
     assert shifted_on_grid(1e-4, 1, H_BOUNDS) == pytest.approx(10**-3.75)
     assert shifted_on_grid(3e-4, 0, H_BOUNDS) == pytest.approx(10**-3.5)  # snaps first
+
+
+def test_method_keys_list_the_apps_keys_as_a_sentence() -> None:
+    assert method_keys(METHOD_NAMES) == "e, a, w, b, c, v, i or R"
+    assert method_keys(("central",)) == "c"

@@ -60,52 +60,6 @@ SOURCE_TEXT = {
     NETWORK: "[b]tiny network[/]: one hidden unit, one data point",
 }
 
-HELP = """
-**Every step of backprop is the chain rule.** PyTorch records each operation of f as a node of a graph
-(`MulBackward0`, `SinBackward0`, …; each leaf tensor with `requires_grad=True` ends in an
-`AccumulateGrad` node). `backward()` starts the output with ∂f/∂f = 1 and walks the graph: each node
-multiplies the gradient that reached it (the adjoint ∂f/∂out) by its local derivative for each input
-and sends the product on: `∂f/∂u = ∂f/∂v · ∂v/∂u`. Where a value is used twice (x·sin(x) uses x
-twice), two gradients reach it and torch adds them: `x.grad = 0.8415 + 0.5403 = 1.3818`.
-
-The graph on screen is torch's own (walked from `grad_fn` along `next_functions`), and every number
-was captured from the real `backward()` with hooks: nothing is re-derived for display. The output is
-at the top, the leaves at the bottom; the number after a node is the gradient that has reached it so
-far, after a leaf its `.grad`. Step with `space` and watch the gradient flow down, in the order
-torch's engine ran the nodes. The panel under the graph shows the selected node: its operation and
-forward value, the gradient that arrived, and what it sends to each input, written as the chain rule.
-The last panel checks each leaf's gradient against SymPy's exact derivative and a 50-digit reference.
-
-**.grad accumulates.** A second `backward()` without zeroing adds to `.grad` (press `b`: it doubles);
-`optimizer.zero_grad()` sets it back to None (`z`). That is why a training loop calls `zero_grad()`
-before every `backward()`: forget it, and each step uses the sum of all the gradients so far.
-
-**The tiny network** (`s` until *network*, or F8): L = (w2·tanh(w1·x + b1) + b2 − t)² on one data point;
-the weights and biases are the leaves, so `.grad` reaches every parameter through the layers. `o` takes
-one SGD step p ← p − lr·p.grad and runs the next pass: the loss falls. Press `b` before `o` and the
-step is twice as long: the forgotten `zero_grad()`.
-
-**Try**: F2 (x·sin(x)) and step through: x gets two arrows and its `.grad` is a sum. Move x0 with `<` `>`
-and Compare's tangent point moves with it. Type `log(x)` and move x0 to 0: f is undefined there, and
-the last good graph stays.
-
-**Keys**
-
-| key | action |
-|---|---|
-| `space` / `r` / `backspace` / `End` | one node of backward() / run-pause / back to before backward() / to the end |
-| `↑` `↓` `←` `→`, `Home` | select a node (up: towards the output, down: towards the leaves); Home: the output |
-| `PgUp` `PgDn` | select a node ten layers up / down (large graphs scroll to keep it in view) |
-| `b` | backward() again without zeroing: `.grad` accumulates (doubles) |
-| `z` | zero_grad(): every `.grad` back to None |
-| `o` | network: one SGD step p ← p − lr·p.grad with the `.grad` of this pass (finished first if you are stepping), then the next pass |
-| `[` `]` | network: learning rate down / up a quarter decade (or type it) |
-| `s` | source: f(x) (Compare's function at its x0) → f(x, y) (the gradient field's, at its start) → network |
-| `<` `>` (or shift+← →) | move x0; shift+↑ ↓ move y0 (or type them) |
-| `f` | edit the function (shared with Compare, or with the gradient field) |
-| F2–F8, `p` | presets: x·sin(x), x²+x, wave packet, division, x·y+sin(x), Rosenbrock, tiny network |
-"""
-
 
 def short(value: float | None) -> str:
     """The engine's number format for the chain rule (`0.5403`, `1.5000e-07`); torch is loaded by the time there is a pass."""
@@ -248,8 +202,7 @@ class BackpropScreen(SteppingScreen[BackpropRequest, BackpropView]):
     CSS_PATH = "backprop.tcss"
     STEPS_PER_SECOND = 3  # `r` runs backward() at a pace the eye can follow
     WORK = "backprop"
-    HELP_TITLE = "Backprop: the chain rule on torch's own graph, node by node"
-    HELP = HELP
+    HELP_PATH = "backprop.md"
     PRESETS = PRESETS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
