@@ -100,8 +100,9 @@ def add_app_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
     ]
 
 
-def build_app(options: AppOptions, environ: Mapping[str, str], encoding: str | None) -> CalcApp:
-    """The app these options describe, in this environment (NO_COLOR, CALC_TUI_ASCII) and output encoding."""
+def build_app(options: AppOptions, environ: Mapping[str, str], encoding: str | None, lesson: bool = False) -> CalcApp:
+    """The app these options describe, in this environment (NO_COLOR, CALC_TUI_ASCII) and output encoding
+    (`lesson`: with the lesson open, for `calc-tui lesson`)."""
     from tui.app import CalcApp  # Textual is imported only when the app is wanted
     from tui.look import choose_look
     from tui.settings import SettingsFile, default_path
@@ -112,6 +113,7 @@ def build_app(options: AppOptions, environ: Mapping[str, str], encoding: str | N
         look=choose_look(options.ascii, options.no_color, environ, encoding),
         settings=None if options.no_config else SettingsFile(default_path()),
         export_dir=options.export_dir,
+        lesson=lesson,
     )
 
 
@@ -134,6 +136,7 @@ def main(argv: Sequence[str] | None = None, run: Callable[[CalcApp], int] = run_
     from engine.cli.main import Frontend
     from engine.cli.main import main as cli_main
     from tui import doctor, serve  # they use this module's options, so they are imported once it is complete
+    from tui.lesson import command as lesson
 
     def start_app(args: argparse.Namespace) -> int:
         return run(build_app(AppOptions.from_args(args, prefix="app_"), os.environ, sys.stdout.encoding))
@@ -141,7 +144,7 @@ def main(argv: Sequence[str] | None = None, run: Callable[[CalcApp], int] = run_
     frontend = Frontend(
         start_app=start_app,
         app_options=lambda parser: add_look_options(parser, prefix="app_"),
-        commands=(doctor, serve),
+        commands=(doctor, serve, lesson),
         packages=APP_PACKAGES,
     )
     return cli_main(arguments, frontend)

@@ -45,6 +45,7 @@ def keys_everywhere(demos: Sequence[str]) -> str:
 | key | action |
 |---|---|
 | `1`–`{len(demos)}` | the demos: {", ".join(demos)} |
+| `L` | the lesson: the tutorial step by step beside the demos, its tasks checked (`n` / `p` turn the page, Esc leaves) |
 | `d` / `D` | next dtype / next device |
 | `x` / `X` | export the numbers on screen (CSV and JSON) / a screenshot (SVG) |
 | `\\` | fold the panels into one summary line, or show them |
