@@ -56,12 +56,13 @@ class LessonPane(VerticalScroll):
         super().__init__(id="lesson-pane", classes="-above" if above else "")
         self.above = above  # above the demo (narrow terminals) or beside it; a pane moves by being mounted anew
         self.text = ""
+        self.body = Static("", id="lesson-text")  # held, so that the text can be set before the pane is composed
 
     def compose(self) -> ComposeResult:
-        yield Static("", id="lesson-text")
+        yield self.body
 
     def show(self, text: Text, folded: bool) -> None:
         self.set_class(self.above and folded, "-folded")
         if text.plain != self.text:
             self.text = text.plain
-            self.query_one("#lesson-text", Static).update(text)
+            self.body.update(text)

@@ -130,9 +130,7 @@ def sweet_spot_text(observation: Observation) -> str:
 def slope_text(observation: Observation) -> str:
     seen = observation.descent
     where = (
-        f" The run from x = 2.5 shown now: step {seen.k} of {seen.last}, L'(x) = {seen.gradient_norm:.3g} in size."
-        if seen is not None
-        else ""
+        f" The run from x = 2.5, as shown: step {seen.k} of {seen.last}, |L'(x)| = {seen.gradient_norm:.3g}." if seen is not None else ""
     )
     return (
         "A loss curve with an arrow at each point, lying along the tangent and pointing uphill: the slope says "
