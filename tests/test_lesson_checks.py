@@ -44,13 +44,17 @@ def sweep(dtype: str, best: float, model: float, eps: float) -> SweepSeen:
     )
 
 
-def compare(h: float = 1e-4, zoom: int = 0, secant: float = 0.54025, methods: tuple[str, ...] = ("exact", "autograd", "central")) -> Observation:
+def compare(
+    h: float = 1e-4, zoom: int = 0, secant: float = 0.54025, methods: tuple[str, ...] = ("exact", "autograd", "central")
+) -> Observation:
     tangent_zoom = {"half_width": math.pi / 10**zoom, "gap": 4.2e-6, "wider_gap": 4.2e-4} if zoom else {}
     errors = {"exact": 0.0, "autograd": 1.1e-16, "central": 1.7e-9, "forward": 5.0e-5}
     return Observation(
         demo="compare",
         lab=LabState(h=h, methods=methods),
-        compare=CompareSeen(h=h, zoom=zoom, slope=0.5403023058681398, secant=secant, errors={m: errors[m] for m in methods}, **tangent_zoom),
+        compare=CompareSeen(
+            h=h, zoom=zoom, slope=0.5403023058681398, secant=secant, errors={m: errors[m] for m in methods}, **tangent_zoom
+        ),
     )
 
 
@@ -88,7 +92,9 @@ def test_zooming_in_three_times_is_done_and_quotes_the_measured_gap() -> None:
     assert "x0 +/- 3.1e-03" in verdict.explanation and "within 4.2e-06" in verdict.explanation and "100x smaller" in verdict.explanation
 
 
-@pytest.mark.parametrize("observation", [compare(zoom=2), compare(zoom=0), replace(compare(zoom=3), demo="error-vs-h"), replace(compare(), compare=None)])
+@pytest.mark.parametrize(
+    "observation", [compare(zoom=2), compare(zoom=0), replace(compare(zoom=3), demo="error-vs-h"), replace(compare(), compare=None)]
+)
 def test_zooming_less_or_elsewhere_is_not_done(observation: Observation) -> None:
     assert not checks.zoomed_in(observation).done
 
@@ -272,7 +278,10 @@ def test_an_observation_survives_json() -> None:
         ({"lab": {"h": "small"}}, "lab.h: expected a number, got 'small'"),
         ({"lab": {"hh": 1}}, "lab: unknown field 'hh'"),
         ({"compare": {"h": 1e-4}}, "compare: missing field 'zoom'"),
-        ({"backprop": {"source": "f(x)", "function": "x", "k": 1, "steps": 2, "leaves": [{"name": "x", "runs_at": True}]}}, "runs_at: expected a whole number"),
+        (
+            {"backprop": {"source": "f(x)", "function": "x", "k": 1, "steps": 2, "leaves": [{"name": "x", "runs_at": True}]}},
+            "runs_at: expected a whole number",
+        ),
         ({"sweep": {"dtype": "float32", "order": 1, "function": "sin(x)", "h": [1, "a"]}}, r"sweep.h\[1\]: expected a number"),
     ],
 )
