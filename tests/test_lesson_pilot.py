@@ -22,6 +22,7 @@ from tui.lesson.checks import e
 from tui.lesson.pane import LessonPane
 from tui.lesson.session import LessonSession
 from tui.lesson.steps import STEPS
+from tui.look import Look
 from tui.settings import SettingsFile
 from tui.state import Lab
 
@@ -257,7 +258,7 @@ async def test_at_80x24_the_lesson_sits_above_the_demo_and_backslash_folds_it(pi
     app = pilot.app
     pane_widget = app.screen.query_one(LessonPane)
     assert pane_widget.above and pane_widget.region.y < app.screen.query_one("#body").region.y
-    assert pane_widget.region.height <= 10
+    assert pane_widget.region.height <= 8
     assert "Task: press z three times" in text
     await press(pilot, "backslash")
     text = await pane(pilot)
@@ -309,3 +310,18 @@ async def test_the_lab_keeps_the_learners_h_history_untouched_after_the_lesson(p
     start: Lab = app.state.lab
     await press(pilot, "L", "n", "n", "n", "n", "n", "escape")
     assert app.state.lab == start and app.current_mode == "compare"
+
+
+@pytest.mark.size(80, 24)
+async def test_the_lesson_in_a_plain_terminal_is_ascii_and_says_done_in_words() -> None:
+    app = CalcApp(device="cpu", dtype="float64", look=Look(ascii=True, color=False), lesson=True)
+    async with app.run_test(size=(80, 24)) as driver:
+        await ready(driver)
+        await press(driver, "z", "z", "z")
+        text = await done(driver)
+        shown = screen_text(app)
+        assert shown.isascii()
+        assert "Lesson 1/11: A derivative is a zoom" in shown and "v done: In the window" in shown
+        assert "Task: press z three times" in shown
+        assert text.splitlines()[0] == "Lesson 1/11: A derivative is a zoom  n/p page · \\ folds · Esc leaves"
+    assert app.failures == []

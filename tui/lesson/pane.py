@@ -28,7 +28,7 @@ class LessonPane(VerticalScroll):
     LessonPane.-above {
         width: 1fr;
         height: auto;
-        max-height: 10;
+        max-height: 8;
         border-left: none;
         border-bottom: hkey $foreground 30%;
     }

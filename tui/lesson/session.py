@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 TICK_S = 0.2  # how often the pane reads the state and the views
 KEYS_LINE = "n next · p back · Esc leaves the lesson"
+COMPACT_KEYS = "n/p page · \\ folds · Esc leaves"
 
 
 @dataclass
@@ -61,16 +62,27 @@ def step_text(
             text.append(*state)
         text.append(" (\\ shows the lesson)", style="dim")
         return text
-    gap = "\n" if compact else "\n\n"
-    text.append(gap + step.text(observation))
+    if compact:
+        # Above the demo there are a few rows only: the keys on the title line, then the task, then the text.
+        text.append(f"  {COMPACT_KEYS}", style="dim")
+        if step.check is not None and verdict is not None:
+            append_task(text, step, verdict, state)
+        text.append("\n" + step.text(observation))
+        return text
+    text.append("\n\n" + step.text(observation))
     if step.check is not None and verdict is not None:
-        text.append(gap)
-        text.append("Task: ", style="bold")
-        text.append(step.task + "\n")
-        text.append(*state)
-        text.append(": " + verdict.explanation)
-    text.append(gap + KEYS_LINE, style="dim")
+        text.append("\n")
+        append_task(text, step, verdict, state)
+    text.append("\n\n" + KEYS_LINE, style="dim")
     return text
+
+
+def append_task(text: Text, step: Step, verdict: Verdict, state: tuple[str, str]) -> None:
+    text.append("\n")
+    text.append("Task: ", style="bold")
+    text.append(step.task + "\n")
+    text.append(*state)
+    text.append(": " + verdict.explanation)
 
 
 class LessonSession:
