@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Markdown
+from textual.widgets import Input, Markdown
 
 import engine.speed
 from engine.vocabulary import grid_index
 from tests.test_tui_speed import FakeMeasure
-from tests.tui_helpers import ready, screen_text, settle
+from tests.tui_helpers import ready, screen_text, settle, type_text
 from tui.app import CalcApp
 from tui.lesson.checks import e
 from tui.lesson.pane import LessonPane
@@ -325,3 +325,49 @@ async def test_the_lesson_in_a_plain_terminal_is_ascii_and_says_done_in_words() 
         assert "Task: press z three times" in shown
         assert text.splitlines()[0] == "Lesson 1/11: A derivative is a zoom  n/p page · \\ folds · Esc leaves"
     assert app.failures == []
+
+
+async def test_typing_h_into_the_h_field_marks_it_too(pilot: Pilot[int]) -> None:
+    """Step 5's h can be typed instead of moved: the check reads the state, however h got there."""
+    app = pilot.app
+    assert isinstance(app, CalcApp)
+    await press(pilot, "L", *["n"] * 4, "d")
+    await on_step(pilot, 5)
+    best = app.screen.view.methods["central"].best_h
+    field = app.screen.query_one("#h-input", Input)
+    field.focus()
+    await press(pilot, "end", *["backspace"] * 12)
+    await type_text(pilot, "1e-12")  # a wrong answer, typed
+    await press(pilot, "enter")
+    assert app.state.lab.h == pytest.approx(1e-12)
+    await not_done(pilot)
+    field.focus()
+    await press(pilot, "end", *["backspace"] * 12)
+    await type_text(pilot, f"{best:.3g}")
+    await press(pilot, "enter")
+    await done(pilot)
+
+
+async def test_escape_closes_help_before_the_lesson_and_the_lesson_follows_another_demo(pilot: Pilot[int]) -> None:
+    app = pilot.app
+    assert isinstance(app, CalcApp)
+    await press(pilot, "L", "question_mark", "escape")
+    assert app.lesson is not None and app.current_mode == "compare"
+    await on_step(pilot, 1)
+    await press(pilot, "3")  # the learner wanders off: the pane goes along and says where the task is
+    text = await pane(pilot)
+    text = await pane(pilot)
+    assert app.current_mode == "slope-field" and "this task is on the Compare demo: press 1" in text
+    await press(pilot, "1", "z", "z", "z")
+    await done(pilot)
+
+
+async def test_leaving_from_the_palette_puts_the_settings_back(pilot: Pilot[int]) -> None:
+    app = pilot.app
+    assert isinstance(app, CalcApp)
+    start = app.state.lab
+    await press(pilot, "L", "n")
+    (leave,) = [c for c in app.get_system_commands(app.screen) if c.title == "Lesson: leave"]
+    await leave.callback()
+    await settle(pilot)
+    assert app.lesson is None and app.state.lab == start and not app.screen.query(LessonPane)

@@ -259,12 +259,17 @@ class CalcApp(App[int]):
         lesson.toggle_fold()
 
     async def action_lesson_leave(self) -> None:
-        lesson = self._lesson_key()
+        self._lesson_key()
         screen = self.screen
         if isinstance(screen, DemoScreen) and screen.computation.busy and self.current_mode == "speed":
             raise SkipAction()  # Esc stops the measurement first
-        self.lesson = None
-        await lesson.leave()
+        await self.leave_lesson()
+
+    async def leave_lesson(self) -> None:
+        """Close the lesson and put the user's own settings back."""
+        lesson, self.lesson = self.lesson, None
+        if lesson is not None:
+            await lesson.leave()
 
     def set_dtype(self, dtype: str) -> None:
         self.state.precision = replace(self.state.precision, dtype=dtype)
@@ -281,7 +286,7 @@ class CalcApp(App[int]):
                 "Lesson: derivatives for ML", "The tutorial step by step beside the demos, tasks checked (L)", self.action_lesson
             )
         else:
-            yield SystemCommand("Lesson: leave", "Back to the demos, with your own settings", self.action_lesson_leave)
+            yield SystemCommand("Lesson: leave", "Back to the demos, with your own settings", self.leave_lesson)
         if isinstance(screen, DemoScreen):
             for index, preset in enumerate(screen.PRESETS):
                 yield SystemCommand(f"Preset F{index + 2}: {preset.name}", preset.function, lambda index=index: screen.action_preset(index))

@@ -190,6 +190,8 @@ class LessonSession:
         screen = self.demo_screen()
         if screen is None:
             return
+        if not screen.query(LessonPane):
+            self.app.call_later(self.place_pane, screen)  # the learner opened another demo: the lesson goes along
         for pane in screen.query(LessonPane):
             if pane.above != (self.app.size.width < NARROW):
                 self.app.call_later(self.place_pane, screen)  # the terminal was resized across the fold

@@ -57,11 +57,12 @@ SWEEP_METHODS = ("forward", "central")
 
 def zoom_text(observation: Observation) -> str:
     seen = observation.compare
-    gap = (
-        f" Right now the window is x0 +/- {e(seen.half_width)} and the curve is {e(seen.gap)} away from its tangent."
-        if seen is not None and seen.half_width is not None
-        else ""
-    )
+    if seen is not None and seen.half_width is not None:
+        gap = f" Right now the window is x0 +/- {e(seen.half_width)} and the curve is {e(seen.gap)} away from its tangent."
+    elif seen is not None:
+        gap = f" Unzoomed, the panel reads f'(x0) = {seen.slope:.6g}: the tangent's slope."
+    else:
+        gap = ""
     return (
         "A derivative measures how fast f changes at one point. Look at the lower panel: sin(x) with its tangent "
         "line at x0 = 1. Press z to magnify 10x around x0 (Z backs out). Each zoom the curve looks straighter, and "
