@@ -164,6 +164,7 @@ def test_a_mark_within_one_grid_step_of_float32s_best_h_is_done(steps: int) -> N
     assert verdict.done
     assert "best h in float32 is 3.2e-03" in verdict.explanation and "model's h* is 4.6e-03" in verdict.explanation
     assert "In float64 it was 5.6e-06: 562x larger now" in verdict.explanation
+    assert "cube root of the eps ratio (815x)" in verdict.explanation  # (1.2e-7 / 2.2e-16)^(1/3)
 
 
 @pytest.mark.parametrize("steps", [-2, 2, -20])

@@ -19,7 +19,8 @@ from tui.lesson.observation import LeafSeen, Observation, SweepSeen
 ZOOM_TARGET = 3  # presses of z: the window x0 ± pi/1000
 SECANT_TOLERANCE = 1e-4  # the secant's slope within this of f'(x0)
 SHRUNK_H = 1e-8  # the end of the tutorial's sweep from 1e-2
-NETWORK_PASSES = 3  # the network's losses: the first pass and two SGD steps
+NETWORK_PASSES = 3
+FLOAT64_EPS = 2.220446049250313e-16  # the network's losses: the first pass and two SGD steps
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ def marked_best_h_float32(observation: Observation) -> Verdict:
         side = "smaller" if off < 0 else "larger"
         return not_yet(f"h = {e(h)} is {abs(off)} grid steps {side} than the lowest point of central's curve: move it with [ ]")
     model = sweep.model_h.get("central")
+    shift = (sweep.eps / FLOAT64_EPS) ** (1 / 3)
     before = observation.earlier.get("central_best_h_float64")
     moved = f" In float64 it was {e(before)}: {best_h / before:.0f}x larger now." if before else ""
     return Verdict(
@@ -164,7 +166,7 @@ def marked_best_h_float32(observation: Observation) -> Verdict:
         f"You marked h = {e(h)}; central's measured best h in float32 is {e(best_h)} (error "
         f"{e(sweep.best_error.get('central'))}), and the model's h* is {e(model)}.{moved} float32's eps is "
         f"{e(sweep.eps)} instead of 2.2e-16: round-off (eps/h) is larger at every h, so the balance with "
-        f"truncation (h^2) moves to a larger h, by about the cube root of the eps ratio.",
+        f"truncation (h^2) moves to a larger h, by about the cube root of the eps ratio ({shift:.0f}x).",
     )
 
 
