@@ -7,19 +7,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from importlib import import_module
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
+from textual.actions import SkipAction
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widgets import Input
 
 from tui.export import DEFAULT_DIRECTORY
 from tui.look import AsciiFilter, Look
 from tui.messages import ComputationFailed, TorchFailed, TorchReady
-from tui.screens.base import DemoScreen
+from tui.screens.base import AUTO_FOLD_WIDTH, DemoScreen
 from tui.settings import Settings, SettingsError, SettingsFile
 from tui.state import Precision, SharedState, with_history
+
+if TYPE_CHECKING:
+    from tui.lesson.session import LessonSession
 
 NOTICE_LENGTH = 300
 
@@ -57,6 +62,13 @@ class CalcApp(App[int]):
         *(Binding(demo.key, f"app.switch_demo('{demo.mode}')", demo.title, show=False) for demo in DEMOS),
         Binding("question_mark,f1", "app.help", "Help", show=False),  # shown first by each demo's footer
         Binding("q,ctrl+q", "app.quit", "Quit", show=False),
+        # The lesson (tui/lesson): L opens it; while it is open these keys are its own, ahead of the demo's.
+        Binding("L", "app.lesson", "Lesson", show=False),
+        Binding("n", "app.lesson_next", "Next step", show=False, priority=True),
+        Binding("p", "app.lesson_previous", "Previous step", show=False, priority=True),
+        Binding("N", "app.lesson_flip", "Flip arrows", show=False, priority=True),
+        Binding("escape", "app.lesson_leave", "Leave the lesson", show=False, priority=True),
+        Binding("backslash", "app.lesson_fold", "Fold the lesson", show=False, priority=True),
     ]
 
     def __init__(
@@ -66,8 +78,10 @@ class CalcApp(App[int]):
         look: Look | None = None,
         settings: SettingsFile | None = None,
         export_dir: Path = DEFAULT_DIRECTORY,
+        lesson: bool = False,
     ) -> None:
-        """`dtype` None: the remembered one, else float64; `settings` None: nothing is read or remembered."""
+        """`dtype` None: the remembered one, else float64; `settings` None: nothing is read or remembered;
+        `lesson`: open the lesson at once (`calc-tui lesson`)."""
         look = look or Look()
         if look.color:
             super().__init__()
@@ -97,6 +111,9 @@ class CalcApp(App[int]):
             except SettingsError as error:
                 self._settings_problem = str(error)
         self._saved = remembered
+        self.lesson: LessonSession | None = None
+        self.lesson_step = remembered.lesson_step
+        self._open_lesson = lesson
         self.requested_dtype = dtype or remembered.dtype or "float64"
         self.state = SharedState()
         self.state.precision = Precision(dtype=self.requested_dtype, dtypes=(self.requested_dtype,))
@@ -119,6 +136,8 @@ class CalcApp(App[int]):
             self.watch(self, "theme", self.remember, init=False)
         # Import torch only after the first frame is on screen: it takes seconds.
         self.call_after_refresh(self.first_frame_painted)
+        if self._open_lesson:
+            self.call_after_refresh(self.action_lesson)
 
     def first_frame_painted(self) -> None:
         self.painted = True  # screens opened from now on compose their panels at once
@@ -143,6 +162,7 @@ class CalcApp(App[int]):
             dtype=state.precision.dtype if state.precision.ready else self._saved.dtype,
             theme=self.theme,
             sidebar=state.look.sidebar,
+            lesson_step=self.lesson_step,
         )
         if settings == self._saved:
             return
@@ -201,6 +221,61 @@ class CalcApp(App[int]):
                 return
             self.push_screen(HelpScreen(page.title, page.text))
 
+    # -- the lesson -----------------------------------------------------------------------------
+
+    async def action_lesson(self) -> None:
+        """Open the lesson at the step reached last time (it is already open: nothing)."""
+        if self.lesson is not None:
+            return
+        from tui.lesson.session import LessonSession
+
+        self.lesson = LessonSession(self, self.lesson_step)
+        await self.lesson.start()
+
+    def lesson_step_changed(self, index: int) -> None:
+        self.lesson_step = index
+        self.remember()
+
+    def _lesson_key(self) -> LessonSession:
+        """The open lesson, when a lesson key should act: not while typing in a field or with help on top."""
+        if self.lesson is None or not isinstance(self.screen, DemoScreen) or isinstance(self.focused, Input):
+            raise SkipAction()
+        return self.lesson
+
+    async def action_lesson_next(self) -> None:
+        lesson = self._lesson_key()
+        await lesson.go(lesson.index + 1)
+
+    async def action_lesson_previous(self) -> None:
+        lesson = self._lesson_key()
+        await lesson.go(lesson.index - 1)
+
+    def action_lesson_flip(self) -> None:
+        self._lesson_key()
+        flip = getattr(self.screen, "action_flip", None)
+        if not callable(flip):
+            raise SkipAction()
+        flip()
+
+    def action_lesson_fold(self) -> None:
+        lesson = self._lesson_key()
+        if self.size.width >= AUTO_FOLD_WIDTH:
+            raise SkipAction()  # beside the demo there is room: \ folds the demo's own panels
+        lesson.toggle_fold()
+
+    async def action_lesson_leave(self) -> None:
+        self._lesson_key()
+        screen = self.screen
+        if isinstance(screen, DemoScreen) and screen.computation.busy and self.current_mode == "speed":
+            raise SkipAction()  # Esc stops the measurement first
+        await self.leave_lesson()
+
+    async def leave_lesson(self) -> None:
+        """Close the lesson and put the user's own settings back."""
+        lesson, self.lesson = self.lesson, None
+        if lesson is not None:
+            await lesson.leave()
+
     def set_dtype(self, dtype: str) -> None:
         self.state.precision = replace(self.state.precision, dtype=dtype)
 
@@ -211,6 +286,12 @@ class CalcApp(App[int]):
                 f"Demo {demo.key}: {demo.title}", f"Switch to the {demo.title} demo", lambda mode=demo.mode: self.action_switch_demo(mode)
             )
         yield SystemCommand("Help for this demo", "What it shows, what to try, every key", self.action_help)
+        if self.lesson is None:
+            yield SystemCommand(
+                "Lesson: derivatives for ML", "The tutorial step by step beside the demos, tasks checked (L)", self.action_lesson
+            )
+        else:
+            yield SystemCommand("Lesson: leave", "Back to the demos, with your own settings", self.leave_lesson)
         if isinstance(screen, DemoScreen):
             for index, preset in enumerate(screen.PRESETS):
                 yield SystemCommand(f"Preset F{index + 2}: {preset.name}", preset.function, lambda index=index: screen.action_preset(index))

@@ -35,6 +35,7 @@ def main(argv: Sequence[str] | None = None, run: Callable[[CalcApp], int] = run_
     from engine.cli.main import Frontend
     from engine.cli.main import main as cli_main
     from tui import doctor, serve  # only for a subcommand: plain `calc-tui` skips their imports
+    from tui.lesson import command as lesson
 
     def start_app(args: argparse.Namespace) -> int:
         return run(build_app(AppOptions.from_args(args, prefix="app_"), os.environ, sys.stdout.encoding))
@@ -42,7 +43,7 @@ def main(argv: Sequence[str] | None = None, run: Callable[[CalcApp], int] = run_
     frontend = Frontend(
         start_app=start_app,
         app_options=lambda parser: add_look_options(parser, prefix="app_"),
-        commands=(doctor, serve),
+        commands=(doctor, serve, lesson),
         packages=APP_PACKAGES,
     )
     return cli_main(arguments, frontend)

@@ -96,8 +96,9 @@ def add_app_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
     ]
 
 
-def build_app(options: AppOptions, environ: Mapping[str, str], encoding: str | None) -> CalcApp:
-    """The app these options describe, in this environment (NO_COLOR, CALC_TUI_ASCII) and output encoding."""
+def build_app(options: AppOptions, environ: Mapping[str, str], encoding: str | None, lesson: bool = False) -> CalcApp:
+    """The app these options describe, in this environment (NO_COLOR, CALC_TUI_ASCII) and output encoding
+    (`lesson`: with the lesson open, for `calc-tui lesson`)."""
     from tui.app import CalcApp  # Textual is imported only when the app is wanted
     from tui.look import choose_look
     from tui.settings import SettingsFile, default_path
@@ -108,6 +109,7 @@ def build_app(options: AppOptions, environ: Mapping[str, str], encoding: str | N
         look=choose_look(options.ascii, options.no_color, environ, encoding),
         settings=None if options.no_config else SettingsFile(default_path()),
         export_dir=options.export_dir,
+        lesson=lesson,
     )
 
 

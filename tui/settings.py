@@ -1,4 +1,4 @@
-"""Remembered settings: each demo's function history, the last dtype, the theme and the panels' state.
+"""Remembered settings: each demo's function history, the last dtype, the theme, the panels' state and the lesson's step.
 
 One small JSON file in the user's config directory (platformdirs). Reading never
 fails the app: a missing file is a first start, an unreadable or corrupt one is
@@ -21,6 +21,7 @@ VERSION = 1
 SIDEBAR_STATES = ("auto", "shown", "folded")
 HISTORY_SLOTS = ("lab", "loss", "surface")
 MAX_HISTORY = 50
+MAX_LESSON_STEP = 100  # more than the lesson has: a larger number is not ours
 MAX_ENTRY = 500  # the parser's own limit on a function's length
 
 
@@ -40,6 +41,7 @@ class Settings:
     dtype: str | None = None
     theme: str | None = None
     sidebar: str = "auto"
+    lesson_step: int = 0  # the lesson's last step reached, from 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -48,6 +50,7 @@ class Settings:
             "dtype": self.dtype,
             "theme": self.theme,
             "sidebar": self.sidebar,
+            "lesson_step": self.lesson_step,
         }
 
 
@@ -71,11 +74,15 @@ def _parse(data: object) -> Settings:
     dtype = data.get("dtype")
     theme = data.get("theme")
     sidebar = data.get("sidebar")
+    lesson_step = data.get("lesson_step")
     return Settings(
         histories=histories,
         dtype=dtype if dtype in DTYPE_NAMES else None,
         theme=theme if isinstance(theme, str) and len(theme) < 100 else None,
         sidebar=sidebar if sidebar in SIDEBAR_STATES else "auto",
+        lesson_step=lesson_step
+        if isinstance(lesson_step, int) and not isinstance(lesson_step, bool) and 0 <= lesson_step < MAX_LESSON_STEP
+        else 0,
     )
 
 
