@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import re
 
+import pytest
+
 from textual.widgets import Checkbox, Input
 
 from engine.vocabulary import METHOD_NAMES as ALL_METHODS
@@ -353,3 +355,42 @@ async def test_h_below_the_dtype_spacing_is_explained(pilot) -> None:
     assert app.state.precision.dtype == "float16"
     notice = widget_text(app.screen.query_one("#status"))
     assert "h = 1.0e-04 is below float16's spacing at" in notice and "x + h rounds back to x" in notice
+
+
+def plot_lines(app: CalcApp, plot: DerivativePlot | TangentPlot) -> list[str]:
+    """The plot's part of the screen, as a user sees it."""
+    region = plot.region
+    lines = screen_text(app).splitlines()[region.y : region.y + region.height]
+    return [line.ljust(region.x + region.width)[region.x : region.x + region.width] for line in lines]
+
+
+async def test_with_all_eight_methods_on_the_plot_names_every_curve_in_its_legend(pilot) -> None:
+    app = pilot.app
+    assert set(app.state.lab.methods) == set(ALL_METHODS)
+    plot = "\n".join(plot_lines(app, app.screen.query_one(DerivativePlot)))
+    for name in ALL_METHODS:
+        assert re.search(rf"\S\S {re.escape(name)}\b", plot), (name, plot)  # marker and name, as a legend entry
+
+
+def crossings_on_the_tick_row(lines: list[str], tick: str, x_min: float, x_max: float) -> list[float]:
+    """The x of every drawn cell in the canvas row that carries the y tick label `tick`."""
+    row = next(line for line in lines if line.strip().startswith(f"{tick}┤"))
+    start = row.index("┤") + 1
+    end = row.rindex("│")
+    width = end - start
+    return [x_min + (column + 0.5) / width * (x_max - x_min) for column in range(width) if row[start + column] != " "]
+
+
+@pytest.mark.size(80, 24)
+async def test_at_80x24_a_y_tick_sits_in_the_row_its_value_is_drawn_in(pilot) -> None:
+    """The 0 tick's row of sin'(x) = cos(x) holds the curve where cos x is near 0, not near 0.6."""
+    app = pilot.app
+    plot = app.screen.query_one(DerivativePlot)
+    assert plot.size.height <= 10  # the short plot this is about
+    lines = plot_lines(app, plot)
+    xs = crossings_on_the_tick_row(lines, "0", -math.pi, math.pi)
+    assert any(abs(x + math.pi / 2) < 0.3 for x in xs) and any(abs(x - math.pi / 2) < 0.3 for x in xs), (xs, lines)
+    assert max(abs(math.cos(x)) for x in xs) < 0.35, "\n".join(lines)
+    for tick, value in (("1", 1.0), ("-1", -1.0)):  # cos reaches ±1 at 0 and ±pi: in the rows labelled so
+        xs = crossings_on_the_tick_row(lines, tick, -math.pi, math.pi)
+        assert xs and min(abs(math.cos(x) - value) for x in xs) < 0.05 and max(abs(math.cos(x) - value) for x in xs) < 0.35
