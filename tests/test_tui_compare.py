@@ -11,8 +11,9 @@ from textual.widgets import Checkbox, Input
 
 from engine.vocabulary import METHOD_NAMES as ALL_METHODS
 from engine.vocabulary import method
-from tests.tui_helpers import screen_text, settle, type_text, widget_text
+from tests.tui_helpers import ready, screen_text, settle, type_text, widget_text
 from tui.app import CalcApp
+from tui.look import Look
 from tui.widgets.derivative_plots import DerivativePlot, TangentPlot
 from tui.widgets.function_input import FunctionInput
 from tui.widgets.inline_error import InlineError
@@ -394,3 +395,23 @@ async def test_at_80x24_a_y_tick_sits_in_the_row_its_value_is_drawn_in(pilot) ->
     for tick, value in (("1", 1.0), ("-1", -1.0)):  # cos reaches ±1 at 0 and ±pi: in the rows labelled so
         xs = crossings_on_the_tick_row(lines, tick, -math.pi, math.pi)
         assert xs and min(abs(math.cos(x) - value) for x in xs) < 0.05 and max(abs(math.cos(x) - value) for x in xs) < 0.35
+
+
+@pytest.mark.parametrize(
+    "look, on, off",
+    [(Look(), "▐X▌", "▐ ▌"), (Look(ascii=True), "[X]", "[ ]"), (Look(color=False), "▐X▌", "▐ ▌")],
+    ids=["unicode", "ascii", "no-colour"],
+)
+async def test_a_method_toggled_off_has_its_own_glyph_in_every_look(look: Look, on: str, off: str) -> None:
+    app = CalcApp(device="cpu", dtype="float64", look=look)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        assert "forward" not in app.state.lab.methods
+        text = screen_text(app)
+        assert f"{off} forward (w)" in text and f"{on} forward (w)" not in text
+        assert f"{on} exact (e)" in text and f"{on} backward (b)" in text
+        await pilot.press("w")
+        await settle(pilot)
+        assert f"{on} forward (w)" in screen_text(app)
