@@ -385,3 +385,40 @@ def test_installed_console_script() -> None:
     assert bad.returncode == 2 and bad.stdout == ""
     assert "'foo'" in bad.stderr and len(bad.stderr.splitlines()) == 1
     assert "Traceback" not in done.stderr + bad.stderr
+
+
+# --- what an error quotes and names --------------------------------------------------------------------
+
+LONG_SUM = " + ".join(["sin(x)", "cos(x)", "tanh(x)", "exp(x)", "log(1+x^2)", "sqrt(1+x^2)", "sigmoid(x)", "softplus(x)"])
+
+
+def test_a_5000_character_expression_is_not_echoed_whole() -> None:
+    line = user_error("derive", "x+" * 2500, "--at", "1")
+    assert len(line) < 250, len(line)
+    assert "5,000 characters" in line and "the limit is 500" in line
+
+
+def test_an_error_deep_in_a_long_expression_quotes_the_text_around_its_column() -> None:
+    text = f"{LONG_SUM} + sinn(x) + {LONG_SUM}"
+    column = text.index("sinn") + 1
+    line = user_error("derive", text, "--at", "1")
+    assert f"column {column}" in line and "did you mean 'sin'" in line
+    assert "+ sinn(x) +" in line  # the window around the error...
+    assert LONG_SUM not in line and len(line) < 250  # ...not the whole text
+    assert f"({len(text)} characters)" in line
+
+
+def test_a_huge_number_is_quoted_in_part() -> None:
+    line = user_error("derive", "sin(x)", "--at", "1" * 3000)
+    assert "--at" in line and len(line) < 300, line
+
+
+@pytest.mark.parametrize(
+    ("args", "named", "meant"),
+    [(("--dev", "cpu"), "'--dev'", "--device"), (("--dtyp", "float32"), "'--dtyp'", "--dtype"), (("--no-colour",), "'--no-colour'", "--no-color")],
+    ids=["--dev", "--dtyp", "--no-colour"],
+)
+def test_a_mistyped_app_option_is_named_not_taken_for_a_subcommand(args: tuple[str, ...], named: str, meant: str) -> None:
+    line = user_error(*args)
+    assert f"unknown option {named}" in line and f"did you mean {meant}?" in line
+    assert "invalid choice" not in line

@@ -17,6 +17,7 @@ import socket
 import sys
 
 from engine.cli.arguments import UserError
+from engine.syntax import quote
 from tui.entry import AppOptions, add_app_options
 
 NAME = "serve"
@@ -30,9 +31,9 @@ def port_number(text: str) -> int:
     try:
         port = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"bad port {text!r}: a whole number from 1 to 65535") from None
+        raise argparse.ArgumentTypeError(f"bad port {quote(text)}: a whole number from 1 to 65535") from None
     if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"bad port {text!r}: a whole number from 1 to 65535")
+        raise argparse.ArgumentTypeError(f"bad port {quote(text)}: a whole number from 1 to 65535")
     return port
 
 
