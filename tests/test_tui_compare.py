@@ -415,3 +415,20 @@ async def test_a_method_toggled_off_has_its_own_glyph_in_every_look(look: Look, 
         await pilot.press("w")
         await settle(pilot)
         assert f"{on} forward (w)" in screen_text(app)
+
+
+async def test_an_error_deep_in_a_long_function_quotes_the_text_around_it_and_the_field_scrolls_there(pilot) -> None:
+    app = pilot.app
+    head = "sin(x) + cos(x) + tanh(x) + exp(x) + log(1+x^2) + sqrt(1+x^2) + sigmoid(x) + softplus(x)"
+    text = f"{head} + sinn(x) + {head}"
+    column = text.index("sinn") + 1
+    await pilot.press("f")
+    field = app.screen.query_one("#formula", Input)
+    field.value = text  # pasted
+    await pilot.press("enter")
+    await settle(pilot)
+    message = app.screen.query_one(FunctionInput).error_text
+    assert f"column {column}: unknown name 'sinn'" in message
+    assert "+ sinn(x) +" in message and head not in message and len(message) < 160, message
+    assert field.has_focus and field.cursor_position == column - 1
+    assert app.state.lab.function == "sin(x)"  # the last good function stays
