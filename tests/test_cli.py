@@ -415,10 +415,33 @@ def test_a_huge_number_is_quoted_in_part() -> None:
 
 @pytest.mark.parametrize(
     ("args", "named", "meant"),
-    [(("--dev", "cpu"), "'--dev'", "--device"), (("--dtyp", "float32"), "'--dtyp'", "--dtype"), (("--no-colour",), "'--no-colour'", "--no-color")],
+    [
+        (("--dev", "cpu"), "'--dev'", "--device"),
+        (("--dtyp", "float32"), "'--dtyp'", "--dtype"),
+        (("--no-colour",), "'--no-colour'", "--no-color"),
+    ],
     ids=["--dev", "--dtyp", "--no-colour"],
 )
 def test_a_mistyped_app_option_is_named_not_taken_for_a_subcommand(args: tuple[str, ...], named: str, meant: str) -> None:
     line = user_error(*args)
     assert f"unknown option {named}" in line and f"did you mean {meant}?" in line
     assert "invalid choice" not in line
+
+
+def test_doctor_and_serve_give_the_readmes_install_command_for_the_web_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """calc-tui is installed from a clone, not a package index: `pip install 'calc-tui[web]'` cannot work."""
+    from tui import doctor, entry, serve
+
+    command = serve.web_install_command(ROOT)
+    assert "'calc-tui[web]'" not in command
+    if Path(sys.prefix).resolve() == ROOT / ".venv":  # the README's venv (CI's too): its very words
+        assert command == ".venv/bin/pip install -e '.[web]'"
+        assert ".venv/bin/pip install -q -e '.[web]'" in README.read_text()
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setitem(sys.modules, "textual_serve.server", None)  # an install without the extra
+    assert entry.main(["serve"]) == 2
+    assert capsys.readouterr().err == f"calc-tui: error: calc-tui serve needs textual-serve: {command}\n"
+    monkeypatch.setattr(doctor, "package_version", lambda name: "not installed")
+    assert doctor.versions()["textual-serve"] == f"not installed (only for calc-tui serve: {command})"

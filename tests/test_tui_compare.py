@@ -6,7 +6,6 @@ import math
 import re
 
 import pytest
-
 from textual.widgets import Checkbox, Input
 
 from engine.vocabulary import METHOD_NAMES as ALL_METHODS
