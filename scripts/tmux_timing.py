@@ -57,11 +57,12 @@ class Tmux:
         done = subprocess.run(["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=False)
         return done.stdout
 
-    def start(self, command: Sequence[str], size: tuple[int, int]) -> str:
-        """Start `command` in a new session of `size` (columns, rows); its name."""
+    def start(self, command: Sequence[str], size: tuple[int, int], environ: Sequence[str] = ()) -> str:
+        """Start `command` in a new session of `size` (columns, rows), with `environ` (NAME=value) added; its name."""
         self.sessions += 1
         name = f"s{self.sessions}"
-        environment = "env XDG_CONFIG_HOME=/nonexistent-calc-tui-timing PYTHONWARNINGS=ignore TERM=xterm-256color"
+        settings = ["XDG_CONFIG_HOME=/nonexistent-calc-tui-timing", "PYTHONWARNINGS=ignore", "TERM=xterm-256color", *environ]
+        environment = shlex.join(["env", *settings])
         shell = f"cd {shlex.quote(str(ROOT))} && {environment} {shlex.join(command)}; sleep 30"
         self.run("new-session", "-d", "-s", name, "-x", str(size[0]), "-y", str(size[1]), shell)
         return name
