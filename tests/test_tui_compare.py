@@ -17,6 +17,7 @@ from tui.widgets.derivative_plots import DerivativePlot, TangentPlot
 from tui.widgets.function_input import FunctionInput
 from tui.widgets.inline_error import InlineError
 from tui.widgets.log_value_input import LogValueInput
+from tui.widgets.plotting import row_aligned_axis
 
 
 def rows(app: CalcApp) -> dict[str, dict[str, str]]:
@@ -431,3 +432,19 @@ async def test_an_error_deep_in_a_long_function_quotes_the_text_around_it_and_th
     assert "+ sinn(x) +" in message and head not in message and len(message) < 160, message
     assert field.has_focus and field.cursor_position == column - 1
     assert app.state.lab.function == "sin(x)"  # the last good function stays
+
+
+@pytest.mark.parametrize(("low", "high", "rows"), [(-1.16, 1.16, 6), (-1.16, 1.16, 18), (0.1, 0.9, 5), (-3e-9, 5e-9, 10), (95.0, 1e4, 12)])
+def test_y_ticks_are_chosen_at_the_middle_of_a_row_as_plotext_draws_braille_there(low: float, high: float, rows: int) -> None:
+    """plotext maps a tick to row floor(0.5 + (rows-1)·t) and a braille dot to floor(0.5 + (4·rows-1)·t) / 4 (t the
+    value's place between the limits): every tick's row must be the row its own value is drawn in."""
+    axis = row_aligned_axis(low, high, rows, 4)
+    assert axis.low <= low and axis.high >= high and len(axis.ticks) >= 2
+    span = axis.high - axis.low
+    for tick in axis.ticks:
+        place = (tick - axis.low) / span
+        tick_row = math.floor(0.5 + (rows - 1) * place)
+        dot_row = math.floor(0.5 + (4 * rows - 1) * place) // 4
+        assert tick_row == dot_row, (tick, tick_row, dot_row)
+        # and in the middle of that row, not at its edge: half a dot row either way stays in it
+        assert math.floor(0.5 + (4 * rows - 1) * place - 1.5) // 4 == dot_row == math.floor(0.5 + (4 * rows - 1) * place + 1.5) // 4
