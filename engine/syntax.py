@@ -51,6 +51,20 @@ class ExpressionError(ValueError):
         return f"column {self.column}: {self.message}" if self.column else self.message
 
 
+QUOTE_WIDTH = 40  # characters of the user's text quoted in an error; a longer text is quoted around the error
+
+
+def quote(text: str, column: int | None = None, width: int = QUOTE_WIDTH) -> str:
+    """`text` in quotes for an error message; a longer text as a window of `width` characters around the 1-based
+    `column` (its start when None), with '…' where it is cut, so that a 5,000-character paste is not echoed whole."""
+    if len(text) <= width:
+        return repr(text)
+    centre = (column or 1) - 1
+    start = max(0, min(centre - width // 2, len(text) - width))
+    window = text[start : start + width]
+    return ("…" if start > 0 else "") + repr(window) + ("…" if start + width < len(text) else "")
+
+
 @dataclass(frozen=True)
 class _Token:
     kind: str

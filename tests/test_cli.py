@@ -385,3 +385,63 @@ def test_installed_console_script() -> None:
     assert bad.returncode == 2 and bad.stdout == ""
     assert "'foo'" in bad.stderr and len(bad.stderr.splitlines()) == 1
     assert "Traceback" not in done.stderr + bad.stderr
+
+
+# --- what an error quotes and names --------------------------------------------------------------------
+
+LONG_SUM = " + ".join(["sin(x)", "cos(x)", "tanh(x)", "exp(x)", "log(1+x^2)", "sqrt(1+x^2)", "sigmoid(x)", "softplus(x)"])
+
+
+def test_a_5000_character_expression_is_not_echoed_whole() -> None:
+    line = user_error("derive", "x+" * 2500, "--at", "1")
+    assert len(line) < 250, len(line)
+    assert "5,000 characters" in line and "the limit is 500" in line
+
+
+def test_an_error_deep_in_a_long_expression_quotes_the_text_around_its_column() -> None:
+    text = f"{LONG_SUM} + sinn(x) + {LONG_SUM}"
+    column = text.index("sinn") + 1
+    line = user_error("derive", text, "--at", "1")
+    assert f"column {column}" in line and "did you mean 'sin'" in line
+    assert "+ sinn(x) +" in line  # the window around the error...
+    assert LONG_SUM not in line and len(line) < 250  # ...not the whole text
+    assert f"({len(text)} characters)" in line
+
+
+def test_a_huge_number_is_quoted_in_part() -> None:
+    line = user_error("derive", "sin(x)", "--at", "1" * 3000)
+    assert "--at" in line and len(line) < 300, line
+
+
+@pytest.mark.parametrize(
+    ("args", "named", "meant"),
+    [
+        (("--dev", "cpu"), "'--dev'", "--device"),
+        (("--dtyp", "float32"), "'--dtyp'", "--dtype"),
+        (("--no-colour",), "'--no-colour'", "--no-color"),
+    ],
+    ids=["--dev", "--dtyp", "--no-colour"],
+)
+def test_a_mistyped_app_option_is_named_not_taken_for_a_subcommand(args: tuple[str, ...], named: str, meant: str) -> None:
+    line = user_error(*args)
+    assert f"unknown option {named}" in line and f"did you mean {meant}?" in line
+    assert "invalid choice" not in line
+
+
+def test_doctor_and_serve_give_the_readmes_install_command_for_the_web_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """calc-tui is installed from a clone, not a package index: `pip install 'calc-tui[web]'` cannot work."""
+    from tui import doctor, entry, serve
+
+    command = serve.web_install_command(ROOT)
+    assert "'calc-tui[web]'" not in command
+    if Path(sys.prefix).resolve() == ROOT / ".venv":  # the README's venv (CI's too): its very words
+        assert command == ".venv/bin/pip install -e '.[web]'"
+        assert ".venv/bin/pip install -q -e '.[web]'" in README.read_text()
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setitem(sys.modules, "textual_serve.server", None)  # an install without the extra
+    assert entry.main(["serve"]) == 2
+    assert capsys.readouterr().err == f"calc-tui: error: calc-tui serve needs textual-serve: {command}\n"
+    monkeypatch.setattr(doctor, "package_version", lambda name: "not installed")
+    assert doctor.versions()["textual-serve"] == f"not installed (only for calc-tui serve: {command})"

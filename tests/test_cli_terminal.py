@@ -31,7 +31,7 @@ from tui import entry
 from tui.app import CalcApp
 from tui.doctor import look_state, settings_state
 from tui.options import AppOptions
-from tui.serve import public_url, reach_lines
+from tui.serve import public_url, reach_lines, web_install_command
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 120  # a hang guard on a busy machine, not a benchmark
@@ -228,9 +228,7 @@ def test_serve_without_textual_serve_says_how_to_install_it(monkeypatch: pytest.
     assert entry.main(["serve"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.splitlines() == [
-        "calc-tui: error: calc-tui serve needs textual-serve: pip install 'calc-tui[web]' (or pip install 'textual-serve>=1.1,<2')"
-    ]
+    assert err.splitlines() == [f"calc-tui: error: calc-tui serve needs textual-serve: {web_install_command()}"]
 
 
 def test_served_on_another_host_the_server_says_there_is_no_password() -> None:

@@ -27,7 +27,7 @@ from engine.derive import Derivatives, derive
 from engine.expression import SYMBOLS, Expression, ExpressionError, parse_expression
 from engine.functions import relu, sigmoid, softplus
 from engine.methods import NotApplicable
-from engine.syntax import MAX_PAREN_DEPTH
+from engine.syntax import MAX_PAREN_DEPTH, QUOTE_WIDTH, quote
 from engine.vocabulary import METHOD_NAMES as METHODS
 
 PARSE_BOUND_S = 0.5  # generous: parsing any of these takes about a millisecond
@@ -491,3 +491,15 @@ def test_well_formed_expressions_parse_and_differentiate(pair: Pair) -> None:
         # rounded times how much f' amplifies it, e.g. sin(u) with u ~ 14 (measured worst over 1500 expressions: 134
         # eps relative to max(1, |f'|)); 1e-13 is 450 eps
         assert torch.allclose(values, result.reference, rtol=1e-13, atol=1e-13), f"{text!r} {name}: {values} vs {result.reference}"
+
+
+def test_an_error_about_a_long_text_quotes_a_window_around_its_column() -> None:
+    """A 5,000-character paste must not come back whole in an error: 40 characters around the column, cut with '…'."""
+    text = "x+" * 1000 + "sinn(x)" + "+x" * 1500
+    column = text.index("sinn") + 1
+    quoted = quote(text, column)
+    assert quoted.startswith("…'") and quoted.endswith("'…") and len(quoted) == QUOTE_WIDTH + 4
+    assert "sinn(x)" in quoted
+    assert quote(text).startswith("'x+x+") and quote(text).endswith("'…")  # no column: the start
+    assert quote(text, len(text)).startswith("…'") and quote(text, len(text)).endswith("+x'")  # the end
+    assert quote("sin(x)", 3) == "'sin(x)'"  # a short text whole

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -112,3 +114,33 @@ def group_alive(group: int, wait_s: float) -> bool:
             return False
         time.sleep(0.1)
     return True
+
+
+BROWSER_SHOT = ROOT / "scripts" / "browser-shot"
+
+
+def chromium_path() -> str | None:
+    import shutil
+
+    return next((path for name in ("chromium", "chromium-browser", "google-chrome") if (path := shutil.which(name))), None)
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="no headless Chromium here (apt-get install chromium; .ci/run installs it)")
+def test_in_a_real_headless_browser_the_page_shows_the_apps_first_frame(tmp_path: Path) -> None:
+    """Chromium opens the page that `calc-tui serve` gives, the page's own websocket brings the app, and the
+    terminal on the page gets its first frame: the Compare demo's title. (The script that makes docs/browser.png.)"""
+    shot = tmp_path / "browser.png"
+    done = subprocess.run(
+        [sys.executable, str(BROWSER_SHOT), "--out", str(shot), "--size", "1024x640", "--expect", "Compare", "--timeout", "90"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S + 90,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["first_frame"], "textual-serve never marked the page's first frame (-first-byte)"
+    assert report["marker_seen"] and report["expected"] == {"Compare": True}, report["terminal_text_tail"]
+    assert report["terminal_canvas"] and all(w > 500 and h > 300 for w, h in report["terminal_canvas"])
+    header = shot.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", header[16:24]) == (1024, 640)

@@ -5,16 +5,19 @@ from __future__ import annotations
 import math
 import re
 
+import pytest
 from textual.widgets import Checkbox, Input
 
 from engine.vocabulary import METHOD_NAMES as ALL_METHODS
 from engine.vocabulary import method
-from tests.tui_helpers import screen_text, settle, type_text, widget_text
+from tests.tui_helpers import ready, screen_text, settle, type_text, widget_text
 from tui.app import CalcApp
+from tui.look import Look
 from tui.widgets.derivative_plots import DerivativePlot, TangentPlot
 from tui.widgets.function_input import FunctionInput
 from tui.widgets.inline_error import InlineError
 from tui.widgets.log_value_input import LogValueInput
+from tui.widgets.plotting import row_aligned_axis
 
 
 def rows(app: CalcApp) -> dict[str, dict[str, str]]:
@@ -353,3 +356,95 @@ async def test_h_below_the_dtype_spacing_is_explained(pilot) -> None:
     assert app.state.precision.dtype == "float16"
     notice = widget_text(app.screen.query_one("#status"))
     assert "h = 1.0e-04 is below float16's spacing at" in notice and "x + h rounds back to x" in notice
+
+
+def plot_lines(app: CalcApp, plot: DerivativePlot | TangentPlot) -> list[str]:
+    """The plot's part of the screen, as a user sees it."""
+    region = plot.region
+    lines = screen_text(app).splitlines()[region.y : region.y + region.height]
+    return [line.ljust(region.x + region.width)[region.x : region.x + region.width] for line in lines]
+
+
+async def test_with_all_eight_methods_on_the_plot_names_every_curve_in_its_legend(pilot) -> None:
+    app = pilot.app
+    assert set(app.state.lab.methods) == set(ALL_METHODS)
+    plot = "\n".join(plot_lines(app, app.screen.query_one(DerivativePlot)))
+    for name in ALL_METHODS:
+        assert re.search(rf"\S\S {re.escape(name)}\b", plot), (name, plot)  # marker and name, as a legend entry
+
+
+def crossings_on_the_tick_row(lines: list[str], tick: str, x_min: float, x_max: float) -> list[float]:
+    """The x of every drawn cell in the canvas row that carries the y tick label `tick`."""
+    row = next(line for line in lines if line.strip().startswith(f"{tick}┤"))
+    start = row.index("┤") + 1
+    end = row.rindex("│")
+    width = end - start
+    return [x_min + (column + 0.5) / width * (x_max - x_min) for column in range(width) if row[start + column] != " "]
+
+
+@pytest.mark.size(80, 24)
+async def test_at_80x24_a_y_tick_sits_in_the_row_its_value_is_drawn_in(pilot) -> None:
+    """The 0 tick's row of sin'(x) = cos(x) holds the curve where cos x is near 0, not near 0.6."""
+    app = pilot.app
+    plot = app.screen.query_one(DerivativePlot)
+    assert plot.size.height <= 10  # the short plot this is about
+    lines = plot_lines(app, plot)
+    xs = crossings_on_the_tick_row(lines, "0", -math.pi, math.pi)
+    assert any(abs(x + math.pi / 2) < 0.3 for x in xs) and any(abs(x - math.pi / 2) < 0.3 for x in xs), (xs, lines)
+    assert max(abs(math.cos(x)) for x in xs) < 0.35, "\n".join(lines)
+    for tick, value in (("1", 1.0), ("-1", -1.0)):  # cos reaches ±1 at 0 and ±pi: in the rows labelled so
+        xs = crossings_on_the_tick_row(lines, tick, -math.pi, math.pi)
+        assert xs and min(abs(math.cos(x) - value) for x in xs) < 0.05 and max(abs(math.cos(x) - value) for x in xs) < 0.35
+
+
+@pytest.mark.parametrize(
+    "look, on, off",
+    [(Look(), "▐X▌", "▐ ▌"), (Look(ascii=True), "[X]", "[ ]"), (Look(color=False), "▐X▌", "▐ ▌")],
+    ids=["unicode", "ascii", "no-colour"],
+)
+async def test_a_method_toggled_off_has_its_own_glyph_in_every_look(look: Look, on: str, off: str) -> None:
+    app = CalcApp(device="cpu", dtype="float64", look=look)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        assert "forward" not in app.state.lab.methods
+        text = screen_text(app)
+        assert f"{off} forward (w)" in text and f"{on} forward (w)" not in text
+        assert f"{on} exact (e)" in text and f"{on} backward (b)" in text
+        await pilot.press("w")
+        await settle(pilot)
+        assert f"{on} forward (w)" in screen_text(app)
+
+
+async def test_an_error_deep_in_a_long_function_quotes_the_text_around_it_and_the_field_scrolls_there(pilot) -> None:
+    app = pilot.app
+    head = "sin(x) + cos(x) + tanh(x) + exp(x) + log(1+x^2) + sqrt(1+x^2) + sigmoid(x) + softplus(x)"
+    text = f"{head} + sinn(x) + {head}"
+    column = text.index("sinn") + 1
+    await pilot.press("f")
+    field = app.screen.query_one("#formula", Input)
+    field.value = text  # pasted
+    await pilot.press("enter")
+    await settle(pilot)
+    message = app.screen.query_one(FunctionInput).error_text
+    assert f"column {column}: unknown name 'sinn'" in message
+    assert "+ sinn(x) +" in message and head not in message and len(message) < 160, message
+    assert field.has_focus and field.cursor_position == column - 1
+    assert app.state.lab.function == "sin(x)"  # the last good function stays
+
+
+@pytest.mark.parametrize(("low", "high", "rows"), [(-1.16, 1.16, 6), (-1.16, 1.16, 18), (0.1, 0.9, 5), (-3e-9, 5e-9, 10), (95.0, 1e4, 12)])
+def test_y_ticks_are_chosen_at_the_middle_of_a_row_as_plotext_draws_braille_there(low: float, high: float, rows: int) -> None:
+    """plotext maps a tick to row floor(0.5 + (rows-1)·t) and a braille dot to floor(0.5 + (4·rows-1)·t) / 4 (t the
+    value's place between the limits): every tick's row must be the row its own value is drawn in."""
+    axis = row_aligned_axis(low, high, rows, 4)
+    assert axis.low <= low and axis.high >= high and len(axis.ticks) >= 2
+    span = axis.high - axis.low
+    for tick in axis.ticks:
+        place = (tick - axis.low) / span
+        tick_row = math.floor(0.5 + (rows - 1) * place)
+        dot_row = math.floor(0.5 + (4 * rows - 1) * place) // 4
+        assert tick_row == dot_row, (tick, tick_row, dot_row)
+        # and in the middle of that row, not at its edge: half a dot row either way stays in it
+        assert math.floor(0.5 + (4 * rows - 1) * place - 1.5) // 4 == dot_row == math.floor(0.5 + (4 * rows - 1) * place + 1.5) // 4

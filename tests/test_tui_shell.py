@@ -140,3 +140,42 @@ async def test_every_size_from_tiny_to_huge_survives_and_small_ones_say_so(pilot
             assert len(text.splitlines()) == height
         await settle(pilot)
     assert app.is_running
+
+
+LONG_FUNCTION = "sin(x)*cos(x) + exp(-x^2)*sin(5*x) + log(1+x^2) + tanh(x)*sigmoid(x) + sqrt(1+x^2)/3"  # 84 characters
+MEDIUM_FUNCTION = "sin(x)*cos(x) + exp(-x^2)*sin(5*x) + log(1+x^2) + tanh(x)*sigmoid(2x)"  # 69 characters
+
+
+@pytest.mark.parametrize("function", [LONG_FUNCTION, MEDIUM_FUNCTION], ids=["84-chars", "69-chars"])
+@pytest.mark.size(80, 24)
+async def test_folded_summary_shortens_a_long_function_and_keeps_every_field(pilot, function: str) -> None:
+    assert len(function) in (84, 69)
+    app = pilot.app
+    await pilot.press("f")
+    await type_text(pilot, function)
+    await pilot.press("enter")
+    await settle(pilot)
+    summary = screen_text(app).splitlines()[1]
+    assert len(summary) <= 80
+    # f keeps as much as fits, cut with an ellipsis; the fields after it keep their place and their order.
+    shown = summary.split("f(x) = ", 1)[1].split(" · ", 1)[0]
+    assert shown.endswith("…") and len(shown) >= 16 and function.startswith(shown[:-1]), summary
+    assert summary.endswith(" · h = 1.0e-04 · x0 = 1 · float64 on cpu"), summary
+
+
+async def test_the_demos_compute_on_one_torch_thread_and_speed_keeps_all_cores(pilot) -> None:
+    """A demo's arrays are small; on a busy machine torch's second thread only adds waiting (tui/loading.py)."""
+    import torch
+
+    import tui.loading
+    from tui.compute.speed import ReportKey, engine_request
+
+    seen: list[int] = []
+    worker = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))  # as a computation's thread sees it
+    worker.start()
+    worker.join()
+    assert seen == [1]
+    all_cores = tui.loading.torch_threads
+    assert all_cores is not None and all_cores >= 1
+    assert engine_request(ReportKey("sin(x)", "cpu", "float64", False)).threads == all_cores  # Speed: all cores
+    assert engine_request(ReportKey("sin(x)", "cpu", "float64", False, threads=1)).threads == 1

@@ -23,6 +23,7 @@ from textual.widgets import Markdown
 import engine.speed
 import engine.speed.kernels
 import tui.compute.speed
+import tui.loading
 from engine.speed import MethodResult, Sample, Skip, SpeedReport, SpeedRequest, size_grid
 from tests.tui_helpers import screen_text, settle, type_text
 from tui.app import CalcApp
@@ -192,8 +193,6 @@ async def wait_for(pilot: Pilot[int], text: str, seconds: float = 20) -> str:
 
 
 async def test_a_real_tiny_measurement_shows_the_reports_numbers(pilot: Pilot[int], monkeypatch: pytest.MonkeyPatch) -> None:
-    import torch
-
     monkeypatch.setattr(tui.compute.speed, "MEASUREMENT", TINY)
     app = pilot.app
     assert isinstance(app, CalcApp)
@@ -204,7 +203,8 @@ async def test_a_real_tiny_measurement_shows_the_reports_numbers(pilot: Pilot[in
     text = screen_text(app)
     assert "calc-tui — Speed · cpu · float64" in text
     cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
-    threads = torch.get_num_threads()
+    threads = tui.loading.torch_threads  # "all cores": torch's own count (the other demos run on one thread)
+    assert threads is not None and threads >= 1 and report.threads == threads
     assert f"{cpu} · {threads} thread" in text
     # The bound: the copy bandwidth over 16 bytes a point (read x, write f'(x) in float64).
     assert f"copy {report.bandwidth_gbps:.3g} GB/s → bound {three_digits(report.bandwidth_gbps * 1e9 / 16)}/s" in text

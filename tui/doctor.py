@@ -24,11 +24,11 @@ from engine.cli.arguments import add_output
 from engine.cli.main import package_version
 from engine.cli.output import Output
 from tui.options import AppOptions, add_look_options
+from tui.serve import web_install_command
 
 NAME = "doctor"
 HELP = "what calc-tui sees here: versions, torch and CUDA, the terminal, the look it would choose, settings and exports"
 PACKAGES = ("calc-tui", "torch", "textual", "plotext", "textual-serve")
-WEB_HINT = "only for calc-tui serve: pip install 'calc-tui[web]'"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> Output:
 def versions() -> dict[str, str]:
     found = {name: package_version(name) for name in PACKAGES}
     if found["textual-serve"] == "not installed":
-        found["textual-serve"] = f"not installed ({WEB_HINT})"
+        found["textual-serve"] = f"not installed (only for calc-tui serve: {web_install_command()})"
     return {**found, "Python": f"{platform.python_version()} ({sys.executable})"}
 
 

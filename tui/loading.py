@@ -5,10 +5,32 @@ Called from a thread worker (the imports take seconds) and from the device key.
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 from tui.messages import TorchReady
 from tui.state import Precision
+
+# torch's own thread count (one per core), recorded before the app drops to one: the Speed demo's "all cores".
+torch_threads: int | None = None
+
+
+def use_interactive_threads() -> None:
+    """One torch thread for the app's computations (CALC_TUI_THREADS=N: N threads, 0: torch's own count).
+
+    A demo's arrays are small (400 points x 61 steps), and on a busy machine each parallel torch operation waits
+    for its second thread to be scheduled: an Error vs h sweep took a median 293 ms with torch's 2 threads and
+    64 ms with one, Compare's computation 25 and 6 ms (interleaved, load average 2.3 on 2 cores). The Speed
+    demo measures with `torch_threads` unless told 1.
+    """
+    import torch
+
+    global torch_threads
+    if torch_threads is None:
+        torch_threads = torch.get_num_threads()
+    wanted = os.environ.get("CALC_TUI_THREADS", "1").strip()
+    count = int(wanted) if wanted.isdigit() else 1
+    torch.set_num_threads(count if count > 0 else torch_threads)
 
 
 def load_engine(requested_device: str) -> TorchReady:
@@ -18,6 +40,7 @@ def load_engine(requested_device: str) -> TorchReady:
     import engine.sweep  # noqa: F401 - imported here, off the UI thread, so no screen pays for it later
     from engine.devices import DeviceError, available_devices, describe_device, resolve_device, supported_dtypes
 
+    use_interactive_threads()
     warning = None
     try:
         device = resolve_device(requested_device)

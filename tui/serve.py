@@ -1,4 +1,5 @@
-"""`calc-tui serve`: the app in a web browser, through textual-serve (the optional extra `calc-tui[web]`).
+"""`calc-tui serve`: the app in a web browser, through textual-serve (the optional extra `web`:
+`.venv/bin/pip install -e '.[web]'` in the clone).
 
 textual-serve runs `python -m tui [app options]` in a subprocess for each browser
 tab and relays its terminal over a websocket. It listens on 127.0.0.1 unless --host
@@ -15,13 +16,40 @@ import os
 import shlex
 import socket
 import sys
+from pathlib import Path
 
 from engine.cli.arguments import UserError
+from engine.syntax import quote
 from tui.options import AppOptions, add_app_options
 
 NAME = "serve"
-HELP = "serve the app to a web browser (needs pip install 'calc-tui[web]'); reach it over SSH with ssh -L 8000:localhost:8000 HOST"
-INSTALL_HINT = "calc-tui serve needs textual-serve: pip install 'calc-tui[web]' (or pip install 'textual-serve>=1.1,<2')"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+WEB_REQUIREMENT = "textual-serve>=1.1,<2"  # what the extra `web` in pyproject.toml adds
+
+
+def web_install_command(cwd: Path | None = None) -> str:
+    """The command that installs the extra `web` into the Python running calc-tui, as the README writes it.
+
+    calc-tui is installed from its clone (`pip install -e .`), not from a package index, so the command names
+    the clone: `.venv/bin/pip install -e '.[web]'` run in it, or the same with full paths from elsewhere. An
+    install that is not from a clone gets textual-serve itself.
+    """
+    here = (cwd or Path.cwd()).resolve()
+    venv = Path(sys.prefix).resolve()
+    if venv == PROJECT_ROOT / ".venv":
+        pip = ".venv/bin/pip" if here == PROJECT_ROOT else shlex.quote(str(venv / "bin" / "pip"))
+    else:
+        pip = f"{shlex.quote(sys.executable)} -m pip"
+    if not (PROJECT_ROOT / "pyproject.toml").is_file():
+        return f"{pip} install {shlex.quote(WEB_REQUIREMENT)}"
+    target = ".[web]" if here == PROJECT_ROOT else f"{PROJECT_ROOT}[web]"
+    return f"{pip} install -e {shlex.quote(target)}"
+
+
+HELP = (
+    "serve the app to a web browser (needs the extra web: .venv/bin/pip install -e '.[web]' in the clone); "
+    "reach it over SSH with ssh -L 8000:localhost:8000 HOST"
+)
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 EVERYWHERE = ("0.0.0.0", "::", "")
 
@@ -30,9 +58,9 @@ def port_number(text: str) -> int:
     try:
         port = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"bad port {text!r}: a whole number from 1 to 65535") from None
+        raise argparse.ArgumentTypeError(f"bad port {quote(text)}: a whole number from 1 to 65535") from None
     if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"bad port {text!r}: a whole number from 1 to 65535")
+        raise argparse.ArgumentTypeError(f"bad port {quote(text)}: a whole number from 1 to 65535")
     return port
 
 
@@ -79,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         from textual_serve.server import Server
     except ImportError:
-        raise UserError(INSTALL_HINT) from None
+        raise UserError(f"calc-tui serve needs textual-serve: {web_install_command()}") from None
 
     class CalcServer(Server):
         def __init__(self, command: str, lines: list[str]) -> None:

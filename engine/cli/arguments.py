@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
-from engine.syntax import ExpressionError
+from engine.syntax import ExpressionError, quote
 from engine.vocabulary import DTYPE_NAMES
 
 MAX_DIGITS = 18  # whole numbers up to 10^18: far above any limit, small enough to read at once
@@ -26,6 +27,26 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
+    def check_options_before(self, argv: Sequence[str], commands: Sequence[str]) -> None:
+        """Name an unknown option before the subcommand, such as `--dev cpu`.
+
+        Left to argparse, an unknown option is put aside and the word after it is read as the subcommand, so the
+        user hears "invalid choice: 'cpu'", not about the option they mistyped (abbreviations are off here, so
+        that a subcommand's options are never read as the app's).
+        """
+        for token in argv:
+            if token in commands or token == "--":
+                return
+            if not token.startswith("--"):
+                continue
+            option = token.split("=", 1)[0]
+            if option in self._option_string_actions:
+                continue
+            known = sorted(name for name in self._option_string_actions if name.startswith("--"))
+            guesses = [name for name in known if name.startswith(option)] or difflib.get_close_matches(option, known, n=1)
+            hint = f": did you mean {' or '.join(guesses)}? (options are spelled out in full)" if guesses else ""
+            self.error(f"unknown option {quote(option)}{hint}")
+
 
 def number(text: str) -> float:
     """A number or a constant expression such as pi/4 or -1e-3."""
@@ -35,9 +56,9 @@ def number(text: str) -> float:
     try:
         value = parse_number(text)
     except ExpressionError as error:
-        raise argparse.ArgumentTypeError(f"bad number {text!r}: {error}") from None
+        raise argparse.ArgumentTypeError(f"bad number {quote(text)}: {error}") from None
     if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"bad number {text!r}: not finite")
+        raise argparse.ArgumentTypeError(f"bad number {quote(text)}: not finite")
     return value
 
 
@@ -58,11 +79,11 @@ def whole_number(text: str) -> int:
     try:
         value = Decimal(text.replace("_", ""))
     except InvalidOperation:
-        raise ValueError(f"{text!r} is not a whole number") from None
+        raise ValueError(f"{quote(text)} is not a whole number") from None
     if not value.is_finite() or value != value.to_integral_value():
-        raise ValueError(f"{text!r} is not a whole number")
+        raise ValueError(f"{quote(text)} is not a whole number")
     if value.adjusted() > MAX_DIGITS:  # refused before int() builds a number with a billion digits
-        raise ValueError(f"{text!r} is too large")
+        raise ValueError(f"{quote(text)} is too large")
     return int(value)
 
 
@@ -92,11 +113,11 @@ def domain(text: str) -> tuple[float, float]:
         if char == "," and depth == 0:
             cuts.append(index)
     if len(cuts) != 1:
-        raise argparse.ArgumentTypeError(f"bad domain {text!r}: write two numbers A,B such as -pi,pi")
+        raise argparse.ArgumentTypeError(f"bad domain {quote(text)}: write two numbers A,B such as -pi,pi")
     cut = cuts[0]
     low, high = number(text[:cut]), number(text[cut + 1 :])
     if not low < high:
-        raise argparse.ArgumentTypeError(f"bad domain {text!r}: the lower end {low:g} must be below the upper end {high:g}")
+        raise argparse.ArgumentTypeError(f"bad domain {quote(text)}: the lower end {low:g} must be below the upper end {high:g}")
     return low, high
 
 
@@ -104,7 +125,7 @@ def device_name(text: str) -> str:
     name = text.strip().lower()
     if name in ("auto", "cpu", "cuda") or (name.startswith("cuda:") and name[5:].isdigit()):
         return name
-    raise argparse.ArgumentTypeError(f"unknown device {text!r}: use auto, cpu, cuda or cuda:N")
+    raise argparse.ArgumentTypeError(f"unknown device {quote(text)}: use auto, cpu, cuda or cuda:N")
 
 
 def add_precision(parser: argparse.ArgumentParser) -> None:

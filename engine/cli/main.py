@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from engine.cli import backprop, bench, derive, speed, sweep
 from engine.cli.arguments import Parser, UserError, device_name
 from engine.cli.output import Output, csv_text, json_safe
-from engine.syntax import ExpressionError
+from engine.syntax import QUOTE_WIDTH, ExpressionError, quote
 from engine.vocabulary import DTYPE_NAMES
 
 INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command ended by Ctrl-C
@@ -150,6 +150,7 @@ def main(argv: Sequence[str] | None = None, frontend: Frontend | None = None) ->
 
 def _main(argv: Sequence[str], frontend: Frontend | None) -> int:
     parser = build_parser(frontend)
+    parser.check_options_before(argv, [command.NAME for command in all_commands(frontend)])
     args = parser.parse_args(protect_negative_values(argv))
     if args.command is None:
         if frontend is None:
@@ -164,7 +165,11 @@ def _main(argv: Sequence[str], frontend: Frontend | None) -> int:
     try:
         result = command.run(args)
     except (UserError, ExpressionError, ValueError) as error:
-        label = f"bad expression {args.expression!r}: " if isinstance(error, ExpressionError) and hasattr(args, "expression") else ""
+        label = ""
+        if isinstance(error, ExpressionError) and hasattr(args, "expression"):
+            text = str(args.expression)
+            size = f" ({len(text):,} characters)" if len(text) > QUOTE_WIDTH else ""  # quoted in part: say how long it is
+            label = f"bad expression {quote(text, error.column)}{size}: "
         print(f"calc-tui: error: {label}{error}", file=sys.stderr)
         return 2
     if isinstance(result, int):

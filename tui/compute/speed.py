@@ -24,6 +24,7 @@ from engine.speed import (
     parse_speed_methods,
 )
 from engine.speed.report import is_compiled
+from tui import loading
 from tui.export import Table
 
 if TYPE_CHECKING:
@@ -74,7 +75,8 @@ class SpeedView:
 
 def engine_request(key: ReportKey) -> SpeedRequest:
     methods = parse_speed_methods(",".join(SPEED_METHODS), compiled=True) if key.compiled else SPEED_METHODS
-    threads = key.threads if key.threads is not None else MEASUREMENT.threads
+    # "all cores": torch's own count, which the app lowers to one thread for the other demos (tui/loading.py)
+    threads = key.threads if key.threads is not None else (MEASUREMENT.threads or loading.torch_threads)
     return replace(MEASUREMENT, expression=key.expression, device=key.device, dtype=key.dtype, methods=methods, threads=threads)
 
 

@@ -20,7 +20,6 @@ from dataclasses import asdict, is_dataclass, replace
 from datetime import datetime
 from typing import ClassVar, Generic, TypeVar
 
-from rich.text import Text
 from textual import events
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -37,6 +36,7 @@ from tui.state import SharedState, shared_state
 from tui.widgets.function_input import FunctionInput
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.plotting import BasePlot
+from tui.widgets.summary_line import fit_summary
 
 RequestT = TypeVar("RequestT")
 ViewT = TypeVar("ViewT")
@@ -225,16 +225,8 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
         precision = self.state.precision
         function = self.function_input.applied if self.query(FunctionInput) else ""
         label = "f(x, y)" if self.query(FunctionInput) and len(self.function_input.variables) == 2 else "f(x)"
-        # Most important first; what does not fit the line is left out whole, never cut mid-word.
-        parts = [f"{label} = [b]{function}[/]", *self.summary_details(), f"{precision.dtype} on {precision.device_label}"]
-        hint = "[dim](\\ shows the panels)[/]"
-        room = self.app.size.width - 2
-        line = parts[0]
-        for part in parts[1:]:
-            if Text.from_markup(f"{line} · {part}").cell_len > room:
-                break
-            line = f"{line} · {part}"
-        return f"{line} {hint}" if Text.from_markup(f"{line} {hint}").cell_len <= room else line
+        fields = [*self.summary_details(), f"{precision.dtype} on {precision.device_label}"]
+        return fit_summary(label, function, fields, self.app.size.width)
 
     def summary_details(self) -> list[str]:
         """What else the summary line says (h, lr, x0, ...)."""

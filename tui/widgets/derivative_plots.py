@@ -12,7 +12,7 @@ from textual.widgets import Static
 from engine.vocabulary import derivative_name
 from tui.compute.compare import Curves, ErrorRow, Tangent, Zoom
 from tui.style import METHOD_COLORS, hex_color
-from tui.widgets.plotting import BasePlot, legend_entry, linear_ticks, painted, plot_with_gaps, robust_limits
+from tui.widgets.plotting import BasePlot, legend_entry, linear_ticks, painted, plot_with_gaps, robust_limits, row_aligned_axis
 
 
 def evaluations_label(row: ErrorRow, order: int) -> str:
@@ -35,23 +35,25 @@ class DerivativePlot(BasePlot):
                 curves.title, "no method enabled: press e, a, w, b, c, v or i" if not drawn else "f' is undefined on the whole domain"
             )
             return
-        box = (curves.x[0], curves.x[-1], *limits)
+        look = self.look
+        axis = row_aligned_axis(*limits, self.canvas_rows, max(3, self.size.height // 3), 1 if look.plain_markers else 4)
+        box = (curves.x[0], curves.x[-1], axis.low, axis.high)
         # A cell holds two braille dot columns: one point per dot column is all a terminal can show.
         stride = max(1, len(curves.x) // (2 * max(10, self.size.width)))
         x = curves.x[::stride]
-        look = self.look
         for method in drawn:
             color, marker = METHOD_COLORS.get(method, "default"), look.curve_marker(method)
             plot_with_gaps(plt, x, curves.curves[method][::stride], color, box, marker)
-        # A short plot has no room for a legend over the curves; the toggles beside it, in the same colours, name them.
-        if self.size.height - 5 >= 2 * (len(drawn) + 1):
+        # A short plot has no room for a legend over the curves (it may take half the rows); the toggles beside it, in
+        # the same colours, name them.
+        if self.canvas_rows >= 2 * len(drawn):
             for method in drawn:
                 legend_entry(
                     plt, curves.x, curves.curves[method], method, METHOD_COLORS.get(method, "default"), box, look.curve_marker(method)
                 )
         plt.xlim(curves.x[0], curves.x[-1])
-        plt.ylim(*limits)
-        plt.yticks(*linear_ticks(*limits, max(3, self.size.height // 3)))
+        plt.ylim(axis.low, axis.high)
+        plt.yticks(axis.ticks, axis.labels)
         plt.xticks(*linear_ticks(curves.x[0], curves.x[-1], max(3, self.size.width // 12)))
 
 
@@ -83,8 +85,9 @@ class TangentPlot(BasePlot):
         if limits is None or not x:
             self.show_message(title, "f is undefined on the whole domain")
             return
-        box = (x[0], x[-1], *limits)
         look = self.look
+        axis = row_aligned_axis(*limits, self.canvas_rows, max(3, self.size.height // 3), 1 if look.plain_markers else 4)
+        box = (x[0], x[-1], axis.low, axis.high)
         taylor = None
         if math.isfinite(tangent.f0) and tangent.taylor and all(math.isfinite(c) for c in (tangent.slope, *tangent.taylor)):
             # the polynomial that matches f up to the order's derivative (at order 2 it bends with f: curvature)
@@ -109,8 +112,8 @@ class TangentPlot(BasePlot):
                 legend_entry(plt, x, taylor, f"Taylor-{tangent.order}", METHOD_COLORS["five-point"], box, marker)
             plt.scatter([tangent.x0], [tangent.f0], color=METHOD_COLORS["exact"], marker="●")
         plt.xlim(x[0], x[-1])
-        plt.ylim(*limits)
-        plt.yticks(*linear_ticks(*limits, max(3, self.size.height // 3)))
+        plt.ylim(axis.low, axis.high)
+        plt.yticks(axis.ticks, axis.labels)
         plt.xticks(*linear_ticks(x[0], x[-1], max(3, self.size.width // 12)))
 
     def _draw_zoomed(self, tangent: Tangent, zoom: Zoom) -> None:

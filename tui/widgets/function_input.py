@@ -11,7 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label
 
-from engine.syntax import ExpressionError
+from engine.syntax import QUOTE_WIDTH, ExpressionError, quote
 from tui.messages import FunctionApplied
 from tui.widgets.inline_error import InlineError
 
@@ -87,7 +87,13 @@ class FunctionInput(Vertical):
         try:
             expression = parse_expression(text, self.variables)
         except ExpressionError as problem:
-            self.query_one("#formula-error", InlineError).show(f"{problem}")
+            message = str(problem)
+            if problem.column is not None and len(text) > QUOTE_WIDTH:
+                # The field shows a few dozen characters: quote the part around the error, and scroll the field there.
+                message = f"{message}, in {quote(text, problem.column)}"
+                if self.input.value == text:
+                    self.input.cursor_position = problem.column - 1
+            self.query_one("#formula-error", InlineError).show(message)
             self.add_class("-invalid")
             return False
         self._clear_error()

@@ -137,6 +137,56 @@ def linear_ticks(low: float, high: float, max_ticks: int) -> tuple[list[float], 
     return best, [f"{t:.3g}" for t in best]
 
 
+@dataclass(frozen=True)
+class YAxis:
+    """y-limits and ticks chosen together, so that every tick's row is the row its value is drawn in."""
+
+    low: float
+    high: float
+    ticks: list[float]
+    labels: list[str]
+
+
+def row_aligned_axis(low: float, high: float, rows: int, max_ticks: int, sub_rows: int = 4) -> YAxis:
+    """Limits covering [low, high] on a canvas of `rows` rows, with round ticks at the centres of rows.
+
+    plotext puts a tick label on the row nearest its value at the resolution of whole rows, but draws
+    braille curves at `sub_rows` dots a row: on a short plot the two disagree by most of a row (at 6 rows a
+    "0" tick sat beside values near 0.6). Here a row holds a whole fraction of a tick step and every
+    tick value sits in the middle of a row, so a curve crossing a tick's row crosses that value.
+    """
+    span = high - low
+    fallback = YAxis(low, high, *linear_ticks(low, high, max_ticks))
+    if rows < 2 or not (math.isfinite(span) and span > 0):
+        return fallback
+    window_rows = rows - 1 / sub_rows  # the limits span this many rows' heights (plotext maps them to dot centres)
+    centre = (sub_rows - 1) / (2 * sub_rows)  # where a row's middle lies, in rows above its bottom edge
+    choices: list[tuple[int, float, YAxis]] = []
+    top = math.ceil(math.log10(span))
+    for exponent in range(top - 3, top + 2):
+        for mantissa in (1, 2, 5):
+            step = mantissa * 10.0**exponent
+            for per_step in range(rows - 1, 0, -1):  # rows from one tick to the next: the tightest fit first
+                row_height = step / per_step
+                if window_rows * row_height < span:
+                    continue
+                first = math.ceil(high / row_height - window_rows + centre - 1e-9)
+                last = math.floor(low / row_height + centre + 1e-9)
+                if first > last:
+                    continue
+                ideal = ((low + high) / 2 - window_rows * row_height / 2) / row_height + centre
+                index = min(max(math.floor(ideal + 0.5), first), last)
+                axis_low = (index - centre) * row_height
+                axis_high = axis_low + window_rows * row_height
+                ticks = [k * step for k in range(math.ceil(axis_low / step - 1e-9), math.floor(axis_high / step + 1e-9) + 1)]
+                if 2 <= len(ticks) <= max(2, max_ticks) and window_rows * row_height <= 1.5 * span:
+                    choices.append((len(ticks), -row_height, YAxis(axis_low, axis_high, ticks, [f"{t:.3g}" for t in ticks])))
+                break  # larger rows for this step only waste room
+    if not choices:
+        return fallback
+    return max(choices, key=lambda choice: choice[:2])[2]
+
+
 def robust_limits(values: Sequence[float], margin: float = 0.08) -> tuple[float, float] | None:
     """y-limits around the finite values, padded; None when there are none."""
     finite = [v for v in values if math.isfinite(v)]
@@ -205,6 +255,11 @@ class BasePlot(PlotextPlot):
     @property
     def look(self) -> Look:
         return shared_state(self).look
+
+    @property
+    def canvas_rows(self) -> int:
+        """Rows of the drawing area: the widget less the title, the frame's two lines and the x tick labels."""
+        return max(self.size.height - 4, 0)
 
     @property
     def canvas_color(self) -> tuple[int, int, int]:
