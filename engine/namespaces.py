@@ -45,7 +45,18 @@ def _first_tensor(*values: Any) -> torch.Tensor | None:
 
 
 def _softplus(z: torch.Tensor) -> torch.Tensor:
-    return torch.log1p(torch.exp(z)) if z.is_complex() else torch.nn.functional.softplus(z)
+    """log(1 + e^z) itself, without torch's threshold (F.softplus returns z for z > 20, so f'' = 0 there), in a form
+    that neither overflows nor cancels: z + log1p(e^-z) above 0, log1p(e^z) below. Each branch sees only arguments
+    clamped to its side, so that the other branch's overflow never reaches autograd (0 * inf = NaN in torch.where's
+    backward), and at z = 0 the clamp passes the gradient: softplus'(0) = 1/2, softplus''(0) = 1/4."""
+    if z.is_complex():
+        return torch.log1p(torch.exp(z))
+    above, below = z.clamp(min=0), z.clamp(max=0)
+    return torch.where(z > 0, above + torch.log1p(torch.exp(-above)), torch.log1p(torch.exp(below)))
+
+
+def _softplus_scalar(t: float) -> float:
+    return t + math.log1p(math.exp(-t)) if t > 0 else math.log1p(math.exp(t))
 
 
 def _heaviside(value: Any, at_zero: Any = 0.5) -> Any:
@@ -125,7 +136,7 @@ TORCH_NAMESPACE: dict[str, Any] = {
     "Abs": _unary(torch.abs, abs, abs),
     "sign": _unary(torch.sign, lambda t: float((t > 0) - (t < 0)), lambda t: t / abs(t) if t else 0),
     "sigmoid": _unary(torch.sigmoid, _sigmoid_scalar, lambda t: 1 / (1 + cmath.exp(-t))),
-    "softplus": _unary(_softplus, lambda t: math.log1p(math.exp(t)), lambda t: cmath.log(1 + cmath.exp(t))),
+    "softplus": _unary(_softplus, _softplus_scalar, lambda t: cmath.log(1 + cmath.exp(t))),
     "relu": _unary(torch.relu, lambda t: max(0.0, t), lambda t: t),
     "Heaviside": _heaviside,
     "DiracDelta": _dirac,
@@ -189,7 +200,7 @@ _MPMATH_FUNCTIONS: dict[str, Any] = {
     "Abs": abs,
     "abs": abs,
     "sigmoid": lambda t: 1 / (1 + _mp_exp(-t)),
-    "softplus": lambda t: t if t > EXP_LIMIT else mpmath.log1p(_mp_exp(t)),
+    "softplus": lambda t: t + mpmath.log1p(_mp_exp(-t)) if t > 0 else mpmath.log1p(_mp_exp(t)),
     "relu": lambda t: max(mpmath.mpf(0), t),
     "Heaviside": _mp_heaviside,
     "DiracDelta": lambda t, *order: mpmath.nan if t == 0 else mpmath.mpf(0),

@@ -48,7 +48,7 @@ CASES = [pytest.param(text, at, method, id=f"{method}:{text}@{at:g}") for text, 
 
 @pytest.mark.parametrize(("text", "at", "method"), CASES)
 def test_every_method_is_nan_where_f_is_undefined(text: str, at: float, method: str) -> None:
-    value = METHOD_FUNCTIONS[method](parse_expression(text), torch.tensor([at], dtype=torch.float64), STEP[method])
+    value = METHOD_FUNCTIONS[method](parse_expression(text), torch.tensor([at], dtype=torch.float64), STEP[method]).values
     assert math.isnan(value.item()), f"{method} gives {value.item()} for {text} at x = {at}"
 
 
@@ -56,7 +56,7 @@ def test_every_method_is_nan_where_f_is_undefined(text: str, at: float, method: 
 def test_defined_points_beside_undefined_ones_are_untouched(method: str) -> None:
     # log at 0.5 and 4 next to -1: the mask must not spill over; at 0.5 and 4 the hand values are 2 and 0.25
     at = torch.tensor([-1.0, 0.5, 4.0], dtype=torch.float64)
-    values = METHOD_FUNCTIONS[method](parse_expression("log(x)"), at, STEP[method])
+    values = METHOD_FUNCTIONS[method](parse_expression("log(x)"), at, STEP[method]).values
     assert math.isnan(values[0].item())
     # the step methods' own error: h/2 |f''| = 1e-5/2 * 4 at 0.5 for forward and backward, far less for the rest
     assert values[1:].tolist() == pytest.approx([2.0, 0.25], abs=3e-5)
@@ -67,7 +67,7 @@ def test_exact_and_autograd_at_log_of_minus_one_are_nan_not_the_formula() -> Non
     expression = parse_expression("log(x)")
     at = torch.tensor([-1.0], dtype=torch.float64)
     for method in ("exact", "autograd"):
-        assert math.isnan(METHOD_FUNCTIONS[method](expression, at, 0.0).item()), method
+        assert math.isnan(METHOD_FUNCTIONS[method](expression, at, 0.0).values.item()), method
 
 
 # f in complex arithmetic, written with torch directly: what the complex step would divide by h without the rule
@@ -80,7 +80,7 @@ def test_complex_step_is_nan_where_its_complex_value_is_a_number(text: str, at: 
     h = 1e-20
     unmasked = UNMASKED_COMPLEX[text](torch.tensor([complex(at, h)], dtype=torch.complex128)).imag / h
     assert math.isfinite(unmasked.item())
-    assert math.isnan(complex_step(parse_expression(text), torch.tensor([at], dtype=torch.float64), h).item())
+    assert math.isnan(complex_step(parse_expression(text), torch.tensor([at], dtype=torch.float64), h).values.item())
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16], ids=str)
@@ -90,7 +90,7 @@ def test_the_rule_holds_in_every_dtype(dtype: torch.dtype) -> None:
     for method in METHOD_NAMES:
         if method == "complex-step" and dtype in (torch.float16, torch.bfloat16):
             continue  # not applicable there (test_methods checks the reason)
-        values = METHOD_FUNCTIONS[method](expression, at, 0.0625 if STEP[method] else 0.0, dtype)
+        values = METHOD_FUNCTIONS[method](expression, at, 0.0625 if STEP[method] else 0.0, dtype).values
         assert values.dtype == dtype
         assert math.isnan(values[0].item()), method
         assert math.isfinite(values[1].item()), method
@@ -100,7 +100,7 @@ def test_a_sweep_column_of_steps_is_nan_at_the_undefined_point_for_every_h() -> 
     steps = torch.tensor([[1e-2], [1e-4], [1e-6]], dtype=torch.float64)
     at = torch.tensor([-1.0, 0.0, 1.0], dtype=torch.float64)
     for method in ("forward", "backward", "central", "five-point", "complex-step"):
-        values = METHOD_FUNCTIONS[method](parse_expression("log(x)"), at, steps)
+        values = METHOD_FUNCTIONS[method](parse_expression("log(x)"), at, steps).values
         assert values.shape == (3, 3)
         assert torch.isnan(values[:, :2]).all(), method
         assert torch.isfinite(values[:, 2]).all(), method
@@ -113,7 +113,7 @@ def test_sqrt_at_zero_is_defined_and_each_method_says_what_it_computes() -> None
     """f(0) = 0 is defined and f'(0) is infinite: exact and autograd say inf; forward sqrt(h)/h = 1/sqrt(h) and the
     complex step Im sqrt(ih)/h = sqrt(h/2)/h = 1/sqrt(2h) are finite; the others step below 0 and give NaN."""
     h = 1e-4
-    values = {m: METHOD_FUNCTIONS[m](parse_expression("sqrt(x)"), torch.tensor([0.0], dtype=torch.float64), h).item() for m in METHOD_NAMES}
+    values = {m: METHOD_FUNCTIONS[m](parse_expression("sqrt(x)"), torch.tensor([0.0], dtype=torch.float64), h).values.item() for m in METHOD_NAMES}
     assert values["exact"] == math.inf
     assert values["autograd"] == math.inf
     assert values["forward"] == pytest.approx(1 / math.sqrt(h), rel=1e-15)
@@ -127,15 +127,15 @@ def test_a_value_of_f_that_overflows_the_dtype_is_undefined_in_that_dtype() -> N
     expression = parse_expression("x^2")
     at = torch.tensor([300.0, 2.0], dtype=torch.float64)
     for method in ("exact", "autograd", "forward", "central"):
-        values = METHOD_FUNCTIONS[method](expression, at, 0.25, torch.float16)
+        values = METHOD_FUNCTIONS[method](expression, at, 0.25, torch.float16).values
         assert math.isnan(values[0].item()), method
         assert values[1].item() == pytest.approx(4.0, abs=0.25 + 1e-3), method  # forward's truncation is h |f''| / 2 = 0.25
-    assert METHOD_FUNCTIONS["exact"](expression, at, 0.0, torch.float64)[0].item() == 600.0  # the same point in float64
+    assert METHOD_FUNCTIONS["exact"](expression, at, 0.0, torch.float64).values[0].item() == 600.0  # the same point in float64
 
 
 def test_a_constant_beyond_float64_is_undefined_everywhere() -> None:
     # f = 10^400 is inf in float64, so even its derivative 0 is not reported
-    values = METHOD_FUNCTIONS["exact"](parse_expression("10**400 + x"), torch.tensor([1.0, 2.0], dtype=torch.float64))
+    values = METHOD_FUNCTIONS["exact"](parse_expression("10**400 + x"), torch.tensor([1.0, 2.0], dtype=torch.float64)).values
     assert torch.isnan(values).all()
 
 
