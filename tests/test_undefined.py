@@ -251,3 +251,101 @@ def test_notice_quotes_f_and_f_prime_up_to_40_characters(digits: int, label: str
     assert notice is not None
     the_formula = f"the formula {formula}" if formula else "the formula"
     assert notice.endswith(f"though {the_formula} for f'(x) is defined at x = -1: {label} itself is not.")
+
+
+# --- every undefined result has its reason; exact and autograd say when they lose digits ------------------------
+
+
+def test_a_step_method_that_leaves_fs_domain_says_which_value_it_needed(capsys: pytest.CaptureFixture[str]) -> None:
+    """sqrt(x) at 1e-6 with h = 1e-5: central needs f(x - h) = sqrt(-9e-6). Richardson goes on to smaller steps."""
+    import json
+
+    from engine.cli.main import main
+
+    assert main(["derive", "sqrt(x)", "--at", "1e-6", "--methods", "richardson,central", "--device", "cpu"]) == 0
+    text = capsys.readouterr().out
+    assert "undefined: f(x - h) = f(-9e-06) is undefined (nan), a value the stencil needs at x = 1e-06" in text
+    assert main(["derive", "sqrt(x)", "--at", "1e-6", "--methods", "richardson,central", "--json", "--device", "cpu"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert results["central"]["undefined_reason"].startswith("f(x - h) = f(-9e-06) is undefined")
+    assert "undefined_reason" not in results["richardson"]
+    assert results["richardson"]["abs_error"] < 1e-10  # 500 to 12 digits from steps below 1e-6
+
+
+def test_richardson_says_why_when_no_step_fits_inside_fs_domain(capsys: pytest.CaptureFixture[str]) -> None:
+    """sqrt(x) at 1e-300: its steps go down to 0.5 / 2^47 = 3.6e-15 and every one reaches below 0."""
+    import json
+
+    from engine.cli.main import main
+
+    assert main(["derive", "sqrt(x)", "--at", "1e-300", "--methods", "richardson", "--json", "--device", "cpu"]) == 0
+    richardson = json.loads(capsys.readouterr().out)["results"]["richardson"]
+    assert richardson["value"] is None
+    assert richardson["undefined_reason"] == (
+        "no step it tried, from h = 0.5 down to h = 3.6e-15, keeps x +- h where f is finite at x = 1e-300: "
+        "f is undefined or overflows that close to x"
+    )
+    assert main(["derive", "sqrt(x)", "--at", "1e-300", "--methods", "richardson", "--csv", "--device", "cpu"]) == 0
+    assert "no step it tried" in capsys.readouterr().out.splitlines()[1]
+
+
+def test_overflow_of_a_value_the_stencil_needs_is_named_as_overflow() -> None:
+    estimate = METHOD_FUNCTIONS["forward"](parse_expression("exp(x)"), torch.tensor([709.0], dtype=torch.float64), 1.0)
+    assert math.isnan(estimate.values.item()) or math.isinf(estimate.values.item())
+    assert estimate.reason is not None and estimate.reason.startswith("f(x + h) = f(710) overflows (inf)")
+
+
+def test_a_method_with_every_value_defined_gives_no_reason() -> None:
+    for method in METHOD_NAMES:
+        estimate = METHOD_FUNCTIONS[method](parse_expression("sin(x)"), torch.tensor([0.5, 1.0], dtype=torch.float64), STEP[method] or 1e-5)
+        assert estimate.reason is None, method
+
+
+def test_the_app_shows_the_reason_and_the_lost_digits_in_compares_table() -> None:
+    from tui.compute.compare import ErrorRow
+    from tui.widgets.derivative_plots import ErrorTable
+
+    shown: list[object] = []
+    table = ErrorTable()
+    table.update = shown.append  # type: ignore[method-assign]
+    rows = [
+        ErrorRow("central", math.inf, math.inf, 2, undefined_reason="f(x - h) = f(-9e-06) is undefined (nan)"),
+        ErrorRow("exact", 8e-17, 8e-17, 1, digits_lost=6.9),
+    ]
+    table.show(rows, ["central", "exact"])
+    (rendered,) = shown
+    caption = str(getattr(rendered, "caption", ""))
+    assert "central: undefined where f is defined: f(x - h) = f(-9e-06) is undefined (nan)" in caption
+    assert "exact: loses 7 digits to rounding against the 50-digit reference" in caption
+
+
+@pytest.mark.parametrize(("method", "lost"), [("exact", True), ("autograd", True), ("richardson", False)])
+def test_exact_and_autograd_say_when_their_formula_cancels(method: str, lost: bool, capsys: pytest.CaptureFixture[str]) -> None:
+    """softplus'' = sigmoid(x) (1 - sigmoid(x)): at 21, 1 - sigmoid(21) keeps 9 of 16 digits, so exact is 1e-7
+    relative off, and so is torch's double backward of softplus (the same product). Richardson has an estimate of its
+    own, which is judged instead (and is honest here)."""
+    import json
+
+    from engine.cli.main import main
+
+    args = ["derive", "softplus(x)", "--at", "21", "--order", "2", "--methods", method, "--device", "cpu"]
+    assert main(args) == 0
+    line = next(row for row in capsys.readouterr().out.splitlines() if row.startswith(method))
+    assert ("(loses 7 digits to rounding: the formula cancels in float64)" in line) == lost
+    assert main([*args, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)["results"][method]
+    assert ("digits_lost" in result) == lost
+    if lost:
+        assert 6.5 <= result["digits_lost"] <= 7.5
+        assert 1e-8 < result["abs_error"] / 7.58e-10 < 1e-6
+    else:
+        assert result["too_optimistic"] is False
+
+
+def test_digits_lost_is_judged_at_the_answers_resolution_on_a_grid() -> None:
+    """On a grid, an error of a few eps x the largest |f^(n)| is what the dtype holds: 3x^2 - 2 near its zero cancels
+    in every method, and exact is not flagged for it; a single point where it cancels is judged relative to itself."""
+    grid = derive(parse_expression("x^3 - 2*x"), torch.linspace(-2, 2, 401, dtype=torch.float64), 1e-5, ("exact",))
+    assert not grid.results["exact"].loses_digits
+    near_zero = derive(parse_expression("x^3 - 2*x"), torch.tensor([0.816496580927726], dtype=torch.float64), 1e-5, ("exact",))
+    assert near_zero.results["exact"].digits_lost >= 1
