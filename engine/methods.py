@@ -1,6 +1,10 @@
 """The derivative methods, one function each, all with the same signature.
 
-    method(expression, points, h, dtype, device, order=1) -> the order-th derivative at the points
+    method(expression, points, h, dtype, device, order=1) -> Estimate
+
+An `engine.differences.Estimate` holds the order-th derivative at the points, the evaluations of f per point and,
+for a method that makes them (Richardson's extrapolation, in `engine.richardson`), its own error estimate and the
+step it ended on; `reason` says why a value is undefined where f is defined (which value of f a stencil needed).
 
 The points are cast to `dtype` on `device` first and h is rounded to `dtype`
 too, so a float16 run really steps by float16's h (an h that underflows to 0
@@ -10,7 +14,7 @@ Methods that cannot apply raise `NotApplicable` with the reason.
 
 Undefined points. A point is undefined where f itself is not finite (NaN or
 +-inf) when evaluated in the working dtype on the working device, and there
-every method returns NaN. The rule looks at f because f is what all seven
+every method returns NaN. The rule looks at f because f is what all eight
 methods share: exact evaluates the formula for f' and autograd runs torch's
 backward formulas, and both give a number where f has none (the formula 1/x for
 log'(x) is -1 at x = -1, and torch's LogBackward returns exactly that), while a
@@ -39,7 +43,7 @@ from collections.abc import Callable
 
 import torch
 
-from engine.compiled import EvaluationError, compile_expression, higher_derivative
+from engine.compiled import EvaluationError, TorchCallable, compile_expression, higher_derivative
 from engine.differences import (
     DeviceLike,
     Estimate,
@@ -203,9 +207,6 @@ def complex_step(
         value = shifted.imag / step if order == 1 else 2 * (at_x - shifted.real.to(dtype)) / step**2
     values = nan_where_f_is_undefined(value.to(dtype), at_x)
     return _fixed("complex-step", order, values, _formula_reason(values, at_x, x, "f(x + ih)"))
-
-
-
 
 
 # Adding a method: a row in engine.vocabulary.METHODS, its function here (or in a module of its own, as Richardson's

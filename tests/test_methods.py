@@ -215,7 +215,7 @@ def test_complex_step_is_not_applicable_at_a_kink(text: str) -> None:
     at = torch.tensor([1.0, -1.0], dtype=torch.float64)
     kink = "not applicable: the function has a kink or jump (abs, sign, relu), so it is not complex-analytic"
     with pytest.raises(NotApplicable) as raised:
-        complex_step(expression, at, 1e-20).values
+        complex_step(expression, at, 1e-20)
     assert str(raised.value) == kink
     result = derive(expression, at, 1e-5)
     item = result.results["complex-step"]
@@ -247,7 +247,7 @@ def test_methods_need_a_function_of_x_alone() -> None:
     expression = parse_expression("x*y", ("x", "y"))
     for method in METHODS:
         with pytest.raises(NotApplicable) as raised:
-            METHOD_FUNCTIONS[method](expression, torch.tensor([1.0], dtype=torch.float64), 1e-5).values
+            METHOD_FUNCTIONS[method](expression, torch.tensor([1.0], dtype=torch.float64), 1e-5)
         assert str(raised.value) == "the derivative methods take f(x); this expression has variables ('x', 'y')"
 
 
@@ -471,5 +471,5 @@ def test_complex_step_says_what_torch_could_not_compute(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(engine.methods, "compile_expression", lambda _: dataclasses.replace(real, function=function))
     with pytest.raises(NotApplicable) as raised:
-        complex_step(expression, torch.tensor([1.0], dtype=torch.float64), 1e-20).values
+        complex_step(expression, torch.tensor([1.0], dtype=torch.float64), 1e-20)
     assert str(raised.value) == "not applicable in torch.complex128 on cpu: cannot evaluate sin(x): no complex kernel"

@@ -113,7 +113,9 @@ def test_sqrt_at_zero_is_defined_and_each_method_says_what_it_computes() -> None
     """f(0) = 0 is defined and f'(0) is infinite: exact and autograd say inf; forward sqrt(h)/h = 1/sqrt(h) and the
     complex step Im sqrt(ih)/h = sqrt(h/2)/h = 1/sqrt(2h) are finite; the others step below 0 and give NaN."""
     h = 1e-4
-    values = {m: METHOD_FUNCTIONS[m](parse_expression("sqrt(x)"), torch.tensor([0.0], dtype=torch.float64), h).values.item() for m in METHOD_NAMES}
+    values = {
+        m: METHOD_FUNCTIONS[m](parse_expression("sqrt(x)"), torch.tensor([0.0], dtype=torch.float64), h).values.item() for m in METHOD_NAMES
+    }
     assert values["exact"] == math.inf
     assert values["autograd"] == math.inf
     assert values["forward"] == pytest.approx(1 / math.sqrt(h), rel=1e-15)

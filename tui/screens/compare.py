@@ -29,8 +29,9 @@ whole domain by every method and draws the curves on top of each other, as the t
 - **central** — (f(x+h) − f(x−h))/2h: error ~ h².
 - **five-point** — the O(h⁴) stencil.
 - **complex-step** — Im f(x+ih)/h: no subtraction, so no cancellation; not for abs/sign/relu.
-- **richardson** (`R`) — central differences at h0 = 0.05, h0/2, h0/4, … combined so that their
-  h², h⁴, … errors cancel (Neville's tableau), stopping when its own error estimate stops falling.
+- **richardson** (`R`) — central differences at h0 = 0.5·max(1, |x|), h0/2, h0/4, … combined so that
+  their h², h⁴, … errors cancel (Neville's tableau); it keeps the entry with the smallest estimated error
+  and stops once round-off alone would exceed it, so it goes as deep as f needs.
   It picks its own steps (h does not apply), and reports that estimate.
 
 The table measures each method against a 50-digit mpmath reference. **est.err** is Richardson's own
