@@ -16,11 +16,15 @@ h^-n), so once the newest level's round-off alone exceeds the best estimate so f
 So a smooth, slowly varying f stops after a handful of levels near h0, while 1/x at 1e-3 or exp(-x^2) at 10 go on
 down to the scale where f is smooth (h below 1e-3 and 1e-2), and sqrt(x) at 1e-6 goes on until its stencil fits
 inside f's domain: a point's tableau restarts at the first level whose stencil sees only finite values of f.
-At least MIN_LEVELS levels are taken from there: at coarse steps two levels can agree by chance (a fast wiggle).
+At least MIN_LEVELS levels are taken from there. At coarse steps levels can agree by chance (sin(50x) with h0 = 0.5,
+0.25, 0.125 near whole periods): when a finer level's best entry and the best so far disagree by more than 100 times
+the sum of their estimates (two honest estimates never disagree by more than once), the finer one takes over. Not
+at 2 times: where f loses digits beyond eps |f| (log(1+x^2) near 0) it is the finer entry that is a little too
+optimistic, by a few times, not by a hundred.
 
 Honesty: for smooth f the estimate is within a small factor of the true error or above it, in float64 and float32.
-It can still lie where f itself loses digits beyond eps |f| (log(1+x^2) near 0 rounds 1 + x^2), at a kink (where no
-derivative exists: `engine.kinks` finds those), and for f that is not smooth at any step the tableau tries; the
+It can still lie where f itself loses digits beyond eps |f| (log(1+x^2) in float32), at a kink (where no derivative
+exists: `engine.kinks` finds those), and where f is not smooth at any step the tableau tries (relu(x) at 1e-20); the
 app's table and the CLI flag an estimate that the 50-digit reference shows to be 10x too optimistic.
 """
 
@@ -45,6 +49,7 @@ from engine.stencils import STENCILS, Stencil
 START = 0.5  # h0 = START * max(1, |x|); the levels below reach whatever scale f needs
 MAX_LEVELS = 48  # h0 / 2^47 ~ 1e-15 h0: below every step where round-off is still smaller than f^(n)
 MIN_LEVELS = 4  # finite levels before a point may stop: two rows can agree by chance at coarse steps
+CONTRADICTION = 100.0  # entries 100x further apart than the sum of their estimates: one is far off, and the coarser goes
 MAX_COLUMNS = 6  # h^2 ... h^12 cancelled: exact on polynomials of degree n + 12; deeper columns only add round-off
 
 
@@ -87,6 +92,8 @@ def extrapolate(
             roundoff = _roundoff(at, x, h, stencil, finfo.eps, subnormal_spacing)
             finite = torch.isfinite(row[0]) & torch.isfinite(roundoff)
             depth = torch.where(finite, depth + 1, -1)
+            level_best = torch.full(shape, math.nan, dtype=dtype, device=x.device)
+            level_estimate = torch.full(shape, math.inf, dtype=dtype, device=x.device)
             for j in range(1, min(level, MAX_COLUMNS) + 1):
                 row.append(row[j - 1] + (row[j - 1] - previous[j - 1]) / (4.0**j - 1))
                 # how far the entry is from the two it was made from, plus the round-off of its level
@@ -94,10 +101,23 @@ def extrapolate(
                 if j < len(previous):  # and from the entry above, where the column already had one (j < depth)
                     spread = torch.where(j < depth, torch.maximum(spread, (row[j] - previous[j]).abs()), spread)
                 estimate = spread + roundoff
-                better = active & (j <= depth) & (estimate < best_estimate)
+                usable = active & (j <= depth)
+                level_better = usable & (estimate < level_estimate)
+                level_best = torch.where(level_better, row[j], level_best)
+                level_estimate = torch.where(level_better, estimate, level_estimate)
+                better = usable & (estimate < best_estimate)
                 best = torch.where(better, row[j], best)
                 best_estimate = torch.where(better, estimate, best_estimate)
                 best_h = torch.where(better, h, best_h)
+            # Two estimates that are both honest cannot disagree by more than their sum. Where this level's best and the
+            # best so far do (by CONTRADICTION times it), one of them is far off: the coarser one, since a step near a
+            # multiple of f's period (aliasing) agrees with its neighbours by chance, while round-off, the finer
+            # steps' risk, is in their estimates. So the finer entry takes over.
+            apart = (level_best - best).abs() > CONTRADICTION * (level_estimate + best_estimate)
+            contradicted = active & (level_estimate > best_estimate) & apart
+            best = torch.where(contradicted, level_best, best)
+            best_estimate = torch.where(contradicted, level_estimate, best_estimate)
+            best_h = torch.where(contradicted, h, best_h)
             # below this level round-off alone exceeds the best estimate: no later entry can do better
             settled = (depth >= MIN_LEVELS - 1) & (roundoff >= best_estimate)
             # f stops being finite at smaller steps after the tableau had a result (x + h rounds onto a pole)

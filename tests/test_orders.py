@@ -443,13 +443,24 @@ def test_an_error_at_the_dtypes_resolution_of_the_answer_does_not_flag_the_estim
     assert judged(0.0)
 
 
-def test_richardsons_estimate_is_flagged_where_the_tableau_agrees_by_chance() -> None:
-    """sin(50x) at 0.3, f''': h0 = 0.5, 0.25, 0.125 are near whole periods (2 pi / 50 = 0.1257), so the first three
-    levels agree on -0.014 and the tableau believes them; the reference shows the estimate 1e12x too optimistic, and
-    the flag says so (a documented worst row of scripts/bench-richardson)."""
+def test_finer_levels_overrule_coarse_ones_that_agree_by_chance() -> None:
+    """sin(50x) at 0.3, the third derivative: h0 = 0.5, 0.25, 0.125 are near whole periods (2 pi / 50 = 0.1257), so
+    the first levels agree on -0.014 with an estimate of 3e-8; the finer levels agree with each other on 94961, further
+    from -0.014 than 100x the sum of both estimates, which honest estimates never are: the coarse entry is dropped."""
     result = derive(parse_expression("sin(50*x)"), torch.tensor([0.3], dtype=torch.float64), 1e-3, ("richardson",), order=3)
     richardson = result.results["richardson"]
-    assert richardson.too_optimistic and richardson.max_error > 1e4
+    assert richardson.final_h is not None and float(richardson.final_h[0]) < 2 * math.pi / 50 / 8
+    assert richardson.max_error < 1e-11 * 125000 and not richardson.too_optimistic
+
+
+def test_richardsons_estimate_is_flagged_at_a_kink_closer_than_any_step_it_tries() -> None:
+    """relu(x) at 1e-20: every step (down to 3.6e-15) straddles the kink at 0, where (relu(x+h) - relu(x-h)) / 2h is
+    1/2 at every level: the tableau agrees with itself to the last bit on 0.5, and f'(1e-20) = 1. No estimate from f's
+    values can see that; the reference does, and the flag says so."""
+    result = derive(parse_expression("relu(x)"), torch.tensor([1e-20], dtype=torch.float64), 1e-5, ("richardson",))
+    richardson = result.results["richardson"]
+    assert richardson.values is not None and float(richardson.values[0]) == 0.5
+    assert richardson.too_optimistic and richardson.max_error > 1e10 * richardson.max_estimate
 
 
 # --- the sweep and the model at order n ------------------------------------------------------------------
@@ -568,7 +579,7 @@ def test_derive_steps_by_the_order_and_says_when_richardsons_estimate_lies(capsy
         data = json.loads(capsys.readouterr().out)
         assert data["h"] == h
         assert data["results"]["central"]["abs_error"] < {1: 1e-10, 2: 1e-7, 3: 1e-6}[order]
-    assert main(["derive", "sin(50*x)", "--at", "0.3", "--order", "3", "--methods", "richardson", "--json", "--device", "cpu"]) == 0
+    assert main(["derive", "relu(x)", "--at", "1e-20", "--methods", "richardson", "--json", "--device", "cpu"]) == 0
     richardson = json.loads(capsys.readouterr().out)["results"]["richardson"]
     assert richardson["too_optimistic"] is True and richardson["abs_error"] > 10 * richardson["error_estimate"]
     assert main(["derive", "abs(x)", "--at", "0", "--methods", "richardson", "--device", "cpu"]) == 0
