@@ -46,6 +46,7 @@ from engine.differences import (
 from engine.expression import Expression
 from engine.stencils import STENCILS, Stencil
 
+RULE = "central"  # the difference rule extrapolated (any symmetric stencil of engine.stencils: its series is in h^2)
 START = 0.5  # h0 = START * max(1, |x|); the levels below reach whatever scale f needs
 MAX_LEVELS = 48  # h0 / 2^47 ~ 1e-15 h0: below every step where round-off is still smaller than f^(n)
 MIN_LEVELS = 4  # finite levels before a point may stop: two rows can agree by chance at coarse steps
@@ -66,7 +67,9 @@ def extrapolate(
     point alone gives."""
     x = points_of(expression, points, dtype, device)
     f = compile_expression(expression).function
-    stencil = STENCILS["central", order]
+    stencil = STENCILS[RULE, order]
+    # a symmetric rule's error is a series in h^p, h^(p+2), ...: column j cancels h^(p + 2(j - 1)) with 2^that
+    factors = [2.0 ** (stencil.accuracy + 2 * (j - 1)) for j in range(1, MAX_COLUMNS + 1)]
     per_level = sum(1 for k in stencil.offsets if k != 0)
     finfo = torch.finfo(dtype)
     subnormal_spacing = finfo.smallest_normal * finfo.eps
@@ -95,7 +98,7 @@ def extrapolate(
             level_best = torch.full(shape, math.nan, dtype=dtype, device=x.device)
             level_estimate = torch.full(shape, math.inf, dtype=dtype, device=x.device)
             for j in range(1, min(level, MAX_COLUMNS) + 1):
-                row.append(row[j - 1] + (row[j - 1] - previous[j - 1]) / (4.0**j - 1))
+                row.append(row[j - 1] + (row[j - 1] - previous[j - 1]) / (factors[j - 1] - 1))
                 # how far the entry is from the two it was made from, plus the round-off of its level
                 spread = torch.maximum((row[j] - row[j - 1]).abs(), (row[j] - previous[j - 1]).abs())
                 if j < len(previous):  # and from the entry above, where the column already had one (j < depth)
