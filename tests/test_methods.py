@@ -473,3 +473,21 @@ def test_complex_step_says_what_torch_could_not_compute(monkeypatch: pytest.Monk
     with pytest.raises(NotApplicable) as raised:
         complex_step(expression, torch.tensor([1.0], dtype=torch.float64), 1e-20)
     assert str(raised.value) == "not applicable in torch.complex128 on cpu: cannot evaluate sin(x): no complex kernel"
+
+
+def test_every_method_is_one_function_with_one_result_type_and_no_import_circle() -> None:
+    """engine.methods registers Richardson like every other method; engine.richardson needs nothing from it."""
+    import ast
+    import inspect
+
+    import engine.richardson
+    from engine.differences import Estimate
+
+    imported = {node.module for node in ast.walk(ast.parse(inspect.getsource(engine.richardson))) if isinstance(node, ast.ImportFrom)}
+    assert "engine.methods" not in imported and "engine.derive" not in imported
+    for name, function in METHOD_FUNCTIONS.items():
+        result = function(parse_expression("sin(x)"), torch.tensor([0.5], dtype=torch.float64), 1e-3, torch.float64, "cpu", order=1)
+        assert isinstance(result, Estimate), name
+        evaluations = result.evaluations if isinstance(result.evaluations, int) else int(result.evaluations.max())
+        assert evaluations == (method_info(name).evaluations or evaluations) > 0, name
+    assert METHOD_FUNCTIONS["richardson"] is engine.richardson.extrapolate

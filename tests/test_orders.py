@@ -597,3 +597,15 @@ def test_order_4_is_a_clear_error_with_status_2(capsys: pytest.CaptureFixture[st
     assert exit_.value.code == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert "argument --order: invalid choice: 4 (choose from 1, 2, 3)" in line
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+@pytest.mark.parametrize(("text", "at_x"), [("x^3 - 2*x", 1000.0), ("(x-3)^4", 50.0), ("x^7", -20.0), ("x^2 + x + 1", 1e6)])
+def test_richardson_is_exact_on_polynomials_far_from_0(text: str, at_x: float, order: int) -> None:
+    """A column of the tableau cancels each h^2k term, and a polynomial has finitely many: the error is rounding of
+    the answer at most (numdifftools: up to 9e-9 relative on these, scipy up to 1e10)."""
+    result = derive(parse_expression(text), torch.tensor([at_x], dtype=torch.float64), 1e-5, ("richardson",), order=order)
+    richardson = result.results["richardson"]
+    reference = float(result.reference[0])
+    assert richardson.max_error <= 2 * EPS * max(abs(reference), 1.0), (richardson.max_error, reference)
+    assert not richardson.too_optimistic
