@@ -291,7 +291,8 @@ def richardson_by_hand(f: Callable[[float], float], x: float, order: int) -> tup
     its largest distance from the entries it was made from (and from the entry above, where the column had one) plus
     its level's round-off eps (sum |W_k f(x + k h)| + sum|W_k| |x| |f(x+h) - f(x-h)| / 4h) / (D h^n) (+ the subnormal
     spacing); keep the entry with the smallest estimate; stop after 4 levels at least, at the first level whose
-    round-off alone reaches the best estimate. Returns (value, estimate, final h, evaluations)."""
+    round-off alone reaches the best estimate; a level whose best entry is more than 100x the sum of both estimates
+    from the best so far replaces it. Returns (value, estimate, final h, evaluations)."""
     weights, denominator = CENTRAL_BY_HAND[order]
     h = 0.5 * max(1.0, abs(x))
     best, best_estimate, best_h = math.nan, math.inf, math.nan
@@ -315,13 +316,19 @@ def richardson_by_hand(f: Callable[[float], float], x: float, order: int) -> tup
         roundoff = (EPS * (magnitude + steps * abs(x) * slope / 2) + sum(abs(w) for w in weights.values()) * SUBNORMAL_SPACING) / (
             denominator * h**order
         )
+        level_best, level_estimate = math.nan, math.inf
         for j in range(1, min(level, 6) + 1):
             row.append(row[j - 1] + (row[j - 1] - previous[j - 1]) / (4.0**j - 1))
             spread = max(abs(row[j] - row[j - 1]), abs(row[j] - previous[j - 1]))
             if j < level:
                 spread = max(spread, abs(row[j] - previous[j]))
+            if spread + roundoff < level_estimate:
+                level_best, level_estimate = row[j], spread + roundoff
             if spread + roundoff < best_estimate:
                 best, best_estimate, best_h = row[j], spread + roundoff, h
+        # a finer level 100x further from the best than both estimates allow overrules it
+        if level_estimate > best_estimate and abs(level_best - best) > 100 * (level_estimate + best_estimate):
+            best, best_estimate, best_h = level_best, level_estimate, h
         if level >= 3 and roundoff >= best_estimate:
             break
         previous, h = row, h / 2
@@ -336,6 +343,7 @@ def richardson_by_hand(f: Callable[[float], float], x: float, order: int) -> tup
         ("exp(x)", torch.exp, -2.5),
         ("x^5 - x", lambda t: t**5 - t, 3.0),
         ("1/x", lambda t: 1 / t, 0.02),  # a scale far below h0: the tableau goes on to h ~ 1e-3
+        ("sin(50*x)", lambda t: torch.sin(50 * t), 0.3),  # coarse levels agree by chance: a finer one overrules them
     ],
 )
 def test_richardson_is_the_tableau_the_module_describes(text: str, f: Callable[[torch.Tensor], torch.Tensor], x: float, order: int) -> None:
