@@ -60,18 +60,15 @@ is what Newton's method and every Hessian rests on. At order n:
 
 **Why extrapolation beats one stencil, and when its estimate lies** — a single stencil must pick one
 h, trading truncation against round-off, and its best h depends on f and the dtype (demo 2).
-Richardson starts at a large h (little round-off) and removes the truncation instead: the tableau's
-columns agree ever more closely, and how closely is its error estimate. Without being told any h it
-reaches ~1e-13 on smooth f in float64 (f′; ~1e-11 for f″), 100× or more below central at its best
-and level with five-point at its best, with 15–30 evaluations, and it says how far off it is. The estimate
-assumes f is smooth at the scale of h0 and that f's own values are good to eps·|f|, so it lies:
-**near a kink** (`abs(x)` with x0 near 0: every column agrees on a wrong slope), **at** one (at x = 0
-there is no f′ at all, only the convention sign(0) = 0 that SymPy and torch return, and the symmetric
-columns agree on it exactly: the panel says `none (kink)`), for **non-smooth
-or fast-wiggling f** (the tableau sees no convergence it can trust), and where **f itself loses
-digits** (`log(1+x^2)` near 0 rounds 1 + x²). In **float32** the tableau's columns agree to the last
-bit long before the answer is good: the estimate adds the stencil's round-off (eps·|f|/hⁿ at its final
-step) for that reason, and `!` shows where even that was not enough.
+Richardson starts at a large h (little round-off) and removes the truncation instead, going down to smaller
+steps only as far as f needs (1/x at 0.001 needs h below 0.001): each entry of its tableau is estimated by its
+distance from its neighbours plus its level's round-off, it keeps the smallest, and it stops once round-off alone
+would exceed that. Without being told any h it reaches ~1e-14 on smooth f in float64 (f′; ~1e-13 for f″), 100×
+or more below central at its best, with 15–30 evaluations, and it says how far off it is. The estimate still
+lies **at** a kink (at x = 0 there is no f′ at all, only the convention sign(0) = 0 that SymPy and torch return,
+and the symmetric columns agree on it exactly: the panel says `none (kink)`), at a kink **closer to x0 than any
+step it tries** (`relu(x)` at 1e-20: every column agrees on 1/2), and where **f itself loses digits** beyond
+eps·|f| (`log(1+x^2)` in float32); `!` shows where.
 
 **The microscopic zoom** — "a derivative is a microscopic zoom on how a function changes": press `z`
 and the lower panel zooms 10× around x0 (`Z` zooms out). The axes read as offsets from x0 and f(x0).
