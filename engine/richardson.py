@@ -77,7 +77,6 @@ def extrapolate(
     best = torch.full(shape, math.nan, dtype=dtype, device=x.device)
     best_estimate = torch.full(shape, math.inf, dtype=dtype, device=x.device)
     best_h = torch.full(shape, math.nan, dtype=dtype, device=x.device)
-    active = torch.ones(shape, dtype=torch.bool, device=x.device)
     # f(x) once: the undefined-point rule needs it, and the second derivative's stencil uses it (counted only there)
     evaluations = torch.full(shape, 1 if 0 in stencil.offsets else 0, dtype=torch.int64, device=x.device)
     # the number of finite levels before this one in a row: only that many columns of a point's tableau hold numbers
@@ -87,6 +86,8 @@ def extrapolate(
     last_h = torch.full(shape, math.nan, dtype=dtype, device=x.device)
     with torch.no_grad():
         at_x = f(x)
+        # where f(x) itself is not finite the point is undefined (engine.methods' rule): no level is spent on it
+        active = torch.isfinite(at_x)
         for level in range(MAX_LEVELS):
             at = {k: f(x + k * h) for k in stencil.offsets if k != 0} | {0: at_x}
             evaluations += active.to(torch.int64) * per_level
