@@ -287,6 +287,8 @@ def test_richardson_says_why_when_no_step_fits_inside_fs_domain(capsys: pytest.C
         "no step it tried, from h = 0.5 down to h = 3.6e-15, keeps x +- h where f is finite at x = 1e-300: "
         "f is undefined or overflows that close to x"
     )
+    assert main(["derive", "sqrt(x)", "--at", "1e-300", "--methods", "richardson", "--device", "cpu"]) == 0
+    assert "found no step after 96 evaluations" in capsys.readouterr().out  # 48 levels of f(x - h), f(x + h)
     assert main(["derive", "sqrt(x)", "--at", "1e-300", "--methods", "richardson", "--csv", "--device", "cpu"]) == 0
     assert "no step it tried" in capsys.readouterr().out.splitlines()[1]
 

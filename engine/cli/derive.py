@@ -93,7 +93,8 @@ def run(args: argparse.Namespace) -> Output:
                 "too_optimistic": item.too_optimistic,
             }
             flag = "  (too optimistic)" if item.too_optimistic else ""
-            line += f"{scientific(estimate, 2):>11}   ended at h = {final_h:.2g} after {item.evaluations} evaluations{flag}"
+            ended = f"ended at h = {final_h:.2g}" if math.isfinite(final_h) else "found no step"
+            line += f"{scientific(estimate, 2):>11}   {ended} after {item.evaluations} evaluations{flag}"
             csv_rows.append((name, value, error, estimate, final_h, item.evaluations, why))
         else:
             csv_rows.append((name, value, error, None, None, None, why))
