@@ -59,8 +59,10 @@ class MethodResult:
         if not bool(known.any()):
             return 0.0
         error = self.abs_error[known]
-        size = (self.values[known].abs() + error).clamp(min=self.resolution)  # at least |f^(n)| there, from |value| + |error|
-        ratio = float((error / (LOSS_ALLOWANCE * self.eps * size).clamp(min=torch.finfo(torch.float64).tiny)).max())
+        # eps x |f^(n)| there (|value| + |error| is at least |f^(n)|), and never below the resolution of the answer,
+        # eps x the largest |f^(n)|: near a zero of f^(n) on a grid a few eps of the scale is all any method holds
+        rounding = (self.eps * (self.values[known].abs() + error)).clamp(min=self.resolution)
+        ratio = float((error / (LOSS_ALLOWANCE * rounding).clamp(min=torch.finfo(torch.float64).tiny)).max())
         return math.log10(ratio) if ratio > 1 else 0.0
 
     @property

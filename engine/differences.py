@@ -86,10 +86,11 @@ def stencil_value(f: TorchCallable, x: torch.Tensor, h: torch.Tensor, stencil: S
 
 
 def undefined_step_reason(
-    at: dict[int, torch.Tensor], x: torch.Tensor, h: torch.Tensor, values: torch.Tensor, at_x: torch.Tensor
+    at: dict[int, torch.Tensor], x: torch.Tensor, h: torch.Tensor, values: torch.Tensor, at_x: torch.Tensor, order: int
 ) -> str | None:
-    """Why a stencil's value is undefined where f(x) is not: the first offset whose f is not finite, named with its
-    point ('f(x - h) = f(-9e-06) is undefined (nan), a value the stencil needs'); None when there is no such point."""
+    """Why a stencil's value is undefined where f(x) is finite: the first offset whose f is not finite, named with its
+    point ('f(x - h) = f(-9e-06) is undefined (nan), a value the stencil needs'), or h^n underflowing to 0 in the
+    dtype (float16's 1e-4^2), or the quotient overflowing; None when there is no such point."""
     lost = ~torch.isfinite(values) & torch.isfinite(at_x)
     if not bool(lost.any()):
         return None
@@ -102,4 +103,7 @@ def undefined_step_reason(
             name = "x" if k == 0 else f"x {'+' if k > 0 else '-'} {abs(k) if abs(k) != 1 else ''}h"
             what = "overflows" if bool(torch.isinf(value)) else "is undefined"
             return f"f({name}) = f({shifted:.3g}) {what} ({float(value)}), a value the stencil needs at x = {float(x_b[index]):.3g}"
-    return f"the stencil's sum overflows at x = {float(x_b[index]):.3g}"
+    dtype, step = str(values.dtype).removeprefix("torch."), h_b[index]
+    if bool(step**order == 0):
+        return f"h^{order} = {float(step):.3g}^{order} underflows to 0 in {dtype}: the difference is divided by 0"
+    return f"the difference divided by h^{order} overflows {dtype} at x = {float(x_b[index]):.3g}"

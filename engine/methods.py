@@ -140,7 +140,7 @@ def _difference(
     stencil = STENCILS[name, order]
     at = {k: f(x + k * step) for k in stencil.offsets if k != 0} | {0: f(x)}
     values = nan_where_f_is_undefined(combine(at, step, stencil), at[0])
-    return _fixed(name, order, values, undefined_step_reason(at, x, step, values, at[0]))
+    return _fixed(name, order, values, undefined_step_reason(at, x, step, values, at[0], order))
 
 
 def forward(

@@ -351,5 +351,21 @@ def test_digits_lost_is_judged_at_the_answers_resolution_on_a_grid() -> None:
     in every method, and exact is not flagged for it; a single point where it cancels is judged relative to itself."""
     grid = derive(parse_expression("x^3 - 2*x"), torch.linspace(-2, 2, 401, dtype=torch.float64), 1e-5, ("exact",))
     assert not grid.results["exact"].loses_digits
+    # f'' = 2/(x^2 + 1) - 4x^2/(x^2 + 1)^2 is 0 at x = 1: 2.4e-16 off there is 1.2 eps of the largest |f''| (2)
+    points = torch.linspace(-3.14159, 3.14159, 400, dtype=torch.float64)
+    for method in ("exact", "autograd"):
+        curved = derive(parse_expression("log(1+x^2)"), points, 1e-4, (method,), order=2).results[method]
+        assert curved.max_error > 1e-16 and curved.digits_lost == 0.0, method
     near_zero = derive(parse_expression("x^3 - 2*x"), torch.tensor([0.816496580927726], dtype=torch.float64), 1e-5, ("exact",))
     assert near_zero.results["exact"].digits_lost >= 1
+
+
+def test_a_step_whose_power_underflows_says_so() -> None:
+    """float16 holds 1e-4 but not 1e-8: the second difference is divided by h^2 = 0."""
+    estimate = METHOD_FUNCTIONS["central"](
+        parse_expression("sin(x)"), torch.tensor([1.0], dtype=torch.float64), 1e-4, torch.float16, order=2
+    )
+    assert not math.isfinite(estimate.values.item())
+    assert estimate.reason == "h^2 = 0.0001^2 underflows to 0 in float16: the difference is divided by 0"
+    bigger = METHOD_FUNCTIONS["central"](parse_expression("sin(x)"), torch.tensor([1.0], dtype=torch.float64), 1e-2, torch.float16, order=2)
+    assert bigger.reason is None and math.isfinite(bigger.values.item())
