@@ -292,12 +292,15 @@ def richardson_by_hand(f: Callable[[float], float], x: float, order: int) -> tup
     its level's round-off eps (sum |W_k f(x + k h)| + sum|W_k| |x| |f(x+h) - f(x-h)| / 4h) / (D h^n) (+ the subnormal
     spacing); keep the entry with the smallest estimate; stop after 4 levels at least, at the first level whose
     round-off alone reaches the best estimate; a level whose best entry is more than 100x the sum of both estimates
-    from the best so far replaces it. Returns (value, estimate, final h, evaluations)."""
+    from the best so far replaces it. Near a domain edge the tableau starts at the first level whose values of f are
+    all finite: only entries made from finite levels count, and the 4 levels are counted from there.
+    Returns (value, estimate, final h, evaluations)."""
     weights, denominator = CENTRAL_BY_HAND[order]
     h = 0.5 * max(1.0, abs(x))
     best, best_estimate, best_h = math.nan, math.inf, math.nan
     previous: list[float] = []
     evaluations = 1 if 0 in weights else 0
+    depth = -1  # finite levels before this one, in a row
     for level in range(48):
         at = {k: f(x + k * h) for k in weights if k != 0} | {0: f(x)}
         evaluations += sum(1 for k in weights if k != 0)
@@ -316,11 +319,15 @@ def richardson_by_hand(f: Callable[[float], float], x: float, order: int) -> tup
         roundoff = (EPS * (magnitude + steps * abs(x) * slope / 2) + sum(abs(w) for w in weights.values()) * SUBNORMAL_SPACING) / (
             denominator * h**order
         )
+        finite = math.isfinite(row[0]) and math.isfinite(roundoff)
+        depth = depth + 1 if finite else -1
         level_best, level_estimate = math.nan, math.inf
         for j in range(1, min(level, 6) + 1):
             row.append(row[j - 1] + (row[j - 1] - previous[j - 1]) / (4.0**j - 1))
+            if j > depth:
+                continue  # made from a level where f was not finite
             spread = max(abs(row[j] - row[j - 1]), abs(row[j] - previous[j - 1]))
-            if j < level:
+            if j < depth:
                 spread = max(spread, abs(row[j] - previous[j]))
             if spread + roundoff < level_estimate:
                 level_best, level_estimate = row[j], spread + roundoff
@@ -329,7 +336,7 @@ def richardson_by_hand(f: Callable[[float], float], x: float, order: int) -> tup
         # a finer level 100x further from the best than both estimates allow overrules it
         if level_estimate > best_estimate and abs(level_best - best) > 100 * (level_estimate + best_estimate):
             best, best_estimate, best_h = level_best, level_estimate, h
-        if level >= 3 and roundoff >= best_estimate:
+        if (depth >= 3 and roundoff >= best_estimate) or (math.isfinite(best_estimate) and not finite):
             break
         previous, h = row, h / 2
     return best, best_estimate, best_h, evaluations
@@ -344,6 +351,8 @@ def richardson_by_hand(f: Callable[[float], float], x: float, order: int) -> tup
         ("x^5 - x", lambda t: t**5 - t, 3.0),
         ("1/x", lambda t: 1 / t, 0.02),  # a scale far below h0: the tableau goes on to h ~ 1e-3
         ("sin(50*x)", lambda t: torch.sin(50 * t), 0.3),  # coarse levels agree by chance: a finer one overrules them
+        ("log(x)", torch.log, 0.01),  # log(x - h) is undefined until h < 0.01: the tableau starts at the 7th level
+        ("sqrt(x)", torch.sqrt, 1e-6),  # the same 20 levels down
     ],
 )
 def test_richardson_is_the_tableau_the_module_describes(text: str, f: Callable[[torch.Tensor], torch.Tensor], x: float, order: int) -> None:
