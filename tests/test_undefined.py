@@ -369,3 +369,23 @@ def test_a_step_whose_power_underflows_says_so() -> None:
     assert estimate.reason == "h^2 = 0.0001^2 underflows to 0 in float16: the difference is divided by 0"
     bigger = METHOD_FUNCTIONS["central"](parse_expression("sin(x)"), torch.tensor([1.0], dtype=torch.float64), 1e-2, torch.float16, order=2)
     assert bigger.reason is None and math.isfinite(bigger.values.item())
+
+
+def test_richardsons_reason_names_its_first_step_scaled_with_x() -> None:
+    """sqrt(x - 1000) at the float64 next to 1000: h0 = 0.5 |x| = 500, and 47 halvings later 3.6e-12 is still 30x
+    the distance to the domain's edge (1.1e-13)."""
+    estimate = METHOD_FUNCTIONS["richardson"](parse_expression("sqrt(x - 1000)"), torch.tensor([1000.0000000000001], dtype=torch.float64))
+    assert math.isnan(estimate.values.item())
+    assert estimate.reason is not None and estimate.reason.startswith("no step it tried, from h = 5e+02 down to h = 3.6e-12,")
+
+
+def test_richardson_on_subnormal_values_counts_their_spacing() -> None:
+    """exp(x) at -740 is 4.2e-322: its values hold 1 part in 85, all a subnormal holds. The estimate counts the
+    subnormal spacing (4.9e-324) that eps |f| (1e-337, itself 0 in float64) does not."""
+    result = derive(parse_expression("exp(x)"), torch.tensor([-740.0], dtype=torch.float64), 1e-5, ("richardson",))
+    richardson = result.results["richardson"]
+    assert richardson.error_estimate is not None
+    spacing = 2.0**-1074
+    assert richardson.max_error <= 4 * spacing
+    assert spacing <= float(richardson.error_estimate[0]) <= 16 * spacing
+    assert not richardson.too_optimistic
