@@ -15,9 +15,9 @@ from engine.expression import Expression
 from engine.kinks import Kink, kink_mask, kinks
 from engine.methods import METHOD_FUNCTIONS, NotApplicable
 from engine.reference import reference_derivative, reference_function
-from engine.richardson import extrapolate
 from engine.vocabulary import METHOD_NAMES, ORDERS, derivative_name, method, ordinal
 
+LOSS_ALLOWANCE = 16  # exact and autograd claim the answer to rounding: a few ulps of the formula's last operations
 ESTIMATE_TRUST = 10  # an error estimate more than 10x below the true error is flagged as too optimistic
 MAX_FORMULA_IN_NOTICE = 40  # characters of f' quoted in the undefined notice; a longer formula is named, not quoted
 
@@ -40,6 +40,38 @@ class MethodResult:
     resolution: float = 0.0
     # Where the derivative does not exist (a kink, see engine.kinks): no estimate there can be right
     no_derivative: torch.Tensor | None = None
+    # Why some values are undefined although f is defined there (the stencil reached outside f's domain, ...)
+    undefined_reason: str | None = None
+    eps: float = 0.0  # the working dtype's machine epsilon: what a method without an estimate claims to be within
+
+    @property
+    def digits_lost(self) -> float:
+        """For a method without an estimate of its own and without a step (exact, autograd), which claims the answer to
+        rounding: how many digits its worst point lost against the 50-digit reference beyond that, log10(|error| /
+        (LOSS_ALLOWANCE eps |f^(n)|)), or 0 where it holds. A formula exact on paper can cancel in floating point."""
+        if self.error_estimate is not None or self.abs_error is None or self.values is None or not self.eps:
+            return 0.0
+        if self.name_has_step:
+            return 0.0
+        known = torch.isfinite(self.abs_error) & torch.isfinite(self.values)
+        if self.no_derivative is not None:
+            known &= ~self.no_derivative
+        if not bool(known.any()):
+            return 0.0
+        error = self.abs_error[known]
+        # eps x |f^(n)| there (|value| + |error| is at least |f^(n)|), and never below the resolution of the answer,
+        # eps x the largest |f^(n)|: near a zero of f^(n) on a grid a few eps of the scale is all any method holds
+        rounding = (self.eps * (self.values[known].abs() + error)).clamp(min=self.resolution)
+        ratio = float((error / (LOSS_ALLOWANCE * rounding).clamp(min=torch.finfo(torch.float64).tiny)).max())
+        return math.log10(ratio) if ratio > 1 else 0.0
+
+    @property
+    def name_has_step(self) -> bool:
+        return method(self.method).has_step
+
+    @property
+    def loses_digits(self) -> bool:
+        return self.digits_lost >= 1
 
     @property
     def max_estimate(self) -> float:
@@ -200,34 +232,32 @@ def run_method(
     reference: torch.Tensor,
     order: int = 1,
 ) -> MethodResult:
-    evaluations = method(name).evaluations_at(order) or 0
-    extrapolation = None
+    """One method's result at the points, measured against the reference (the same path for every method)."""
     try:
-        if name == "richardson":
-            extrapolation = extrapolate(expression, points, order, dtype, device)
-            values = extrapolation.values
-        else:
-            values = METHOD_FUNCTIONS[name](expression, points, h, dtype, device, order=order)
+        estimate = METHOD_FUNCTIONS[name](expression, points, h, dtype, device, order=order)
     except (NotApplicable, EvaluationError) as error:
-        return MethodResult(name, None, None, evaluations, reason=str(error))
-    values = values.detach().to("cpu", torch.float64)
+        return MethodResult(name, None, None, method(name).evaluations_at(order) or 0, reason=str(error))
+    values = _cpu(estimate.values)
     # Not finite where the reference exists is an infinite error, not a point to skip.
     errors = torch.where(torch.isnan(reference), reference, (values - reference).abs().nan_to_num(nan=math.inf))
-    if extrapolation is None:
-        return MethodResult(name, values, errors, evaluations)
-
-    def cpu(t: torch.Tensor) -> torch.Tensor:
-        return t.detach().to("cpu", torch.float64)
-
-    used = extrapolation.evaluations.to("cpu")
-    held = points.detach().to("cpu", torch.float64)
     scale = reference[torch.isfinite(reference)].abs()
     resolution = torch.finfo(dtype).eps * float(scale.max()) if scale.numel() else 0.0
+    per_point = estimate.evaluations.to("cpu") if isinstance(estimate.evaluations, torch.Tensor) else None
+    evaluations = (int(per_point.max()) if per_point.numel() else 0) if per_point is not None else int(estimate.evaluations)
+    no_derivative = None
+    if estimate.error_estimate is not None:
+        held = points.detach().to("cpu", torch.float64)
+        no_derivative = kink_mask(kinks(expression, held, order), held)
     return MethodResult(
-        name, values, errors, int(used.max()) if used.numel() else 0, None,
-        cpu(extrapolation.error_estimate), cpu(extrapolation.final_h), used, resolution,
-        kink_mask(kinks(expression, held, order), held),
+        name, values, errors, evaluations, None,
+        _cpu(estimate.error_estimate) if estimate.error_estimate is not None else None,
+        _cpu(estimate.final_h) if estimate.final_h is not None else None,
+        per_point, resolution, no_derivative, estimate.reason, torch.finfo(dtype).eps,
     )  # fmt: skip
+
+
+def _cpu(t: torch.Tensor) -> torch.Tensor:
+    return t.detach().to("cpu", torch.float64)
 
 
 def derive(

@@ -37,7 +37,7 @@ def slope_field(
     x = xs.detach().to(device=device, dtype=dtype)
     with torch.no_grad():
         values = compile_expression(expression).function(x).to("cpu", torch.float64)
-    slopes = METHOD_FUNCTIONS[method](expression, x, h, dtype, device).detach().to("cpu", torch.float64)
+    slopes = METHOD_FUNCTIONS[method](expression, x, h, dtype, device).values.detach().to("cpu", torch.float64)
     slopes = slopes.masked_fill(~torch.isfinite(values), math.nan)
     return SlopeField(x.to("cpu", torch.float64), values, slopes, method)
 

@@ -15,7 +15,7 @@ import sympy as sp
 
 
 def _logistic(t: float) -> float:
-    return 1 / (1 + math.exp(-t)) if t > -700 else 0.0
+    return 1 / (1 + math.exp(-t)) if t >= 0 else math.exp(t) / (1 + math.exp(t))
 
 
 class sigmoid(sp.Function):  # noqa: N801 - printed name must match what users type

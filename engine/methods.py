@@ -1,6 +1,10 @@
 """The derivative methods, one function each, all with the same signature.
 
-    method(expression, points, h, dtype, device, order=1) -> the order-th derivative at the points
+    method(expression, points, h, dtype, device, order=1) -> Estimate
+
+An `engine.differences.Estimate` holds the order-th derivative at the points, the evaluations of f per point and,
+for a method that makes them (Richardson's extrapolation, in `engine.richardson`), its own error estimate and the
+step it ended on; `reason` says why a value is undefined where f is defined (which value of f a stencil needed).
 
 The points are cast to `dtype` on `device` first and h is rounded to `dtype`
 too, so a float16 run really steps by float16's h (an h that underflows to 0
@@ -10,7 +14,7 @@ Methods that cannot apply raise `NotApplicable` with the reason.
 
 Undefined points. A point is undefined where f itself is not finite (NaN or
 +-inf) when evaluated in the working dtype on the working device, and there
-every method returns NaN. The rule looks at f because f is what all seven
+every method returns NaN. The rule looks at f because f is what all eight
 methods share: exact evaluates the formula for f' and autograd runs torch's
 backward formulas, and both give a number where f has none (the formula 1/x for
 log'(x) is -1 at x = -1, and torch's LogBackward returns exactly that), while a
@@ -40,34 +44,43 @@ from collections.abc import Callable
 import torch
 
 from engine.compiled import EvaluationError, TorchCallable, compile_expression, higher_derivative
+from engine.differences import (
+    DeviceLike,
+    Estimate,
+    NotApplicable,
+    Step,
+    combine,
+    nan_where_f_is_undefined,
+    points_of,
+    stencil_value,
+    step_of,
+    undefined_step_reason,
+)
 from engine.expression import Expression
-from engine.stencils import STENCILS, Stencil
-from engine.vocabulary import ordinal
+from engine.richardson import extrapolate
+from engine.stencils import STENCILS
+from engine.vocabulary import method, ordinal
 
-Step = float | torch.Tensor
-DeviceLike = torch.device | str
+__all__ = ["METHOD_FUNCTIONS", "Estimate", "MethodFunction", "NotApplicable", "stencil_value"]
 
+MethodFunction = Callable[..., Estimate]
 
 _COMPLEX_OF = {torch.float64: torch.complex128, torch.float32: torch.complex64, torch.float16: torch.complex32}
 
 
-class NotApplicable(ArithmeticError):
-    """The method cannot give a trustworthy number for this expression, dtype or device."""
+def _fixed(name: str, order: int, values: torch.Tensor, reason: str | None = None) -> Estimate:
+    """A rule with a fixed cost: the vocabulary's evaluations per point."""
+    return Estimate(values, method(name).evaluations_at(order) or 0, reason=reason)
 
 
-def _points(expression: Expression, points: torch.Tensor, dtype: torch.dtype, device: DeviceLike) -> torch.Tensor:
-    if len(expression.variables) != 1:
-        raise NotApplicable(f"the derivative methods take f(x); this expression has variables {expression.variables}")
-    return points.detach().to(device=device, dtype=dtype)
-
-
-def _step(h: Step, like: torch.Tensor) -> torch.Tensor:
-    return torch.as_tensor(h, dtype=like.dtype, device=like.device)
-
-
-def _nan_where_f_is_undefined(values: torch.Tensor, f_values: torch.Tensor) -> torch.Tensor:
-    """`values`, NaN wherever f is not finite (the module's rule), in one fused pass: values + 0 * f (0 * inf = NaN)."""
-    return torch.add(values, f_values.detach(), alpha=0)
+def _formula_reason(values: torch.Tensor, at_x: torch.Tensor, x: torch.Tensor, what: str) -> str | None:
+    lost = ~torch.isfinite(values) & torch.isfinite(at_x)
+    if not bool(lost.any()):
+        return None
+    index = tuple(int(i) for i in lost.nonzero()[0])
+    value = float(torch.broadcast_to(values, lost.shape)[index])
+    where = float(torch.broadcast_to(x, lost.shape)[index])
+    return f"{what} gives {value} at x = {where:.3g}, where f is finite: the derivative is infinite there or overflows"
 
 
 def exact(
@@ -77,15 +90,17 @@ def exact(
     dtype: torch.dtype = torch.float64,
     device: DeviceLike = "cpu",
     order: int = 1,
-) -> torch.Tensor:
+) -> Estimate:
     """SymPy's n-th derivative, evaluated in the working dtype (h is unused)."""
-    x = _points(expression, points, dtype, device)
+    x = points_of(expression, points, dtype, device)
     compiled = compile_expression(expression)
     formula = compiled.exact[0] if order == 1 else higher_derivative(expression, order)
     if formula is None:
         raise NotApplicable(f"not applicable: the formula of the {ordinal(order)} derivative grows too large to build")
     with torch.no_grad():
-        return _nan_where_f_is_undefined(formula(x), compiled.function(x))
+        at_x = compiled.function(x)
+        values = nan_where_f_is_undefined(formula(x), at_x)
+    return _fixed("exact", order, values, _formula_reason(values, at_x, x, f"the formula of the {ordinal(order)} derivative"))
 
 
 def autograd(
@@ -95,10 +110,10 @@ def autograd(
     dtype: torch.dtype = torch.float64,
     device: DeviceLike = "cpu",
     order: int = 1,
-) -> torch.Tensor:
+) -> Estimate:
     """torch.autograd.grad through the torch callable, as in the tutorial; n times for the n-th derivative, each pass
     keeping its graph (create_graph=True) so that the next one can differentiate it (h is unused)."""
-    x = _points(expression, points, dtype, device).requires_grad_(True)
+    x = points_of(expression, points, dtype, device).requires_grad_(True)
     y = compile_expression(expression).function(x)
     derivative = y
     for done in range(order):
@@ -106,68 +121,45 @@ def autograd(
             derivative = torch.zeros_like(x)
             break
         (derivative,) = torch.autograd.grad(derivative, x, grad_outputs=torch.ones_like(derivative), create_graph=done < order - 1)
-    return _nan_where_f_is_undefined(derivative.detach(), y.detach())
+    values = nan_where_f_is_undefined(derivative.detach(), y.detach())
+    return _fixed("autograd", order, values, _formula_reason(values, y.detach(), x.detach(), "torch's backward pass"))
 
 
 def _setup(
     expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype, device: DeviceLike
 ) -> tuple[TorchCallable, torch.Tensor, torch.Tensor]:
-    x = _points(expression, points, dtype, device)
-    return compile_expression(expression).function, x, _step(h, x)
-
-
-def stencil_value(f: TorchCallable, x: torch.Tensor, h: torch.Tensor, stencil: Stencil) -> tuple[torch.Tensor, torch.Tensor]:
-    """sum_k W_k f(x + k h) / (D h^n), and f(x); summed as differences of nearby values of f.
-
-    Since sum_k W_k = 0, the sum is taken over f(x + k h) - f(x), or, for a symmetric or antisymmetric stencil, over
-    pairs f(x + k h) -+ f(x - k h): a difference of close values is exact in floating point, so the only round-off is
-    that of the values of f (summed left to right, f - 8f + 8f - f rounds 7f on the way: eps |f| / 3h of needless error).
-    """
-    at: dict[int, torch.Tensor] = {}
-
-    def value(k: int) -> torch.Tensor:
-        if k not in at:
-            at[k] = f(x) if k == 0 else f(x + k * h)
-        return at[k]
-
-    if stencil.antisymmetric:
-        terms = [w * (value(k) - value(-k)) for k, w in stencil.weights if k > 0]
-    elif stencil.symmetric:
-        terms = [w * ((value(k) - value(0)) + (value(-k) - value(0))) for k, w in stencil.weights if k > 0]
-    else:
-        terms = [w * (value(k) - value(0)) for k, w in stencil.weights if k != 0]
-    total = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return total / (stencil.denominator * h**stencil.order), value(0)
+    x = points_of(expression, points, dtype, device)
+    return compile_expression(expression).function, x, step_of(h, x)
 
 
 @torch.no_grad()
 def _difference(
     name: str, expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype, device: DeviceLike, order: int
-) -> torch.Tensor:
+) -> Estimate:
     f, x, step = _setup(expression, points, h, dtype, device)
-    value, at_x = stencil_value(f, x, step, STENCILS[name, order])
-    return _nan_where_f_is_undefined(value, at_x)
+    stencil = STENCILS[name, order]
+    at = {k: f(x + k * step) for k in stencil.offsets if k != 0} | {0: f(x)}
+    values = nan_where_f_is_undefined(combine(at, step, stencil), at[0])
+    return _fixed(name, order, values, undefined_step_reason(at, x, step, values, at[0], order))
 
 
 def forward(
     expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu", order: int = 1
-) -> torch.Tensor:
+) -> Estimate:
     """(f(x+h) - f(x)) / h, first order; the n-th forward difference / h^n for the n-th derivative."""
     return _difference("forward", expression, points, h, dtype, device, order)
 
 
 def backward(
     expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu", order: int = 1
-) -> torch.Tensor:
+) -> Estimate:
     """(f(x) - f(x-h)) / h, first order; the n-th backward difference / h^n for the n-th derivative."""
     return _difference("backward", expression, points, h, dtype, device, order)
 
 
 def central(
     expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu", order: int = 1
-) -> torch.Tensor:
+) -> Estimate:
     """(f(x+h) - f(x-h)) / 2h, second order; (f(x+h) - 2f(x) + f(x-h)) / h^2 for the second derivative and
     (f(x+2h) - 2f(x+h) + 2f(x-h) - f(x-2h)) / 2h^3 for the third."""
     return _difference("central", expression, points, h, dtype, device, order)
@@ -175,14 +167,14 @@ def central(
 
 def five_point(
     expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu", order: int = 1
-) -> torch.Tensor:
+) -> Estimate:
     """(f(x-2h) - 8f(x-h) + 8f(x+h) - f(x+2h)) / 12h, fourth order; the O(h^4) stencils of the second and third derivatives."""
     return _difference("five-point", expression, points, h, dtype, device, order)
 
 
 def complex_step(
     expression: Expression, points: torch.Tensor, h: Step, dtype: torch.dtype = torch.float64, device: DeviceLike = "cpu", order: int = 1
-) -> torch.Tensor:
+) -> Estimate:
     """Im f(x + ih) / h in the complex dtype matching `dtype`: no subtraction, so no cancellation.
 
     The second derivative, 2 (f(x) - Re f(x + ih)) / h^2, subtracts again and brings the cancellation back;
@@ -195,11 +187,11 @@ def complex_step(
         raise NotApplicable("not applicable: the function has a kink or jump (abs, sign, relu), so it is not complex-analytic")
     if dtype not in _COMPLEX_OF:
         raise NotApplicable(f"not applicable: torch has no complex type for {str(dtype).removeprefix('torch.')}")
-    x = _points(expression, points, dtype, device)
+    x = points_of(expression, points, dtype, device)
     with torch.no_grad():
         # Im f(x + ih) is a number even where f(x) is not real (log(x + ih) at x < 0): f(x) decides, as for every method.
         at_x = compiled.function(x)
-    step = _step(h, x)
+    step = step_of(h, x)
     x, step = torch.broadcast_tensors(x, step)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")  # torch warns that complex32 is experimental; we report what fails
@@ -213,24 +205,13 @@ def complex_step(
                 ) from None
             raise NotApplicable(f"not applicable in {_COMPLEX_OF[dtype]} on {x.device.type}: {error}") from None
         value = shifted.imag / step if order == 1 else 2 * (at_x - shifted.real.to(dtype)) / step**2
-    return _nan_where_f_is_undefined(value.to(dtype), at_x)
+    values = nan_where_f_is_undefined(value.to(dtype), at_x)
+    return _fixed("complex-step", order, values, _formula_reason(values, at_x, x, "f(x + ih)"))
 
 
-def richardson(
-    expression: Expression,
-    points: torch.Tensor,
-    h: Step = 0.0,
-    dtype: torch.dtype = torch.float64,
-    device: DeviceLike = "cpu",
-    order: int = 1,
-) -> torch.Tensor:
-    """Central differences at steps it picks itself, extrapolated to h = 0 (h is unused): see `engine.richardson`."""
-    from engine.richardson import extrapolate
-
-    return extrapolate(expression, points, order, dtype, device).values
-
-
-METHOD_FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
+# Adding a method: a row in engine.vocabulary.METHODS, its function here (or in a module of its own, as Richardson's
+# extrapolation is) and its colour in tui.style.METHOD_COLORS.
+METHOD_FUNCTIONS: dict[str, MethodFunction] = {
     "exact": exact,
     "autograd": autograd,
     "forward": forward,
@@ -238,5 +219,5 @@ METHOD_FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
     "central": central,
     "five-point": five_point,
     "complex-step": complex_step,
-    "richardson": richardson,
+    "richardson": extrapolate,
 }

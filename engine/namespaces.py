@@ -45,7 +45,17 @@ def _first_tensor(*values: Any) -> torch.Tensor | None:
 
 
 def _softplus(z: torch.Tensor) -> torch.Tensor:
-    return torch.log1p(torch.exp(z)) if z.is_complex() else torch.nn.functional.softplus(z)
+    """log(1 + e^z) itself. torch's F.softplus returns z above its threshold of 20 (so f'' = 0 at 21, for a true
+    7.6e-10); above -log(eps) of the dtype (36.04 in float64) z + log1p(e^-z) rounds to z, so that threshold changes
+    no value, and below it F.softplus computes log1p(e^z), which neither overflows nor cancels. One torch op, so the
+    Backprop demo's graph still shows SoftplusBackward0."""
+    if z.is_complex():
+        return torch.log1p(torch.exp(z))
+    return torch.nn.functional.softplus(z, threshold=-math.log(torch.finfo(z.dtype).eps))
+
+
+def _softplus_scalar(t: float) -> float:
+    return t + math.log1p(math.exp(-t)) if t > 0 else math.log1p(math.exp(t))
 
 
 def _heaviside(value: Any, at_zero: Any = 0.5) -> Any:
@@ -75,7 +85,7 @@ def _extremum(pick: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], scalar
 
 
 def _sigmoid_scalar(t: float) -> float:
-    return 1 / (1 + math.exp(-t)) if t > -700 else 0.0
+    return 1 / (1 + math.exp(-t)) if t >= 0 else math.exp(t) / (1 + math.exp(t))
 
 
 def _power(base: Any, exponent: Any) -> Any:
@@ -125,7 +135,7 @@ TORCH_NAMESPACE: dict[str, Any] = {
     "Abs": _unary(torch.abs, abs, abs),
     "sign": _unary(torch.sign, lambda t: float((t > 0) - (t < 0)), lambda t: t / abs(t) if t else 0),
     "sigmoid": _unary(torch.sigmoid, _sigmoid_scalar, lambda t: 1 / (1 + cmath.exp(-t))),
-    "softplus": _unary(_softplus, lambda t: math.log1p(math.exp(t)), lambda t: cmath.log(1 + cmath.exp(t))),
+    "softplus": _unary(_softplus, _softplus_scalar, lambda t: cmath.log(1 + cmath.exp(t))),
     "relu": _unary(torch.relu, lambda t: max(0.0, t), lambda t: t),
     "Heaviside": _heaviside,
     "DiracDelta": _dirac,
@@ -189,7 +199,7 @@ _MPMATH_FUNCTIONS: dict[str, Any] = {
     "Abs": abs,
     "abs": abs,
     "sigmoid": lambda t: 1 / (1 + _mp_exp(-t)),
-    "softplus": lambda t: t if t > EXP_LIMIT else mpmath.log1p(_mp_exp(t)),
+    "softplus": lambda t: t + mpmath.log1p(_mp_exp(-t)) if t > 0 else mpmath.log1p(_mp_exp(t)),
     "relu": lambda t: max(mpmath.mpf(0), t),
     "Heaviside": _mp_heaviside,
     "DiracDelta": lambda t, *order: mpmath.nan if t == 0 else mpmath.mpf(0),

@@ -33,7 +33,7 @@ def _safe(function: Callable[..., float]) -> Callable[..., float]:
 
 
 def _sigmoid(t: float) -> float:
-    return 1 / (1 + math.exp(-t)) if t > -700 else 0.0
+    return 1 / (1 + math.exp(-t)) if t >= 0 else math.exp(t) / (1 + math.exp(t))
 
 
 def _softplus(t: float) -> float:

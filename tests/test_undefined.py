@@ -48,7 +48,7 @@ CASES = [pytest.param(text, at, method, id=f"{method}:{text}@{at:g}") for text, 
 
 @pytest.mark.parametrize(("text", "at", "method"), CASES)
 def test_every_method_is_nan_where_f_is_undefined(text: str, at: float, method: str) -> None:
-    value = METHOD_FUNCTIONS[method](parse_expression(text), torch.tensor([at], dtype=torch.float64), STEP[method])
+    value = METHOD_FUNCTIONS[method](parse_expression(text), torch.tensor([at], dtype=torch.float64), STEP[method]).values
     assert math.isnan(value.item()), f"{method} gives {value.item()} for {text} at x = {at}"
 
 
@@ -56,7 +56,7 @@ def test_every_method_is_nan_where_f_is_undefined(text: str, at: float, method: 
 def test_defined_points_beside_undefined_ones_are_untouched(method: str) -> None:
     # log at 0.5 and 4 next to -1: the mask must not spill over; at 0.5 and 4 the hand values are 2 and 0.25
     at = torch.tensor([-1.0, 0.5, 4.0], dtype=torch.float64)
-    values = METHOD_FUNCTIONS[method](parse_expression("log(x)"), at, STEP[method])
+    values = METHOD_FUNCTIONS[method](parse_expression("log(x)"), at, STEP[method]).values
     assert math.isnan(values[0].item())
     # the step methods' own error: h/2 |f''| = 1e-5/2 * 4 at 0.5 for forward and backward, far less for the rest
     assert values[1:].tolist() == pytest.approx([2.0, 0.25], abs=3e-5)
@@ -67,7 +67,7 @@ def test_exact_and_autograd_at_log_of_minus_one_are_nan_not_the_formula() -> Non
     expression = parse_expression("log(x)")
     at = torch.tensor([-1.0], dtype=torch.float64)
     for method in ("exact", "autograd"):
-        assert math.isnan(METHOD_FUNCTIONS[method](expression, at, 0.0).item()), method
+        assert math.isnan(METHOD_FUNCTIONS[method](expression, at, 0.0).values.item()), method
 
 
 # f in complex arithmetic, written with torch directly: what the complex step would divide by h without the rule
@@ -80,7 +80,7 @@ def test_complex_step_is_nan_where_its_complex_value_is_a_number(text: str, at: 
     h = 1e-20
     unmasked = UNMASKED_COMPLEX[text](torch.tensor([complex(at, h)], dtype=torch.complex128)).imag / h
     assert math.isfinite(unmasked.item())
-    assert math.isnan(complex_step(parse_expression(text), torch.tensor([at], dtype=torch.float64), h).item())
+    assert math.isnan(complex_step(parse_expression(text), torch.tensor([at], dtype=torch.float64), h).values.item())
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float16, torch.bfloat16], ids=str)
@@ -90,7 +90,7 @@ def test_the_rule_holds_in_every_dtype(dtype: torch.dtype) -> None:
     for method in METHOD_NAMES:
         if method == "complex-step" and dtype in (torch.float16, torch.bfloat16):
             continue  # not applicable there (test_methods checks the reason)
-        values = METHOD_FUNCTIONS[method](expression, at, 0.0625 if STEP[method] else 0.0, dtype)
+        values = METHOD_FUNCTIONS[method](expression, at, 0.0625 if STEP[method] else 0.0, dtype).values
         assert values.dtype == dtype
         assert math.isnan(values[0].item()), method
         assert math.isfinite(values[1].item()), method
@@ -100,7 +100,7 @@ def test_a_sweep_column_of_steps_is_nan_at_the_undefined_point_for_every_h() -> 
     steps = torch.tensor([[1e-2], [1e-4], [1e-6]], dtype=torch.float64)
     at = torch.tensor([-1.0, 0.0, 1.0], dtype=torch.float64)
     for method in ("forward", "backward", "central", "five-point", "complex-step"):
-        values = METHOD_FUNCTIONS[method](parse_expression("log(x)"), at, steps)
+        values = METHOD_FUNCTIONS[method](parse_expression("log(x)"), at, steps).values
         assert values.shape == (3, 3)
         assert torch.isnan(values[:, :2]).all(), method
         assert torch.isfinite(values[:, 2]).all(), method
@@ -113,7 +113,9 @@ def test_sqrt_at_zero_is_defined_and_each_method_says_what_it_computes() -> None
     """f(0) = 0 is defined and f'(0) is infinite: exact and autograd say inf; forward sqrt(h)/h = 1/sqrt(h) and the
     complex step Im sqrt(ih)/h = sqrt(h/2)/h = 1/sqrt(2h) are finite; the others step below 0 and give NaN."""
     h = 1e-4
-    values = {m: METHOD_FUNCTIONS[m](parse_expression("sqrt(x)"), torch.tensor([0.0], dtype=torch.float64), h).item() for m in METHOD_NAMES}
+    values = {
+        m: METHOD_FUNCTIONS[m](parse_expression("sqrt(x)"), torch.tensor([0.0], dtype=torch.float64), h).values.item() for m in METHOD_NAMES
+    }
     assert values["exact"] == math.inf
     assert values["autograd"] == math.inf
     assert values["forward"] == pytest.approx(1 / math.sqrt(h), rel=1e-15)
@@ -127,15 +129,15 @@ def test_a_value_of_f_that_overflows_the_dtype_is_undefined_in_that_dtype() -> N
     expression = parse_expression("x^2")
     at = torch.tensor([300.0, 2.0], dtype=torch.float64)
     for method in ("exact", "autograd", "forward", "central"):
-        values = METHOD_FUNCTIONS[method](expression, at, 0.25, torch.float16)
+        values = METHOD_FUNCTIONS[method](expression, at, 0.25, torch.float16).values
         assert math.isnan(values[0].item()), method
         assert values[1].item() == pytest.approx(4.0, abs=0.25 + 1e-3), method  # forward's truncation is h |f''| / 2 = 0.25
-    assert METHOD_FUNCTIONS["exact"](expression, at, 0.0, torch.float64)[0].item() == 600.0  # the same point in float64
+    assert METHOD_FUNCTIONS["exact"](expression, at, 0.0, torch.float64).values[0].item() == 600.0  # the same point in float64
 
 
 def test_a_constant_beyond_float64_is_undefined_everywhere() -> None:
     # f = 10^400 is inf in float64, so even its derivative 0 is not reported
-    values = METHOD_FUNCTIONS["exact"](parse_expression("10**400 + x"), torch.tensor([1.0, 2.0], dtype=torch.float64))
+    values = METHOD_FUNCTIONS["exact"](parse_expression("10**400 + x"), torch.tensor([1.0, 2.0], dtype=torch.float64)).values
     assert torch.isnan(values).all()
 
 
@@ -251,3 +253,139 @@ def test_notice_quotes_f_and_f_prime_up_to_40_characters(digits: int, label: str
     assert notice is not None
     the_formula = f"the formula {formula}" if formula else "the formula"
     assert notice.endswith(f"though {the_formula} for f'(x) is defined at x = -1: {label} itself is not.")
+
+
+# --- every undefined result has its reason; exact and autograd say when they lose digits ------------------------
+
+
+def test_a_step_method_that_leaves_fs_domain_says_which_value_it_needed(capsys: pytest.CaptureFixture[str]) -> None:
+    """sqrt(x) at 1e-6 with h = 1e-5: central needs f(x - h) = sqrt(-9e-6). Richardson goes on to smaller steps."""
+    import json
+
+    from engine.cli.main import main
+
+    assert main(["derive", "sqrt(x)", "--at", "1e-6", "--methods", "richardson,central", "--device", "cpu"]) == 0
+    text = capsys.readouterr().out
+    assert "undefined: f(x - h) = f(-9e-06) is undefined (nan), a value the stencil needs at x = 1e-06" in text
+    assert main(["derive", "sqrt(x)", "--at", "1e-6", "--methods", "richardson,central", "--json", "--device", "cpu"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert results["central"]["undefined_reason"].startswith("f(x - h) = f(-9e-06) is undefined")
+    assert "undefined_reason" not in results["richardson"]
+    assert results["richardson"]["abs_error"] < 1e-10  # 500 to 12 digits from steps below 1e-6
+
+
+def test_richardson_says_why_when_no_step_fits_inside_fs_domain(capsys: pytest.CaptureFixture[str]) -> None:
+    """sqrt(x) at 1e-300: its steps go down to 0.5 / 2^47 = 3.6e-15 and every one reaches below 0."""
+    import json
+
+    from engine.cli.main import main
+
+    assert main(["derive", "sqrt(x)", "--at", "1e-300", "--methods", "richardson", "--json", "--device", "cpu"]) == 0
+    richardson = json.loads(capsys.readouterr().out)["results"]["richardson"]
+    assert richardson["value"] is None
+    assert richardson["undefined_reason"] == (
+        "no step it tried, from h = 0.5 down to h = 3.6e-15, keeps x +- h where f is finite at x = 1e-300: "
+        "f is undefined or overflows that close to x"
+    )
+    assert main(["derive", "sqrt(x)", "--at", "1e-300", "--methods", "richardson", "--device", "cpu"]) == 0
+    assert "found no step after 96 evaluations" in capsys.readouterr().out  # 48 levels of f(x - h), f(x + h)
+    assert main(["derive", "sqrt(x)", "--at", "1e-300", "--methods", "richardson", "--csv", "--device", "cpu"]) == 0
+    assert "no step it tried" in capsys.readouterr().out.splitlines()[1]
+
+
+def test_overflow_of_a_value_the_stencil_needs_is_named_as_overflow() -> None:
+    estimate = METHOD_FUNCTIONS["forward"](parse_expression("exp(x)"), torch.tensor([709.0], dtype=torch.float64), 1.0)
+    assert math.isnan(estimate.values.item()) or math.isinf(estimate.values.item())
+    assert estimate.reason is not None and estimate.reason.startswith("f(x + h) = f(710) overflows (inf)")
+
+
+def test_a_method_with_every_value_defined_gives_no_reason() -> None:
+    for method in METHOD_NAMES:
+        estimate = METHOD_FUNCTIONS[method](parse_expression("sin(x)"), torch.tensor([0.5, 1.0], dtype=torch.float64), STEP[method] or 1e-5)
+        assert estimate.reason is None, method
+
+
+def test_the_app_shows_the_reason_and_the_lost_digits_in_compares_table() -> None:
+    from tui.compute.compare import ErrorRow
+    from tui.widgets.derivative_plots import ErrorTable
+
+    shown: list[object] = []
+    table = ErrorTable()
+    table.update = shown.append  # type: ignore[method-assign]
+    rows = [
+        ErrorRow("central", math.inf, math.inf, 2, undefined_reason="f(x - h) = f(-9e-06) is undefined (nan)"),
+        ErrorRow("exact", 8e-17, 8e-17, 1, digits_lost=6.9),
+    ]
+    table.show(rows, ["central", "exact"])
+    (rendered,) = shown
+    caption = str(getattr(rendered, "caption", ""))
+    assert "central: undefined where f is defined: f(x - h) = f(-9e-06) is undefined (nan)" in caption
+    assert "exact: loses 7 digits to rounding against the 50-digit reference" in caption
+
+
+@pytest.mark.parametrize(("method", "lost"), [("exact", True), ("autograd", True), ("richardson", False)])
+def test_exact_and_autograd_say_when_their_formula_cancels(method: str, lost: bool, capsys: pytest.CaptureFixture[str]) -> None:
+    """softplus'' = sigmoid(x) (1 - sigmoid(x)): at 21, 1 - sigmoid(21) keeps 9 of 16 digits, so exact is 1e-7
+    relative off, and so is torch's double backward of softplus (the same product). Richardson has an estimate of its
+    own, which is judged instead (and is honest here)."""
+    import json
+
+    from engine.cli.main import main
+
+    args = ["derive", "softplus(x)", "--at", "21", "--order", "2", "--methods", method, "--device", "cpu"]
+    assert main(args) == 0
+    line = next(row for row in capsys.readouterr().out.splitlines() if row.startswith(method))
+    assert ("(loses 7 digits to rounding: the formula cancels in float64)" in line) == lost
+    assert main([*args, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)["results"][method]
+    assert ("digits_lost" in result) == lost
+    if lost:
+        assert 6.5 <= result["digits_lost"] <= 7.5
+        assert 1e-8 < result["abs_error"] / 7.58e-10 < 1e-6
+    else:
+        assert result["too_optimistic"] is False
+
+
+def test_digits_lost_is_judged_at_the_answers_resolution_on_a_grid() -> None:
+    """On a grid, an error of a few eps x the largest |f^(n)| is what the dtype holds: 3x^2 - 2 near its zero cancels
+    in every method, and exact is not flagged for it; a single point where it cancels is judged relative to itself."""
+    grid = derive(parse_expression("x^3 - 2*x"), torch.linspace(-2, 2, 401, dtype=torch.float64), 1e-5, ("exact",))
+    assert not grid.results["exact"].loses_digits
+    # f'' = 2/(x^2 + 1) - 4x^2/(x^2 + 1)^2 is 0 at x = 1: 2.4e-16 off there is 1.2 eps of the largest |f''| (2)
+    points = torch.linspace(-3.14159, 3.14159, 400, dtype=torch.float64)
+    for method in ("exact", "autograd"):
+        curved = derive(parse_expression("log(1+x^2)"), points, 1e-4, (method,), order=2).results[method]
+        assert curved.max_error > 1e-16 and curved.digits_lost == 0.0, method
+    near_zero = derive(parse_expression("x^3 - 2*x"), torch.tensor([0.816496580927726], dtype=torch.float64), 1e-5, ("exact",))
+    assert near_zero.results["exact"].digits_lost >= 1
+
+
+def test_a_step_whose_power_underflows_says_so() -> None:
+    """float16 holds 1e-4 but not 1e-8: the second difference is divided by h^2 = 0."""
+    estimate = METHOD_FUNCTIONS["central"](
+        parse_expression("sin(x)"), torch.tensor([1.0], dtype=torch.float64), 1e-4, torch.float16, order=2
+    )
+    assert not math.isfinite(estimate.values.item())
+    assert estimate.reason == "h^2 = 0.0001^2 underflows to 0 in float16: the difference is divided by 0"
+    bigger = METHOD_FUNCTIONS["central"](parse_expression("sin(x)"), torch.tensor([1.0], dtype=torch.float64), 1e-2, torch.float16, order=2)
+    assert bigger.reason is None and math.isfinite(bigger.values.item())
+
+
+def test_richardsons_reason_names_its_first_step_scaled_with_x() -> None:
+    """sqrt(x - 1000) at the float64 next to 1000: h0 = 0.5 |x| = 500, and 47 halvings later 3.6e-12 is still 30x
+    the distance to the domain's edge (1.1e-13)."""
+    estimate = METHOD_FUNCTIONS["richardson"](parse_expression("sqrt(x - 1000)"), torch.tensor([1000.0000000000001], dtype=torch.float64))
+    assert math.isnan(estimate.values.item())
+    assert estimate.reason is not None and estimate.reason.startswith("no step it tried, from h = 5e+02 down to h = 3.6e-12,")
+
+
+def test_richardson_on_subnormal_values_counts_their_spacing() -> None:
+    """exp(x) at -740 is 4.2e-322: its values hold 1 part in 85, all a subnormal holds. The estimate counts the
+    subnormal spacing (4.9e-324) that eps |f| (1e-337, itself 0 in float64) does not."""
+    result = derive(parse_expression("exp(x)"), torch.tensor([-740.0], dtype=torch.float64), 1e-5, ("richardson",))
+    richardson = result.results["richardson"]
+    assert richardson.error_estimate is not None
+    spacing = 2.0**-1074
+    assert richardson.max_error <= 4 * spacing
+    assert spacing <= float(richardson.error_estimate[0]) <= 16 * spacing
+    assert not richardson.too_optimistic

@@ -84,9 +84,9 @@ def run_benchmarks(n: int, device: torch.device, repeats: int = 5) -> BenchRepor
     speed_autograd = build_kernel(compile_expression(expression), "autograd", torch.float64, device)
     runs: dict[str, Callable[[], object]] = {
         "raw torch.autograd.grad(sin)": lambda: _raw_autograd(points),
-        "engine autograd": lambda: autograd(expression, points, 0.0, torch.float64, device),
-        "engine exact": lambda: exact(expression, points, 0.0, torch.float64, device),
-        "engine central": lambda: central(expression, points, 1e-5, torch.float64, device),
+        "engine autograd": lambda: autograd(expression, points, 0.0, torch.float64, device).values,
+        "engine exact": lambda: exact(expression, points, 0.0, torch.float64, device).values,
+        "engine central": lambda: central(expression, points, 1e-5, torch.float64, device).values,
         "speed autograd": lambda: speed_autograd(points),
     }
     for name, seconds in _median_times(runs, device, repeats).items():

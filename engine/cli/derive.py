@@ -1,7 +1,9 @@
 """`calc-tui derive EXPR --at X [--order N]`: the derivative at one point by every method, against the 50-digit reference.
 
 --csv prints one row per method: method, value, abs_error, error_estimate, final_h, evaluations (Richardson's own),
-and error (why a method has no value).
+and error (why a method has no value, or why its value is undefined where f is defined). The JSON adds
+undefined_reason where a value is undefined although f is defined, and digits_lost where exact or autograd lose
+digits against the 50-digit reference beyond rounding (a formula that cancels in floating point).
 """
 
 from __future__ import annotations
@@ -76,6 +78,12 @@ def run(args: argparse.Namespace) -> Output:
         value, error = float(item.values[0]), float(item.abs_error[0])
         rows[name] = {"value": value, "abs_error": error}
         line = f"{name:<14}{value:>26.17g}{scientific(error, 2):>12}"
+        why = item.undefined_reason
+        if why:
+            rows[name]["undefined_reason"] = why
+        if item.loses_digits:
+            rows[name]["digits_lost"] = round(item.digits_lost, 1)
+            line += f"{'':>11}   (loses {item.digits_lost:.0f} digits to rounding: the formula cancels in {result.dtype})"
         if item.error_estimate is not None and item.final_h is not None:
             estimate, final_h = float(item.error_estimate[0]), float(item.final_h[0])
             rows[name] |= {
@@ -85,11 +93,14 @@ def run(args: argparse.Namespace) -> Output:
                 "too_optimistic": item.too_optimistic,
             }
             flag = "  (too optimistic)" if item.too_optimistic else ""
-            line += f"{scientific(estimate, 2):>11}   ended at h = {final_h:.2g} after {item.evaluations} evaluations{flag}"
-            csv_rows.append((name, value, error, estimate, final_h, item.evaluations, None))
+            ended = f"ended at h = {final_h:.2g}" if math.isfinite(final_h) else "found no step"
+            line += f"{scientific(estimate, 2):>11}   {ended} after {item.evaluations} evaluations{flag}"
+            csv_rows.append((name, value, error, estimate, final_h, item.evaluations, why))
         else:
-            csv_rows.append((name, value, error, None, None, None, None))
+            csv_rows.append((name, value, error, None, None, None, why))
         lines.append(line)
+        if why:
+            lines.append(f"{'':<14}  undefined: {why}")
     for notice in (result.undefined_notice(), result.kink_notice(), result.step_notice()):
         if notice:
             lines.append(f"\nnote: {notice}")

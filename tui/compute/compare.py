@@ -100,6 +100,8 @@ class ErrorRow:
     estimate: float | None = None  # the method's own error estimate (max over the points), where it makes one
     too_optimistic: bool = False  # somewhere the true error is more than 10x that estimate
     varying: bool = False  # evaluations differ from point to point: `evaluations` is the most any point used
+    undefined_reason: str | None = None  # why some values are undefined where f is defined (its stencil left f's domain)
+    digits_lost: float = 0.0  # exact or autograd: digits lost against the 50-digit reference beyond rounding
 
 
 # The order is in the export's settings (the Lab), not in every row.
@@ -183,6 +185,8 @@ def compute_compare(request: CompareRequest) -> CompareView:
             r.max_estimate if r.error_estimate is not None else None,
             r.too_optimistic,
             r.evaluations_per_point is not None,
+            r.undefined_reason,
+            r.digits_lost if r.loses_digits else 0.0,
         )
         for m, r in result.results.items()
     )
