@@ -448,3 +448,10 @@ def test_y_ticks_are_chosen_at_the_middle_of_a_row_as_plotext_draws_braille_ther
         assert tick_row == dot_row, (tick, tick_row, dot_row)
         # and in the middle of that row, not at its edge: half a dot row either way stays in it
         assert math.floor(0.5 + (4 * rows - 1) * place - 1.5) // 4 == dot_row == math.floor(0.5 + (4 * rows - 1) * place + 1.5) // 4
+
+
+async def test_with_every_method_off_the_plot_names_every_key_that_turns_one_on(pilot) -> None:
+    for name in ALL_METHODS:
+        await pilot.press(method(name).key)
+    await settle(pilot)
+    assert "no method enabled: press e, a, w, b, c, v, i or R" in pilot.app.screen.query_one(DerivativePlot).plt.build()

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from engine.vocabulary import derivative_name
+from engine.vocabulary import METHOD_NAMES, derivative_name, method_keys
 from tui.compute.compare import Curves, ErrorRow, Tangent, Zoom
 from tui.style import METHOD_COLORS, hex_color
 from tui.widgets.plotting import BasePlot, legend_entry, linear_ticks, painted, plot_with_gaps, robust_limits, row_aligned_axis
@@ -32,7 +32,7 @@ class DerivativePlot(BasePlot):
         limits = robust_limits([v for m in drawn for v in curves.curves[m]])
         if not drawn or limits is None or not curves.x:
             self.show_message(
-                curves.title, "no method enabled: press e, a, w, b, c, v or i" if not drawn else "f' is undefined on the whole domain"
+                curves.title, f"no method enabled: press {method_keys(METHOD_NAMES)}" if not drawn else "f' is undefined on the whole domain"
             )
             return
         look = self.look
