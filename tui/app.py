@@ -98,6 +98,8 @@ class CalcApp(App[int]):
                 self._settings_problem = str(error)
         self._saved = remembered
         self.requested_dtype = dtype or remembered.dtype or "float64"
+        # A dtype other than float64 that nobody asked for this time is said on screen: numbers in float16 look wrong.
+        self._restored_dtype = remembered.dtype if dtype is None and remembered.dtype not in (None, "float64") else None
         self.state = SharedState()
         self.state.precision = Precision(dtype=self.requested_dtype, dtypes=(self.requested_dtype,))
         self.state.look = replace(look, sidebar=remembered.sidebar) if look.sidebar == "auto" else look
@@ -113,6 +115,8 @@ class CalcApp(App[int]):
         self.update_subtitle()
         if self._settings_problem:
             self.notify(self._settings_problem, title="settings not loaded", severity="warning", timeout=15)
+        if self._restored_dtype:
+            self.notify(f"dtype {self._restored_dtype} (restored from last session; d changes it)", timeout=10)
         if self.settings_file is not None:
             for slot in ("lab", "loss", "surface", "precision", "look"):
                 self.watch(self.state, slot, self.remember, init=False)

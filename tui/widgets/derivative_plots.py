@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from engine.vocabulary import derivative_name
 from tui.compute.compare import Curves, ErrorRow, Tangent, Zoom
+from tui.export import shown
 from tui.style import METHOD_COLORS, hex_color
 from tui.widgets.plotting import BasePlot, legend_entry, linear_ticks, painted, plot_with_gaps, robust_limits
 
@@ -147,9 +148,7 @@ class TangentPlot(BasePlot):
 
 
 def format_error(value: float) -> str:
-    if math.isnan(value):
-        return "—"
-    return "inf" if math.isinf(value) else f"{value:.1e}"
+    return shown(value, ".1e")  # NaN, inf and an overflow alike: the app's one word for undefined
 
 
 ROOM_FOR_EVERY_COLUMN = 50
