@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from tui.export import DEFAULT_DIRECTORY
-from tui.look import AsciiFilter, Look
+from tui.look import AsciiFilter, Look, widen_text_in
 from tui.messages import ComputationFailed, TorchFailed, TorchReady
 from tui.screens.base import DemoScreen
 from tui.settings import Settings, SettingsError, SettingsFile
@@ -84,6 +84,7 @@ class CalcApp(App[int]):
                     os.environ["NO_COLOR"] = saved
         if look.ascii:
             self._filters.append(AsciiFilter())  # Textual's line filters have no public hook; this one guarantees ASCII
+            widen_text_in(self)  # `…` as `...`, `≤` as `<=`: made in the text, before layout
         self.requested_device = device
         self.painted = False  # until the first frame is on screen (see DemoScreen.compose)
         self.export_dir = export_dir
