@@ -339,3 +339,53 @@ async def test_shift_x_leaves_the_toasts_of_the_previous_x_out_of_the_picture(ap
     await app_in.pause(0.3)
     second = max(tmp_path.glob("*.svg"), key=lambda p: p.stat().st_mtime_ns)
     assert second != svg and "screenshot" not in second.read_text()  # nor the first X's own toast
+
+
+def test_two_exports_in_one_second_get_their_own_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tui.export
+
+    monkeypatch.setattr(tui.export, "stamp", lambda now=None: "20260101-120000")
+    table = {"e": Table(("x",), [(1.0,)])}
+    first = write_data(tmp_path / "new" / "dir", "calc-tui-compare", {"demo": "compare"}, table)
+    second = write_data(tmp_path / "new" / "dir", "calc-tui-compare", {"demo": "compare"}, table)
+    third = write_data(tmp_path / "new" / "dir", "calc-tui-compare", {"demo": "compare"}, table)
+    names = [[p.name for p in paths] for paths in (first, second, third)]
+    assert names == [
+        ["calc-tui-compare-20260101-120000.json", "calc-tui-compare-20260101-120000-e.csv"],
+        ["calc-tui-compare-20260101-120000-2.json", "calc-tui-compare-20260101-120000-2-e.csv"],
+        ["calc-tui-compare-20260101-120000-3.json", "calc-tui-compare-20260101-120000-3-e.csv"],
+    ]
+    text = first[0].read_text()
+    assert text.endswith("}\n") and '\n  "demo": "compare",\n' in text  # indented, one key a line
+    assert json.loads(text) == {"demo": "compare", "tables": {"e": {"columns": ["x"], "rows": [[1.0]]}}}
+    (tmp_path / "shots").mkdir()
+    shot = tui.export.screenshot_path(tmp_path / "shots" / "deeper", "calc-tui-speed")
+    assert shot == tmp_path / "shots" / "deeper" / "calc-tui-speed-20260101-120000.svg" and shot.parent.is_dir()
+    shot.write_text("<svg/>")
+    assert tui.export.screenshot_path(tmp_path / "shots" / "deeper", "calc-tui-speed").name == "calc-tui-speed-20260101-120000-2.svg"
+
+
+def test_the_stamp_the_folder_and_the_word_for_undefined() -> None:
+    from datetime import datetime
+
+    import tui.export
+
+    assert tui.export.stamp(datetime(2026, 3, 4, 5, 6, 7)) == "20260304-050607"
+    assert tui.export.export_directory(object()) == Path("calc-tui-exports")
+
+    class App:
+        export_dir = "out dir"
+
+    assert tui.export.export_directory(App()) == Path("out dir")
+    assert tui.export.app_version() not in ("", None)
+    assert [tui.export.shown(v, ".2g") for v in (1.0, None, math.nan, -math.inf, sys.float_info.max, 1e308)] == [
+        "1",
+        "undefined",
+        "undefined",
+        "undefined",
+        "undefined",
+        "1e+308",
+    ]
+    assert tui.export.defined(-1e308) and not tui.export.defined(-sys.float_info.max)
+    row = tui.export._csv_cell  # the CSV's cells: words and whole numbers as written, floats exact
+    assert [row(v) for v in ("central", 3, 0.1, True, None)] == ["central", "3", "0.1", "True", ""]

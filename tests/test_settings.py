@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
 
@@ -128,3 +129,50 @@ def test_settings_written_and_read_are_equal_field_by_field(tmp_path: Path) -> N
         "sidebar": "folded",
     }
     assert file.load() == settings
+
+
+def test_what_is_kept_from_a_hand_edited_file(tmp_path: Path) -> None:
+    path = tmp_path / "settings.json"
+    longest = "x" * 500
+    file = write(
+        path,
+        histories={"lab": ["", longest, "x" * 501, 7, "tan(x)"], "loss": "not a list", "surface": [], "unknown": ["x"]},
+        dtype="float16",
+        theme="t" * 99,
+        sidebar="folded",
+    )
+    loaded = file.load()
+    assert loaded.histories == {"lab": (longest, "tan(x)")}  # empty, too long and non-text entries dropped; no empty lists
+    assert loaded.dtype == "float16" and loaded.theme == "t" * 99 and loaded.sidebar == "folded"
+    write(path, histories=["a list"], theme="t" * 100, dtype=None)
+    assert file.load() == Settings()
+
+
+def test_a_corrupt_file_is_set_aside_and_an_unreadable_one_is_left_alone(tmp_path: Path) -> None:
+    from tui.settings import SettingsError
+
+    path = tmp_path / "settings.json"
+    path.write_text("[1, 2]")
+    with pytest.raises(SettingsError, match="is not valid settings"):
+        SettingsFile(path).load()
+    assert not path.exists() and (tmp_path / "settings.json.corrupt").read_text() == "[1, 2]"
+    folder = tmp_path / "folder.json"
+    folder.mkdir()  # reading a directory fails with an OSError, not a decode error
+    with pytest.raises(SettingsError, match="could not be read"):
+        SettingsFile(folder).load()
+    assert folder.is_dir()
+    assert SettingsFile(tmp_path / "missing.json").load() == Settings()
+
+
+def test_saving_replaces_the_file_whole_and_the_folder_can_be_chosen(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui.settings import default_path
+
+    file = SettingsFile(tmp_path / "a" / "b" / "settings.json")
+    file.save(Settings(dtype="float32"))
+    file.save(Settings(theme="nord"))
+    assert [p.name for p in (tmp_path / "a" / "b").iterdir()] == ["settings.json"]  # no temporary file left behind
+    assert file.path.read_text().endswith("}\n") and file.load() == Settings(theme="nord")
+    monkeypatch.setenv("CALC_TUI_CONFIG_DIR", str(tmp_path / "config"))
+    assert default_path() == tmp_path / "config" / "settings.json"
+    monkeypatch.delenv("CALC_TUI_CONFIG_DIR")
+    assert default_path().name == "settings.json" and "calc-tui" in default_path().parts
