@@ -389,3 +389,19 @@ def test_the_stamp_the_folder_and_the_word_for_undefined() -> None:
     assert tui.export.defined(-1e308) and not tui.export.defined(-sys.float_info.max)
     row = tui.export._csv_cell  # the CSV's cells: words and whole numbers as written, floats exact
     assert [row(v) for v in ("central", 3, 0.1, True, None)] == ["central", "3", "0.1", "True", ""]
+
+
+async def test_stencils_across_the_edge_of_the_domain_say_undefined_not_inf_or_nan(app_in: Pilot[int]) -> None:
+    """log(x) from 5e-5: backward's and central's x - h steps across 0. sqrt(-x) at x0 = -5e-5: x0 + h is outside."""
+    app = app_in.app
+    assert isinstance(app, CalcApp)
+    app.state.lab = replace(app.state.lab, function="log(x)", x_min=5e-5, x_max=1.0, points=41, x0=0.5)
+    await settle(app_in)
+    table = widget_text(app.screen.query_one(ErrorTable))
+    for method in ("backward", "central", "five-point"):
+        assert "undefined" in line_with(table, f" {method} "), line_with(table, f" {method} ")
+    assert "undefined" not in line_with(table, " forward ") and " inf" not in table
+    app.state.lab = replace(app.state.lab, function="sqrt(-x)", x_min=-1.0, x_max=-0.1, x0=-5e-5)
+    await settle(app_in)
+    info = widget_text(app.screen.query_one("#tangent-info", Static))
+    assert "secant = undefined" in info and "nan" not in info, info

@@ -147,7 +147,7 @@ class DescentScreen(SteppingScreen[RequestT, ViewT], Generic[RequestT, ViewT, Sl
         if path is None:
             return "[dim]computing the run…[/]"
         k = self.k
-        point = ", ".join(f"{v:.5g}" for v in path.points[k])
+        point = ", ".join(shown(v, ".5g") for v in path.points[k])
         grad = path.gradients[k]
         norm = math.sqrt(sum(g * g for g in grad))
         if len(self.VARIABLES) == 1:
