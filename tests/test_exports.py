@@ -358,14 +358,14 @@ def test_two_exports_in_one_second_get_their_own_files(tmp_path: Path, monkeypat
     text = first[0].read_text()
     assert text.endswith("}\n") and '\n  "demo": "compare",\n' in text  # indented, one key a line
     assert json.loads(text) == {"demo": "compare", "tables": {"e": {"columns": ["x"], "rows": [[1.0]]}}}
-    (tmp_path / "shots").mkdir()
-    shot = tui.export.screenshot_path(tmp_path / "shots" / "deeper", "calc-tui-speed")
-    assert shot == tmp_path / "shots" / "deeper" / "calc-tui-speed-20260101-120000.svg" and shot.parent.is_dir()
+    shots = tmp_path / "shots" / "deeper"
+    shot = tui.export.screenshot_path(shots, "calc-tui-speed")
+    assert shot == shots / "calc-tui-speed-20260101-120000.svg" and shot.parent.is_dir()
     shot.write_text("<svg/>")
-    assert tui.export.screenshot_path(tmp_path / "shots" / "deeper", "calc-tui-speed").name == "calc-tui-speed-20260101-120000-2.svg"
+    assert tui.export.screenshot_path(shots, "calc-tui-speed").name == "calc-tui-speed-20260101-120000-2.svg"
 
 
-def test_the_stamp_the_folder_and_the_word_for_undefined() -> None:
+def test_the_stamp_the_folder_the_version_and_the_word_for_undefined(monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import datetime
 
     import tui.export
@@ -377,7 +377,15 @@ def test_the_stamp_the_folder_and_the_word_for_undefined() -> None:
         export_dir = "out dir"
 
     assert tui.export.export_directory(App()) == Path("out dir")
-    assert tui.export.app_version() not in ("", None)
+    import importlib.metadata
+
+    assert tui.export.app_version() == importlib.metadata.version("calc-tui")
+
+    def not_installed(name: str) -> str:
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    assert tui.export.app_version() == "unknown"  # from a source tree that was never installed
     assert [tui.export.shown(v, ".2g") for v in (1.0, None, math.nan, -math.inf, sys.float_info.max, 1e308)] == [
         "1",
         "undefined",

@@ -136,13 +136,13 @@ def test_what_is_kept_from_a_hand_edited_file(tmp_path: Path) -> None:
     longest = "x" * 500
     file = write(
         path,
-        histories={"lab": ["", longest, "x" * 501, 7, "tan(x)"], "loss": "not a list", "surface": [], "unknown": ["x"]},
+        histories={"lab": ["", "x", longest, "x" * 501, 7, "tan(x)"], "loss": "not a list", "surface": [], "unknown": ["x"]},
         dtype="float16",
         theme="t" * 99,
         sidebar="folded",
     )
     loaded = file.load()
-    assert loaded.histories == {"lab": (longest, "tan(x)")}  # empty, too long and non-text entries dropped; no empty lists
+    assert loaded.histories == {"lab": ("x", longest, "tan(x)")}  # empty, too long and non-text entries dropped; no empty lists
     assert loaded.dtype == "float16" and loaded.theme == "t" * 99 and loaded.sidebar == "folded"
     write(path, histories=["a list"], theme="t" * 100, dtype=None)
     assert file.load() == Settings()
@@ -153,12 +153,15 @@ def test_a_corrupt_file_is_set_aside_and_an_unreadable_one_is_left_alone(tmp_pat
 
     path = tmp_path / "settings.json"
     path.write_text("[1, 2]")
-    with pytest.raises(SettingsError, match="is not valid settings"):
+    with pytest.raises(SettingsError) as corrupt:
         SettingsFile(path).load()
+    assert str(corrupt.value) == (
+        f"{path} is not valid settings (it does not hold a JSON object); it was renamed *.corrupt, defaults are used"
+    )
     assert not path.exists() and (tmp_path / "settings.json.corrupt").read_text() == "[1, 2]"
     folder = tmp_path / "folder.json"
     folder.mkdir()  # reading a directory fails with an OSError, not a decode error
-    with pytest.raises(SettingsError, match="could not be read"):
+    with pytest.raises(SettingsError, match=r"could not be read \(.*Is a directory.*\); starting with default settings$"):
         SettingsFile(folder).load()
     assert folder.is_dir()
     assert SettingsFile(tmp_path / "missing.json").load() == Settings()
@@ -171,7 +174,8 @@ def test_saving_replaces_the_file_whole_and_the_folder_can_be_chosen(tmp_path: P
     file.save(Settings(dtype="float32"))
     file.save(Settings(theme="nord"))
     assert [p.name for p in (tmp_path / "a" / "b").iterdir()] == ["settings.json"]  # no temporary file left behind
-    assert file.path.read_text().endswith("}\n") and file.load() == Settings(theme="nord")
+    assert file.path.read_text().startswith('{\n  "version": 1,\n') and file.path.read_text().endswith("}\n")
+    assert file.load() == Settings(theme="nord")
     monkeypatch.setenv("CALC_TUI_CONFIG_DIR", str(tmp_path / "config"))
     assert default_path() == tmp_path / "config" / "settings.json"
     monkeypatch.delenv("CALC_TUI_CONFIG_DIR")

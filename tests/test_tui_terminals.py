@@ -179,9 +179,19 @@ def test_the_look_follows_flags_environment_and_encoding() -> None:
     assert to_ascii("┌─┤ ↗ ⢕ ▐X▌ −1 · x₀ ∫") == "+-+ / . [X] -1 . x0 ?"
 
 
+def test_each_look_draws_curves_and_lines_with_its_own_markers() -> None:
+    unicode, ascii_look, plain = Look(), Look(ascii=True), Look(color=False)
+    assert [look.plain_markers for look in (unicode, ascii_look, plain)] == [False, True, True]
+    assert [look.curve_marker("central") for look in (unicode, ascii_look, plain)] == ["braille", "c", "c"]
+    assert [look.curve_marker("quick preview") for look in (unicode, ascii_look, plain)] == ["braille", ".", "•"]
+    assert [look.line_marker for look in (unicode, ascii_look, plain)] == ["braille", ".", "•"]
+    assert [look.describe() for look in (unicode, ascii_look, plain)] == ["Unicode, colour", "ASCII, colour", "Unicode, no colour"]
+    assert Look().sidebar == "auto"
+
+
 def test_the_one_cell_map_is_one_cell_wide_and_the_wider_replacements_keep_the_meaning() -> None:
     for char, replacement in ONE_CELL.items():
-        assert len(char) == 1 and cell_len(char) == 1, repr(char)
+        assert len(char) == 1 and cell_len(char) == 1 and not char.isascii(), repr(char)
         assert len(replacement) == 1 and replacement.isascii() and cell_len(replacement) == 1, repr(char)
     everything = "".join(ONE_CELL) + "⢕⠁ ∫ x"
     assert len(to_ascii(everything)) == len(everything) and to_ascii(everything).isascii()
