@@ -72,8 +72,18 @@ async def export(pilot: Pilot[int], directory: Path) -> Export:
     for old in directory.glob("*"):
         old.unlink()
     await pilot.press("x")
-    await pilot.pause(0.2)
+    await until_saved(pilot, directory, "*.json")
     return Export(directory)
+
+
+async def until_saved(pilot: Pilot[int], directory: Path, pattern: str, count: int = 1) -> list[Path]:
+    """The files matching `pattern` once there are `count` of them (a loaded machine may take a moment)."""
+    for _ in range(100):
+        found = sorted(directory.glob(pattern), key=lambda path: path.stat().st_mtime_ns)
+        if len(found) >= count:
+            return found
+        await pilot.pause(0.05)
+    raise AssertionError(f"no {pattern} saved in {directory}")
 
 
 def close(a: float, b: float, rel: float = 1e-9, abs_: float = 1e-12) -> bool:
@@ -331,14 +341,14 @@ async def test_shift_x_leaves_the_toasts_of_the_previous_x_out_of_the_picture(ap
     await app_in.pause(0.2)
     assert "exported" in screen_text(app_in.app)  # the toast is up
     await app_in.press("X")
-    await app_in.pause(0.3)
-    (svg,) = tmp_path.glob("*.svg")
+    (svg,) = await until_saved(app_in, tmp_path, "*.svg")
     picture = svg.read_text()
     assert "Compare" in picture and "exported" not in picture and "saved" not in picture
+    await app_in.pause(0.1)
+    assert "screenshot" in screen_text(app_in.app)  # its own toast, after the picture
     await app_in.press("X")
-    await app_in.pause(0.3)
-    second = max(tmp_path.glob("*.svg"), key=lambda p: p.stat().st_mtime_ns)
-    assert second != svg and "screenshot" not in second.read_text()  # nor the first X's own toast
+    first, second = await until_saved(app_in, tmp_path, "*.svg", count=2)
+    assert first == svg and "screenshot" not in second.read_text()  # nor the first X's own toast
 
 
 def test_two_exports_in_one_second_get_their_own_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
