@@ -105,6 +105,12 @@ def method(name: str) -> Method:
     return _BY_NAME[name]
 
 
+def method_keys(names: tuple[str, ...]) -> str:
+    """The app's keys for these methods, as a sentence lists them: 'w, b, c, v, i or R'."""
+    keys = [method(name).key for name in names]
+    return ", ".join(keys[:-1]) + f" or {keys[-1]}" if len(keys) > 1 else "".join(keys)
+
+
 def parse_methods(text: str, allowed: tuple[str, ...] = METHOD_NAMES) -> tuple[str, ...]:
     """`central,five-point` -> ('central', 'five-point'), rejecting unknown names with the list of known ones."""
     names = tuple(name.strip().lower() for name in text.split(",") if name.strip())

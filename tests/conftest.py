@@ -9,11 +9,22 @@ import pytest
 from hypothesis import settings
 from textual.pilot import Pilot
 
+from tests.recorded_views import recorded_views
 from tests.tui_helpers import make_app, ready, settle
+
+__all__ = ["recorded_views"]  # the snapshot modules' fixture
 
 settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
 settings.register_profile("dev", deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--record-views",
+        action="store_true",
+        help="snapshot tests compute their views and record them (tests/recorded_views/), instead of replaying them",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

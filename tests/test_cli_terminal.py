@@ -30,7 +30,7 @@ from engine.cli.sweep import MAX_CELLS, MAX_POINTS, check_memory, h_count
 from tui import entry
 from tui.app import CalcApp
 from tui.doctor import look_state, settings_state
-from tui.entry import AppOptions
+from tui.options import AppOptions
 from tui.serve import public_url, reach_lines
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -20,6 +20,9 @@ from tui.app import CalcApp
 from tui.look import Look
 
 SIZES = [(80, 24), (120, 40)]
+
+# Every view comes from tests/recorded_views/, so that no snapshot shows this CPU's round-off (see that module).
+pytestmark = pytest.mark.usefixtures("recorded_views")
 DEMOS = ["1", "2", "3", "4"]
 
 

@@ -15,6 +15,9 @@ from tests.tui_helpers import make_app, settle, still
 
 SIZES = [(80, 24), (120, 40)]
 
+# Every view comes from tests/recorded_views/, so that no snapshot shows this CPU's round-off (see that module).
+pytestmark = pytest.mark.usefixtures("recorded_views")
+
 
 def after(*keys: str) -> Callable[[Pilot[int]], Awaitable[None]]:
     """A run_before: wait for torch, press the keys one by one, wait again, freeze the cursor, clear the toasts."""

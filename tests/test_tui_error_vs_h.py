@@ -121,3 +121,13 @@ async def test_complex_step_is_flat_at_machine_precision_and_not_applicable_for_
     await pilot.press("enter")
     await settle(pilot)
     assert "not complex-analytic" in widget_text(screen.query_one(Explanation))
+
+
+async def test_with_every_method_off_the_plot_names_the_keys_that_bring_them_back(pilot) -> None:
+    screen = await open_error_demo(pilot)
+    await pilot.press(*(method(name).key for name in screen.METHODS))
+    await pilot.pause()
+    assert "no method enabled: press w, b, c, v, i or R" in screen.query_one(ErrorPlot).plt.build()
+    await pilot.press("R")
+    await pilot.pause()
+    assert "no method enabled" not in screen.query_one(ErrorPlot).plt.build()

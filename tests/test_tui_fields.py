@@ -99,7 +99,7 @@ async def test_the_two_minimum_preset_ends_in_different_minima_from_each_side(pi
     await settle(pilot)
     assert screen.learning_rate == 0.02 and app.state.loss.start == 1.5 and (app.state.loss.x_min, app.state.loss.x_max) == (-2.0, 2.0)
     ends = []
-    for key, presses in (("left", 11), ("right", 2)):  # start at 0.033, then at 0.3: either side of the hump at 0.169
+    for key, presses in (("left", 14), ("right", 2)):  # start at 0.1, then at 0.3 (steps of 0.1): either side of the hump at 0.169
         await pilot.press(*[key] * presses)
         await settle(pilot)
         await pilot.press("end")

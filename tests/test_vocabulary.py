@@ -29,9 +29,10 @@ from engine.vocabulary import (
     ORDERS,
     grid_index,
     h_on_grid,
+    method_keys,
 )
+from tui.state import H_BOUNDS, shifted_on_grid
 from tui.style import METHOD_COLORS
-from tui.widgets.log_value_input import shifted
 
 # A point inside every function's real domain (asin/acos need |t| < 1, log and sqrt t > 0).
 AT = 0.3
@@ -94,6 +95,12 @@ def test_the_h_keys_stay_on_the_sweeps_grid() -> None:
     assert H_STEPS_PER_DECADE == 4 and h_on_grid(-16) == pytest.approx(1e-4)
     h = 1e-4
     for steps in (1, 1, 4, -1, -4, -4, -4, 3):
-        h = shifted(h, steps)
+        h = shifted_on_grid(h, steps, H_BOUNDS)
         assert h == h_on_grid(grid_index(h))  # exactly a grid point, so the marker sits on a measured h
-    assert shifted(1e-4, 1) == pytest.approx(10**-3.75) and shifted(3e-4, 0) == pytest.approx(10**-3.5)  # snaps first
+    assert shifted_on_grid(1e-4, 1, H_BOUNDS) == pytest.approx(10**-3.75)
+    assert shifted_on_grid(3e-4, 0, H_BOUNDS) == pytest.approx(10**-3.5)  # snaps first
+
+
+def test_method_keys_list_the_apps_keys_as_a_sentence() -> None:
+    assert method_keys(METHOD_NAMES) == "e, a, w, b, c, v, i or R"
+    assert method_keys(("central",)) == "c"

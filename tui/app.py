@@ -193,13 +193,18 @@ class CalcApp(App[int]):
         self.update_subtitle()
 
     def action_help(self) -> None:
-        from tui.screens.help import HelpScreen, keys_everywhere  # Markdown is only paid for when help is opened
+        from tui.screens.help import HelpError, HelpScreen, help_page  # Markdown is only paid for when help is opened
 
         screen = self.screen
         if isinstance(screen, HelpScreen):
             screen.dismiss()
         elif isinstance(screen, DemoScreen):
-            self.push_screen(HelpScreen(screen.HELP_TITLE, screen.HELP + keys_everywhere([demo.title for demo in DEMOS])))
+            try:
+                page = help_page(type(screen), type(self), [demo.title for demo in DEMOS])
+            except HelpError as error:  # a help file missing from the install, or naming a key the screen lacks
+                self.notify(str(error), title="no help", severity="error", timeout=10)
+                return
+            self.push_screen(HelpScreen(page.title, page.text))
 
     def set_dtype(self, dtype: str) -> None:
         self.state.precision = replace(self.state.precision, dtype=dtype)

@@ -23,7 +23,7 @@ from typing import Any
 from engine.cli.arguments import add_output
 from engine.cli.main import package_version
 from engine.cli.output import Output
-from tui.entry import AppOptions, add_look_options
+from tui.options import AppOptions, add_look_options
 
 NAME = "doctor"
 HELP = "what calc-tui sees here: versions, torch and CUDA, the terminal, the look it would choose, settings and exports"

@@ -17,7 +17,7 @@ import socket
 import sys
 
 from engine.cli.arguments import UserError
-from tui.entry import AppOptions, add_app_options
+from tui.options import AppOptions, add_app_options
 
 NAME = "serve"
 HELP = "serve the app to a web browser (needs pip install 'calc-tui[web]'); reach it over SSH with ssh -L 8000:localhost:8000 HOST"

@@ -5,15 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from engine.vocabulary import METHOD_NAMES, derivative_name, smallest_half_width
 from tui.export import Table
-
-if TYPE_CHECKING:
-    import torch
-
-    from engine.expression import Expression
 
 PREVIEW = "quick preview"
 
@@ -30,9 +24,6 @@ class CompareRequest:
     device: str
     zoom: int = 0  # the tangent panel shows x0 ± (half the domain) / 10^zoom; 0: the whole domain
     order: int = 1  # the derivative drawn and tabled; the tangent panel adds f's Taylor polynomial of this degree
-
-
-ZOOM_SAMPLES = 241
 
 
 def zoom_half_width(x_min: float, x_max: float, zoom: int) -> float:
@@ -164,28 +155,26 @@ def preview_compare(function: str, x_min: float, x_max: float, points: int, h: f
 
 
 def compute_compare(request: CompareRequest) -> CompareView:
+    """Two engine questions: every method over the grid, and everything the tangent panel needs at x0."""
     import torch
 
     from engine.derive import derive
     from engine.devices import parse_dtype
     from engine.expression import parse_expression
+    from engine.tangent import at_point
 
     expression = parse_expression(request.function)
     dtype = parse_dtype(request.dtype)
     grid = torch.linspace(request.x_min, request.x_max, request.points, dtype=torch.float64)
     result = derive(expression, grid, request.h, METHOD_NAMES, dtype, request.device, order=request.order)
-    at = derive(expression, torch.tensor([request.x0], dtype=torch.float64), request.h, ("exact", "forward"), dtype, request.device)
+    half_width = zoom_half_width(request.x_min, request.x_max, request.zoom) if request.zoom > 0 else None
+    at = at_point(expression, request.x0, request.h, request.order, dtype, request.device, half_width)
     x = result.points.tolist()
     undefined = ~result.defined
     curves: dict[str, Sequence[float]] = {
         m: r.values.masked_fill(undefined, math.nan).tolist() for m, r in result.results.items() if r.values is not None
     }
     f = result.function_values.masked_fill(undefined, math.nan).tolist()
-
-    def first(method: str) -> float:
-        values = at.results[method].values
-        return float(values[0]) if values is not None else math.nan
-
     rows = tuple(
         ErrorRow(
             m,
@@ -199,42 +188,23 @@ def compute_compare(request: CompareRequest) -> CompareView:
         )
         for m, r in result.results.items()
     )
-    f0 = float(at.function_values[0])
-    # Where f itself is undefined there is no tangent, whatever the formula for f' says.
-    slope, secant = (first("exact"), first("forward")) if math.isfinite(f0) else (math.nan, math.nan)
-    zoom = zoom_in(expression, request, dtype) if request.zoom > 0 else None
-    taylor = tuple(
-        _exact_at(expression, at.points, k, dtype, request.device) if math.isfinite(f0) else math.nan for k in range(2, request.order + 1)
-    )
-    tangent = Tangent(x, f, float(at.points[0]), f0, slope, secant, at.h, zoom, request.order, bool(at.kinks), taylor)
+    zoom = None
+    if at.zoom is not None and half_width is not None:
+        window, wider = at.zoom.window, at.zoom.wider
+        zoom = Zoom(
+            request.zoom,
+            half_width,
+            window.offsets,
+            window.rises,
+            window.gap,
+            wider.gap,
+            window.distinct_x,
+            window.distinct_f,
+            window.staircase,
+        )
+    tangent = Tangent(x, f, at.x0, at.f0, at.slope, at.secant, at.h, zoom, request.order, at.kink, at.derivatives[1:])
     # a kink at x0 matters to the tangent even when no grid point lands on it
-    kink = result.kink_notice() or at.kink_notice()
+    kink = result.kink_notice() or at.kink_notice
     notices = [n for n in (result.undefined_notice(), kink, result.step_notice()) if n]
     title = f"{derivative_name(request.order)}(x) for f(x) = {expression}"
     return CompareView(Curves(title, x, curves), rows, tangent, "\n".join(notices) or None, result.dtype, order=request.order)
-
-
-def _exact_at(expression: Expression, x0: torch.Tensor, order: int, dtype: torch.dtype, device: str) -> float:
-    from engine.derive import derive
-
-    values = derive(expression, x0, 0.0, ("exact",), dtype, device, order=order).results["exact"].values
-    return float(values[0]) if values is not None else math.nan
-
-
-def zoom_in(expression: Expression, request: CompareRequest, dtype: torch.dtype) -> Zoom:
-    from engine.zoom import zoom_window
-
-    half_width = zoom_half_width(request.x_min, request.x_max, request.zoom)
-    window = zoom_window(expression, request.x0, half_width, ZOOM_SAMPLES, dtype, request.device)
-    wider = zoom_window(expression, request.x0, 10 * half_width, ZOOM_SAMPLES, dtype, request.device)
-    return Zoom(
-        request.zoom,
-        half_width,
-        window.offsets,
-        window.rises,
-        window.gap,
-        wider.gap,
-        window.distinct_x,
-        window.distinct_f,
-        window.staircase,
-    )

@@ -28,7 +28,6 @@ from tui.compute.backprop import (
     compute_backprop,
 )
 from tui.presets import SURFACE_PRESETS, Preset
-from tui.screens.lab import X0_STEPS
 from tui.screens.stepping import SteppingScreen
 from tui.state import with_function
 from tui.widgets.function_input import FunctionInput
@@ -40,7 +39,6 @@ from tui.widgets.log_value_input import LEARNING_RATE_BOUNDS, LogValueInput
 if TYPE_CHECKING:
     from engine.backprop import BackwardPass, LeafGrad
 
-POINT_STEPS = X0_STEPS  # the point keys move by 1/40 of the domain (Compare's ← → on the same x0)
 MAX_TERMS = 4  # a sum of more contributions shows the first ones, then how many
 LOSS_HISTORY = 8  # losses shown in the network's history line
 TITLE_LENGTH = 60  # a longer function is cut short above the graph (the function input holds all of it)
@@ -61,52 +59,6 @@ SOURCE_TEXT = {
     SURFACE: "[b]f(x, y)[/] at (x0, y0): the gradient field's function and start",
     NETWORK: "[b]tiny network[/]: one hidden unit, one data point",
 }
-
-HELP = """
-**Every step of backprop is the chain rule.** PyTorch records each operation of f as a node of a graph
-(`MulBackward0`, `SinBackward0`, …; each leaf tensor with `requires_grad=True` ends in an
-`AccumulateGrad` node). `backward()` starts the output with ∂f/∂f = 1 and walks the graph: each node
-multiplies the gradient that reached it (the adjoint ∂f/∂out) by its local derivative for each input
-and sends the product on: `∂f/∂u = ∂f/∂v · ∂v/∂u`. Where a value is used twice (x·sin(x) uses x
-twice), two gradients reach it and torch adds them: `x.grad = 0.8415 + 0.5403 = 1.3818`.
-
-The graph on screen is torch's own (walked from `grad_fn` along `next_functions`), and every number
-was captured from the real `backward()` with hooks: nothing is re-derived for display. The output is
-at the top, the leaves at the bottom; the number after a node is the gradient that has reached it so
-far, after a leaf its `.grad`. Step with `space` and watch the gradient flow down, in the order
-torch's engine ran the nodes. The panel under the graph shows the selected node: its operation and
-forward value, the gradient that arrived, and what it sends to each input, written as the chain rule.
-The last panel checks each leaf's gradient against SymPy's exact derivative and a 50-digit reference.
-
-**.grad accumulates.** A second `backward()` without zeroing adds to `.grad` (press `b`: it doubles);
-`optimizer.zero_grad()` sets it back to None (`z`). That is why a training loop calls `zero_grad()`
-before every `backward()`: forget it, and each step uses the sum of all the gradients so far.
-
-**The tiny network** (`s` until *network*, or F8): L = (w2·tanh(w1·x + b1) + b2 − t)² on one data point;
-the weights and biases are the leaves, so `.grad` reaches every parameter through the layers. `o` takes
-one SGD step p ← p − lr·p.grad and runs the next pass: the loss falls. Press `b` before `o` and the
-step is twice as long: the forgotten `zero_grad()`.
-
-**Try**: F2 (x·sin(x)) and step through: x gets two arrows and its `.grad` is a sum. Move x0 with `<` `>`
-and Compare's tangent point moves with it. Type `log(x)` and move x0 to 0: f is undefined there, and
-the last good graph stays.
-
-**Keys**
-
-| key | action |
-|---|---|
-| `space` / `r` / `backspace` / `End` | one node of backward() / run-pause / back to before backward() / to the end |
-| `↑` `↓` `←` `→`, `Home` | select a node (up: towards the output, down: towards the leaves); Home: the output |
-| `PgUp` `PgDn` | select a node ten layers up / down (large graphs scroll to keep it in view) |
-| `b` | backward() again without zeroing: `.grad` accumulates (doubles) |
-| `z` | zero_grad(): every `.grad` back to None |
-| `o` | network: one SGD step p ← p − lr·p.grad with the `.grad` of this pass (finished first if you are stepping), then the next pass |
-| `[` `]` | network: learning rate down / up a quarter decade (or type it) |
-| `s` | source: f(x) (Compare's function at its x0) → f(x, y) (the gradient field's, at its start) → network |
-| `<` `>` (or shift+← →) | move x0; shift+↑ ↓ move y0 (or type them) |
-| `f` | edit the function (shared with Compare, or with the gradient field) |
-| F2–F8, `p` | presets: x·sin(x), x²+x, wave packet, division, x·y+sin(x), Rosenbrock, tiny network |
-"""
 
 
 def short(value: float | None) -> str:
@@ -250,8 +202,7 @@ class BackpropScreen(SteppingScreen[BackpropRequest, BackpropView]):
     CSS_PATH = "backprop.tcss"
     STEPS_PER_SECOND = 3  # `r` runs backward() at a pace the eye can follow
     WORK = "backprop"
-    HELP_TITLE = "Backprop: the chain rule on torch's own graph, node by node"
-    HELP = HELP
+    HELP_PATH = "backprop.md"
     PRESETS = PRESETS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -587,16 +538,9 @@ class BackpropScreen(SteppingScreen[BackpropRequest, BackpropView]):
 
     def action_move_point(self, axis: int, direction: int) -> None:
         if self.source == LAB and axis == 0:
-            lab = self.state.lab
-            step = (lab.x_max - lab.x_min) / POINT_STEPS
-            self.state.lab = replace(lab, x0=min(lab.x_max, max(lab.x_min, round((lab.x0 + direction * step) / step) * step)))
+            self.state.lab = self.state.lab.move_x0(direction)
         elif self.source == SURFACE:
-            surface = self.state.surface
-            low, high = (surface.x_min, surface.x_max) if axis == 0 else (surface.y_min, surface.y_max)
-            step = (high - low) / POINT_STEPS
-            moved = list(surface.start)
-            moved[axis] = min(high, max(low, round((moved[axis] + direction * step) / step) * step))
-            self.state.surface = replace(surface, start=(moved[0], moved[1]))
+            self.state.surface = self.state.surface.move_start_along(axis, direction)
         elif self.source == NETWORK:
             self.notify("the network's point is its parameters: o takes an SGD step", timeout=3)
 

@@ -62,8 +62,8 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     AUTO_FOCUS = ""  # nothing focused at first (None would mean the app's "*"), so every key reaches the demo
     WORK: ClassVar[str] = "computation"  # what the computation makes, for its failure notice ("slope field failed")
-    HELP_TITLE: ClassVar[str] = ""
-    HELP: ClassVar[str] = ""
+    HELP_PATH: ClassVar[str] = ""  # its help, a Markdown file beside the module (see tui.screens.help)
+    HELP_VALUES: ClassVar[dict[str, str]] = {}  # {{name}} in the help file -> this text
     PRESETS: ClassVar[tuple[Preset, ...]] = ()
     BINDINGS: ClassVar[list[BindingType]] = [
         # Help and quit first: on a narrow terminal the footer is cut from the right.

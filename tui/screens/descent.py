@@ -130,7 +130,7 @@ class DescentScreen(SteppingScreen[RequestT, ViewT], Generic[RequestT, ViewT, Sl
         return path.last if path is not None else None
 
     def action_shift_lr(self, steps: int) -> None:
-        self.query_one("#lr", LogValueInput).shift(steps)
+        self.slot = self.slot.shift_learning_rate(steps)
 
     def action_flip(self) -> None:
         self.descent_arrows = not self.descent_arrows

@@ -14,62 +14,17 @@ from tui.compute.error_vs_h import SweepRequest, SweepView, compute_sweep
 from tui.screens.lab import ORDER_BINDING, STEP_BINDINGS, LabScreen, method_bindings
 from tui.widgets.error_plot import ErrorPlot, Explanation
 
-HELP = """
-Each step method's error against the step h, on log-log axes: the tutorial's exercise of
-shrinking h from 1e-2 to 1e-8 and plotting the max error.
-
-Going left (smaller h) the **truncation** error falls as h^p — p = 1 for forward and backward,
-2 for central and complex step, 4 for five-point. But f(x+h) and f(x) agree in more and more
-leading digits, and their difference keeps only what is left: the **round-off** error grows like
-eps·|f|/h. The total is smallest at a sweet spot h*, near eps^(1/(p+1)): about 1e-8 for forward,
-1e-5 for central in float64. The complex step subtracts nothing, so it keeps full precision for
-any small h.
-
-Solid lines are measured (max over the domain, or at x0); dotted lines are the model
-(truncation + round-off, with this function's derivatives); ◆ marks each method's measured best;
-the grey vertical line is the current h.
-
-**Higher derivatives** (`o`: f′ → f″ → f‴) — the n-th derivative's stencils divide by hⁿ, so
-round-off grows like eps·|f|/hⁿ and the sweet spot moves up to h* ~ eps^(1/(p+n)): for sin's f″ in
-float64, central's best h is near 1e-4, not 1e-5, and its best error is ~1e-8 instead of ~1e-11.
-The complex step's f″, 2(f(x) − Re f(x+ih))/h², subtracts again: it gets a sweet spot like central's.
-
-**Richardson** (★, `R`) picks its own h, so it is one point, not a curve: where its last step
-ended and its true error there. The bar runs from that point to the error it *claims* (its own
-estimate): a bar above the ★ is an honest estimate, one below it is too optimistic (`!` in the table
-when 10× or more). On smooth f it lands 100× or more below central's best and level with
-five-point's, without being told where the sweet spot is: extrapolation removes the truncation
-instead of trading it against round-off. Compare's help says when its
-estimate lies (kinks, non-smooth f, f that loses digits itself, float32).
-
-**Try**: press `d` to switch to float32 — eps grows from 2.2e-16 to 1.2e-7 and forward's best h
-jumps from ~1e-8 to ~1e-4. Press `o` for f″ and watch every sweet spot move right. Press `s` to
-measure at one point instead of the whole domain; type `abs(x)`, `s`, and move x0 next to 0 with
-`←` `→` to see Richardson's estimate lie at the kink.
-
-**Keys**
-
-| key | action |
-|---|---|
-| `f` or `/` | edit the function; F2–F8 presets (`p` cycles) |
-| `[` `]` `{` `}` | move the current-h marker (quarter decade / decade) |
-| `w b c v i R` | toggle forward, backward, central, five-point, complex-step, richardson |
-| `o` | derivative order: f′ → f″ → f‴ (shared with Compare; also in the palette) |
-| `s` | max over the domain ↔ error at x0 |
-| `←` `→` | move x0 (in point mode) |
-"""
-
 
 class ErrorVsHScreen(LabScreen[SweepRequest, SweepView]):
     CSS_PATH = "error_vs_h.tcss"
     WORK = "error-vs-h sweep"
-    HELP_TITLE = "Error vs h: the sweet spot of the step"
-    HELP = HELP
-    METHODS = (*STEP_METHOD_NAMES, "richardson")
+    HELP_PATH = "error_vs_h.md"
+    METHODS = (*STEP_METHOD_NAMES, "richardson")  # the step methods' curves and Richardson's point
+    HELP_VALUES: ClassVar[dict[str, str]] = {"methods": ", ".join(METHODS)}
     STEP_LABEL = "h now ="
     BINDINGS: ClassVar[list[BindingType]] = [
         *STEP_BINDINGS,
-        *method_bindings((*STEP_METHOD_NAMES, "richardson")),
+        *method_bindings(METHODS),
         Binding("s", "toggle_scope", "Scope"),
         ORDER_BINDING,
     ]

@@ -23,36 +23,6 @@ from tui.widgets.log_value_input import LEARNING_RATE_BOUNDS, LogValueInput
 
 MOMENTA = (0.0, 0.5, 0.9)
 
-HELP = """
-The gradient of f(x, y) on a grid: each arrow points where f rises fastest (`n` flips it to
-−grad f, the way descent goes). Colour shows |grad f| on a log scale, blue (flat) to red (steep),
-so a gentle valley floor and a steep wall both read. The gradients come from
-`torch.autograd.grad` for x and y at once — the tutorial's point that autograd generalises;
-`g` switches to central differences and the panel shows the largest difference between the two.
-
-**Descent**: from the start point ◎ (move it with the arrow keys), x ← x − lr·v with
-v ← momentum·v + grad f. `space` steps, `r` runs, `backspace` resets; the path is drawn over the
-arrows and the panel shows the iterate, f, |grad f| and the outcome.
-
-**Try**: *Rosenbrock* (F4): descent falls into the curved valley fast, then crawls along
-it; press `m` for momentum and watch it speed up. *Saddle* (F3): start almost on the x axis;
-the path heads for the saddle, then escapes along y, the unstable direction. *Two minima*
-(F5): start left or right of x = 0 and end in different minima.
-
-**Keys**
-
-| key | action |
-|---|---|
-| `space` / `r` / `backspace` / `End` | one step / run-pause / reset / jump to the end |
-| `←` `→` `↑` `↓` | move the start point ◎ by one grid cell |
-| `[` `]` | learning rate down / up a quarter decade (or type it) |
-| `m` | momentum 0 → 0.5 → 0.9 |
-| `n` | arrows: ascent ↔ descent |
-| `g` | gradients: autograd ↔ central differences |
-| `f` | edit f(x, y) (Enter applies, Esc returns) |
-| F2 F3 F4 F5, `p` | presets: bowl, saddle, Rosenbrock, two minima (each with its own domain, start and lr); `p` cycles |
-"""
-
 
 def grid_for_canvas(columns: int, rows: int) -> tuple[int, int]:
     """Arrows across and down: one every three columns and two rows, within 6..50 by 4..25."""
@@ -62,8 +32,7 @@ def grid_for_canvas(columns: int, rows: int) -> tuple[int, int]:
 class GradientFieldScreen(DescentScreen[FieldRequest, FieldView, Surface]):
     CSS_PATH = "fields.tcss"
     WORK = "gradient field"
-    HELP_TITLE = "Gradient field: arrows of grad f(x, y), and descent across them"
-    HELP = HELP
+    HELP_PATH = "gradient_field.md"
     PRESETS = SURFACE_PRESETS
     STEP_LIMIT = 2000
     VARIABLES = ("x", "y")

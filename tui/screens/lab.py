@@ -33,7 +33,6 @@ STEP_BINDINGS: list[BindingType] = [
     Binding("right", "move_x0(1)", "x0→", show=False),
 ]
 ORDER_BINDING = Binding("o", "cycle_order", "Order")
-X0_STEPS = 40  # the arrow keys move x0 by 1/40 of the domain
 
 
 def method_bindings(methods: tuple[str, ...]) -> list[BindingType]:
@@ -115,15 +114,13 @@ class LabScreen(DemoScreen[RequestT, ViewT]):
         self.lab = replace(self.lab, x_min=message.x_min, x_max=message.x_max, points=message.points, x0=x0)
 
     def action_shift_h(self, steps: int) -> None:
-        self.query_one(LogValueInput).shift(steps)
+        self.lab = self.lab.shift_h(steps)
 
     def action_toggle_method(self, name: str) -> None:
         self.query_one(MethodToggles).toggle(name)
 
     def action_move_x0(self, direction: int) -> None:
-        lab = self.lab
-        step = (lab.x_max - lab.x_min) / X0_STEPS
-        self.lab = replace(lab, x0=min(lab.x_max, max(lab.x_min, round((lab.x0 + direction * step) / step) * step)))
+        self.lab = self.lab.move_x0(direction)
 
 
 def order_text(order: int) -> str:

@@ -25,42 +25,6 @@ from tui.widgets.function_input import FunctionInput
 from tui.widgets.inline_error import InlineError
 from tui.widgets.log_value_input import LEARNING_RATE_BOUNDS, LogValueInput
 
-START_STEPS = 30  # the arrow keys move the start by 1/30 of the range
-
-HELP = """
-The tutorial's loss curve L(x) with an arrow at each grid point: the arrow lies along the tangent
-and points uphill — the direction of steepest ascent. Its angle shows how steep L is there; its
-colour shows |L'(x)| on a log scale, blue (flat) to red (steep). Press `n` to flip the arrows
-to descent (−gradient), as the tutorial suggests: that is where gradient descent steps.
-
-**Gradient descent**: x ← x − lr · L'(x), with L' from autograd. The run is computed once from
-the start point ◎ with the learning rate lr; `space` takes one step, `r` runs it as an animation,
-`backspace` goes back to the start. The trail shows every iterate; the panel shows x_k, L(x_k),
-L'(x_k) and whether the run converged, diverged (NaN/inf, running away, or L growing step after
-step) or hit the step limit.
-
-**Try**: the tutorial's loss has one minimum (its wiggle is a shoulder, not a second valley):
-start on either side and both runs end near x = −0.379. Press F3 for `x^4 − 3x^2 + x`, which has
-a hump near x = 0.17: start left of it (← a few times) and right of it, and the runs end in two
-different minima. Raise lr with `]`: first the
-iterates overshoot and oscillate, then they diverge.
-
-The arrows' slopes come from the method chosen under *slopes by* (autograd by default); a
-finite-difference choice draws the same field.
-
-**Keys**
-
-| key | action |
-|---|---|
-| `space` / `r` / `backspace` / `End` | one step / run-pause / reset / jump to the end |
-| `←` `→` | move the start point (or type it) |
-| `[` `]` | learning rate down / up a quarter decade (or type it) |
-| `n` | flip arrows: ascent ↔ descent |
-| `m` | next method for the slopes |
-| `f` | edit the loss (Enter applies, Esc returns) |
-| F2–F8, `p` | presets: tutorial loss, two minima, wiggly bowl, x², softplus, abs, log-cosh; `p` cycles |
-"""
-
 
 def arrows_for_width(columns: int) -> int:
     """One arrow every three columns of canvas, 12 to 40 of them."""
@@ -70,8 +34,7 @@ def arrows_for_width(columns: int) -> int:
 class SlopeFieldScreen(DescentScreen[SlopeRequest, SlopeView, Loss]):
     CSS_PATH = "fields.tcss"
     WORK = "slope field"
-    HELP_TITLE = "Slope field: arrows on the loss, and descent down it"
-    HELP = HELP
+    HELP_PATH = "slope_field.md"
     PRESETS = LOSS_PRESETS
     STEP_LIMIT = 200
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -194,6 +157,4 @@ class SlopeFieldScreen(DescentScreen[SlopeRequest, SlopeView, Loss]):
         self.slot = replace(self.slot, method=methods[(methods.index(current) + 1) % len(methods)])
 
     def action_move_start(self, direction: int) -> None:
-        loss = self.slot
-        step = (loss.x_max - loss.x_min) / START_STEPS
-        self.slot = replace(loss, start=min(loss.x_max, max(loss.x_min, round((loss.start + direction * step) / step) * step)))
+        self.slot = self.slot.move_start(direction)

@@ -31,69 +31,12 @@ from tui.state import with_function
 from tui.widgets.function_input import FunctionInput
 from tui.widgets.speed_plot import SpeedPlot, SpeedTable
 
-HELP = f"""
-How many derivatives per second does this machine compute, and what limits it? For the lab's f, at sizes N
-from 1,000 points up to what fits in memory, each method is timed (a warm-up call, then the median of 5
-repeats, each long enough to time) and drawn as derivatives per second against N, on log-log axes.
-
-**The curves**
-
-- **exact** (e) — f'(x) evaluated from SymPy's formula: one pass over the points.
-- **autograd** (a) — `torch.autograd.grad` through f, as in the tutorial: a forward pass that saves what the
-  backward pass needs, then the backward pass that reads it back and writes the gradient. Several passes over
-  memory where one would do, and a Python call and a few kernel launches each time.
-- **vmap(grad)** (v) — `torch.func.vmap(torch.func.grad(f))`: the same derivative, batched by functorch.
-- **central** (c) — (f(x+h) − f(x−h)) / 2h: two evaluations of f.
-- **complex step** (i) — Im f(x+ih)/h: one evaluation in complex numbers (twice the bytes, more arithmetic).
-- **compiled** (capital letters, key `c`) — each method through `torch.compile`: the passes are fused into
-  one generated kernel that reads x once and writes f'(x) once. Compiling takes seconds per method (shown in
-  the table, apart from the run time); where it cannot compile (no C++ compiler, no complex support, an
-  unsupported dtype) the row says why.
-
-**The memory bound** (the grey line): the copy bandwidth of this device is measured with a large tensor
-copy. An elementwise derivative must at least read x and write f'(x): 2 × 8 bytes a point in float64. The
-bandwidth divided by those bytes is the most derivatives per second memory allows. The table gives each
-method's achieved GB/s and its share of that bound.
-
-**The three regimes** (named along the top of the plot):
-
-- **overhead** — {REGIME_TEXT["overhead"]}.
-- **cache** — {REGIME_TEXT["cache"]}.
-- **memory** — {REGIME_TEXT["memory"]}.
-
-**A GPU** (press `D` where CUDA exists) moves the bound tens of times higher, but every kernel launch costs
-microseconds: eager autograd stays in the overhead regime up to far larger N, which is where compiled,
-fused kernels pay most. With a CPU and a CUDA report for the same f and dtype, the table gains a GPU/CPU
-column and `s` plots the speed-up per N.
-
-**Skipped sizes** are marked under the curves (t: too slow for the 1 s a size may take, m: over the memory
-budget, !: ran out of memory anyway, x: failed) and explained under the table: nothing is run that would not fit.
-
-**Timing here**: the measurement starts when you first open this demo, and again for any new f, dtype,
-device, compiled or threads choice (each report is kept, so coming back shows it at once). The default
-takes about 15 s on a 2-core CPU, about a minute with compiling. The app stays usable meanwhile, but it
-shares the CPU: for the steadiest numbers use `calc-tui speed` in a quiet terminal. On a busy machine with
-few cores torch's threads wait for each other, and the rates jump about; `T` measures with one thread.
-
-**Keys**
-
-| key | action |
-|---|---|
-| `m` | measure again (the kept report is replaced) |
-| `Esc` | stop measuring: what was measured is kept, marked cancelled |
-| `c` | compiled on/off: add each method through `torch.compile` |
-| `s` | throughput ↔ speed-up of CUDA over the CPU (when both were measured) |
-| `T` | torch's threads while measuring: all cores ↔ 1 (steadier on a busy machine) |
-| `t` | on short terminals: the table in place of the plot, and back |
-| `f` or `/` | edit f (shared with Compare and Error vs h); F2–F8 presets, `p` cycles |
-"""
-
 
 class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
     CSS_PATH = "speed.tcss"
     WORK = "speed measurement"
-    HELP_TITLE = "Speed: derivatives per second, eager and compiled, against the memory bound"
-    HELP = HELP
+    HELP_PATH = "speed.md"
+    HELP_VALUES: ClassVar[dict[str, str]] = {f"regime_{name}": text for name, text in REGIME_TEXT.items()}
     PRESETS = LAB_PRESETS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("m", "measure", "Measure"),

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from engine.vocabulary import derivative_name
+from engine.vocabulary import derivative_name, method_keys
 from tui.compute.error_vs_h import Extrapolated, SweepView
 from tui.export import UNDEFINED, defined
 from tui.style import METHOD_COLORS, hex_color
@@ -44,7 +44,7 @@ class ErrorPlot(BasePlot):
         shown = [m for m in view.methods if m in enabled and view.methods[m].errors is not None]
         extrapolated = _drawable(view.richardson) if "richardson" in enabled else None
         if not shown and extrapolated is None:
-            self.show_message(view.title, "no method enabled: press w, b, c, v, i or R")
+            self.show_message(view.title, f"no method enabled: press {method_keys((*view.methods, 'richardson'))}")
             return
         x = [math.log10(h) for h in view.h]
         curves = {m: _log_errors(view.methods[m].errors or []) for m in shown}

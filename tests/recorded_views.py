@@ -1,0 +1,99 @@
+"""Snapshots drawn from recorded views, so that a screen snapshot is the same on every CPU.
+
+A demo's numbers come from `compute(request) -> view` in a worker (tui/compute/). Round-off
+at tiny h differs between CPUs (torch picks AVX2 or AVX-512 kernels, and even forcing one
+does not make two CPUs agree), so a snapshot of a computed view is a snapshot of one machine.
+The snapshot tests therefore replay views recorded once, keyed by the computation and its
+request: the screens, the drawing code and every key press are real; only the numbers are
+played back. The measured numbers themselves are tested outside snapshots, with tolerances
+that hold on any CPU.
+
+    pytest tests/test_snapshots.py                      # replay; a view computed live fails the test
+    pytest tests/test_snapshots.py --snapshot-update    # redraw the SVGs from the same recorded views
+    pytest tests/test_snapshots.py --record-views       # compute and record the views anew (this CPU's round-off)
+
+A test that asks for a view nobody recorded computes it live and then fails, naming the
+request and the option that records it. A computation that fails live (an injected failure)
+records nothing and fails nothing here: the failure is what that test is about.
+"""
+
+from __future__ import annotations
+
+import lzma
+import pickle
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.worker import get_current_worker
+
+from tui.compute.runner import Computation, Computed
+
+ROOT = Path(__file__).parent / "recorded_views"
+
+
+def view_file(node: pytest.Item) -> Path:
+    module = Path(str(node.fspath)).stem
+    name = re.sub(r"[^\w.\-\[\]]", "_", node.name)
+    return ROOT / module / f"{name}.pickle.xz"
+
+
+def view_key(computation: Computation[Any, Any], request: Any) -> str:
+    return f"{computation.name}|{request!r}"
+
+
+class ViewRecorder:
+    def __init__(self, path: Path, recording: bool) -> None:
+        self.path = path
+        self.recording = recording
+        self.recorded: dict[str, Any] = {}
+        if path.exists() and not recording:
+            with lzma.open(path, "rb") as file:
+                self.recorded = pickle.load(file)
+        self.used: dict[str, Any] = {}
+        self.live: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def run(self, computation: Computation[Any, Any], request: Any, stop: threading.Event, compute: Any) -> Any:
+        key = view_key(computation, request)
+        if key in self.recorded:
+            view = self.recorded[key]
+            with self._lock:
+                self.used[key] = view
+            if not get_current_worker().is_cancelled:
+                computation.owner.post_message(Computed(computation.name, request, view))
+            return view
+        view = compute(computation, request, stop)
+        with self._lock:
+            self.live[key] = view
+        return view
+
+    def finish(self) -> None:
+        if self.recording:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with lzma.open(self.path, "wb", preset=9) as file:
+                pickle.dump({**self.used, **self.live}, file, protocol=4)
+        elif self.live:
+            requests = "\n  ".join(sorted(self.live))
+            pytest.fail(
+                f"views computed live, not replayed (they would show this CPU's round-off):\n  {requests}\n"
+                f"record them with: pytest tests/{self.path.parent.name}.py --record-views",
+                pytrace=False,
+            )
+
+
+@pytest.fixture
+def recorded_views(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[ViewRecorder]:
+    """Every computation in the test replays its recorded view (or records it, with --record-views)."""
+    recorder = ViewRecorder(view_file(request.node), bool(request.config.getoption("--record-views")))
+    live_run = Computation._run
+
+    def run(self: Computation[Any, Any], request: Any, stop: threading.Event) -> Any:
+        return recorder.run(self, request, stop, live_run)
+
+    monkeypatch.setattr(Computation, "_run", run)
+    yield recorder
+    recorder.finish()
