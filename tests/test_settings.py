@@ -161,8 +161,9 @@ def test_a_corrupt_file_is_set_aside_and_an_unreadable_one_is_left_alone(tmp_pat
     assert not path.exists() and (tmp_path / "settings.json.corrupt").read_text() == "[1, 2]"
     folder = tmp_path / "folder.json"
     folder.mkdir()  # reading a directory fails with an OSError, not a decode error
-    with pytest.raises(SettingsError, match=r"could not be read \(.*Is a directory.*\); starting with default settings$"):
+    with pytest.raises(SettingsError) as unreadable:
         SettingsFile(folder).load()
+    assert str(unreadable.value) == f"{folder} could not be read ([Errno 21] Is a directory: '{folder}'); starting with default settings"
     assert folder.is_dir()
     assert SettingsFile(tmp_path / "missing.json").load() == Settings()
 
