@@ -174,6 +174,8 @@ def test_the_look_follows_flags_environment_and_encoding() -> None:
     assert choose_look(False, False, {"CALC_TUI_ASCII": "1"}, "UTF-8").ascii
     assert not choose_look(False, False, {"CALC_TUI_ASCII": "0"}, "UTF-8").ascii
     assert choose_look(False, False, {}, "ascii").ascii  # a terminal that cannot show UTF-8
+    assert not choose_look(False, False, {}, "utf_8").ascii and not choose_look(False, False, {}, "UTF8").ascii  # Python's spellings
+    assert choose_look(False, False, {}, None).ascii  # no encoding known: the safe choice
     assert not choose_look(False, False, {"NO_COLOR": ""}, "utf-8").color  # NO_COLOR set, whatever its value
     assert not choose_look(False, True, {}, "utf-8").color
     assert to_ascii("┌─┤ ↗ ⢕ ▐X▌ −1 · x₀ ∫") == "+-+ / . [X] -1 . x0 ?"
@@ -198,6 +200,7 @@ def test_the_one_cell_map_is_one_cell_wide_and_the_wider_replacements_keep_the_m
     for char, replacement in WIDER.items():
         assert char in ONE_CELL and replacement.isascii() and len(replacement) > 1, repr(char)  # a one-cell fallback too
     assert to_ascii(widen("26 µs · N = 31.6M…316M · ≤20 · ≥ 1 · x² · π")) == "26 us . N = 31.6M...316M . <=20 . >= 1 . x^2 . pi"
+    assert widen("x³ · ∇f · Σ") == "x^3 · gradf · sum" and widen("…") == "..." and widen("≤") == "<="
 
 
 def test_the_wider_replacements_move_the_styles_with_the_text() -> None:
