@@ -315,3 +315,15 @@ def test_an_export_with_undefined_numbers_is_strict_json_and_empty_csv_cells(tmp
     document = json.loads(json_path.read_text())  # would fail on NaN or Infinity
     assert document["settings"]["h"] is None and document["tables"]["e"]["rows"] == [[1.0, None]]
     assert csv_path.read_text().splitlines() == ["x,y", "1.0,"]
+
+
+def test_a_table_is_widened_cell_by_cell_with_its_header_and_caption() -> None:
+    from rich.table import Table as RichTable
+
+    from tui.look import _widen_renderable
+
+    table = RichTable("evals…", title=None, caption="N = 1k…10k")
+    table.add_row(Text("≤20", style="bold"))
+    widened = _widen_renderable(table)
+    assert widened is table and table.caption == "N = 1k...10k" and table.title is None
+    assert table.columns[0].header == "evals..." and [str(cell) for cell in table.columns[0].cells] == ["<=20"]
