@@ -160,6 +160,7 @@ async def test_no_colour_mode_tells_methods_apart_by_letter_not_colour() -> None
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await ready(pilot)
         assert app.no_color  # Textual draws in monochrome
+        assert re.search(r"richardson .* ≤\d\d\b", screen_text(app))  # Unicode stays Unicode: only ASCII mode widens
         await pilot.press("2")
         await settle(pilot)
         plot = screen_text(app)
