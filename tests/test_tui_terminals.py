@@ -6,14 +6,21 @@ import csv
 import json
 import re
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.text import Text
+from textual.color import Color
+from textual.content import Content
 from textual.pilot import Pilot
 
 import engine.speed
+import tui.app
 from tests.tui_helpers import ready, screen_text, settle, type_text
 from tui.app import CalcApp
-from tui.look import Look, choose_look, to_ascii
+from tui.look import ONE_CELL, WIDER, AsciiFilter, Look, choose_look, to_ascii, widen, widen_content, widen_rich
 from tui.settings import Settings, SettingsFile
 from tui.widgets.field_plots import GradientFieldPlot
 from tui.widgets.key_footer import KeyFooter
@@ -84,8 +91,11 @@ async def test_the_footer_shows_whole_keys_and_ends_with_more_when_some_do_not_f
     items = app.screen.query_one(KeyFooter).items()
     shown = [label for _, label, _ in items if f" {label}" in line]
     assert shown, line
-    for _, label, _ in items:  # every label on the line is whole
-        assert label in line or label not in line.split()
+    # The line is the first keys in the screen's order, each whole, then '? more' for the rest (or all keys and help).
+    cut = len(shown) < len(items)
+    pieces = [f"{key} {label}" for key, label, action in items if not (cut and action == "app.help")]
+    candidates = ["  ".join(pieces[:n]) + ("  ? more" if cut else "") for n in range(1, len(pieces) + 1)]
+    assert line.strip() in candidates, line
     if len(shown) < len(items):  # '? more' stands in for '? Help' and the keys that did not fit
         assert line.rstrip().endswith("? more") and "? Help" not in line
     else:
@@ -93,8 +103,22 @@ async def test_the_footer_shows_whole_keys_and_ends_with_more_when_some_do_not_f
     assert len(line.rstrip()) <= 80
 
 
+class MeasuredFilter(AsciiFilter):
+    """ASCII mode's filter, noting every line it changes: what went in (Unicode) and what came out."""
+
+    lines: ClassVar[list[tuple[list[Segment], list[Segment]]]] = []
+
+    def apply(self, segments: list[Segment], background: Color) -> list[Segment]:
+        result = super().apply(segments, background)
+        if result != segments:
+            self.lines.append((segments, result))
+        return result
+
+
 @pytest.mark.parametrize("key", DEMO_KEYS)
-async def test_ascii_mode_puts_nothing_but_ascii_on_the_screen(key: str) -> None:
+async def test_ascii_mode_puts_nothing_but_ascii_on_the_screen(key: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tui.app, "AsciiFilter", MeasuredFilter)
+    MeasuredFilter.lines.clear()
     app = CalcApp(device="cpu", dtype="float64", look=Look(ascii=True))
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await ready(pilot)
@@ -103,6 +127,16 @@ async def test_ascii_mode_puts_nothing_but_ascii_on_the_screen(key: str) -> None
         text = screen_text(app)
         assert text.isascii(), sorted({c for c in text if not c.isascii()})
         assert "calc-tui" in text and "float64" in text
+        # every line the filter changed is as wide after as before: the ASCII look's rows are the Unicode look's
+        assert MeasuredFilter.lines
+        for before, after in MeasuredFilter.lines:
+            assert Segment.get_line_length(after) == Segment.get_line_length(before), "".join(s.text for s in before)
+            assert "".join(s.text for s in after).isascii()
+        if key == "1":
+            assert "f(x) = sin(x) . h = 1.0e-04 . x0 = 1 . float64 on cpu" in text  # the folded summary
+            await pilot.press("t")  # the error table in place of the tangent plot
+            await settle(pilot)
+            assert re.search(r"richardson .* <=\d\d\b", screen_text(app)), screen_text(app)  # ≤20 evaluations, not <20
         if key == "4":
             assert any(glyph in text for glyph in "<>^v/\\")  # arrows made of ASCII
         if key == "5":
@@ -113,6 +147,11 @@ async def test_ascii_mode_puts_nothing_but_ascii_on_the_screen(key: str) -> None
             assert "x.grad 0.5403" in text and "Sin n0" in text
         if key == "6":
             assert "memory bound 750M/s" in text and "eeee" in text  # the made-up measurement, curves in letters
+            await pilot.press("t")  # the table and the skip summary in place of the plot
+            await settle(pilot)
+            text = screen_text(app)
+            assert re.search(r"\b\d+ us\b", text) and "?s" not in text, text  # µs as us
+            assert re.search(r"N = [\d.]+[kM]?\.\.\.[\d.]+[kM]?,", text), text  # 31.6M…100M as 31.6M...100M
         assert app.failures == []
 
 
@@ -121,6 +160,7 @@ async def test_no_colour_mode_tells_methods_apart_by_letter_not_colour() -> None
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await ready(pilot)
         assert app.no_color  # Textual draws in monochrome
+        assert re.search(r"richardson .* ≤\d\d\b", screen_text(app))  # Unicode stays Unicode: only ASCII mode widens
         await pilot.press("2")
         await settle(pilot)
         plot = screen_text(app)
@@ -135,9 +175,42 @@ def test_the_look_follows_flags_environment_and_encoding() -> None:
     assert choose_look(False, False, {"CALC_TUI_ASCII": "1"}, "UTF-8").ascii
     assert not choose_look(False, False, {"CALC_TUI_ASCII": "0"}, "UTF-8").ascii
     assert choose_look(False, False, {}, "ascii").ascii  # a terminal that cannot show UTF-8
+    assert not choose_look(False, False, {}, "utf_8").ascii and not choose_look(False, False, {}, "UTF8").ascii  # Python's spellings
+    assert choose_look(False, False, {}, None).ascii  # no encoding known: the safe choice
     assert not choose_look(False, False, {"NO_COLOR": ""}, "utf-8").color  # NO_COLOR set, whatever its value
     assert not choose_look(False, True, {}, "utf-8").color
-    assert to_ascii("┌─┤ ↗ ⢕ ▐X▌ −1 · x₀") == "+-+ / . [X] -1 . x?"
+    assert to_ascii("┌─┤ ↗ ⢕ ▐X▌ −1 · x₀ ∫") == "+-+ / . [X] -1 . x0 ?"
+
+
+def test_each_look_draws_curves_and_lines_with_its_own_markers() -> None:
+    unicode, ascii_look, plain = Look(), Look(ascii=True), Look(color=False)
+    assert [look.plain_markers for look in (unicode, ascii_look, plain)] == [False, True, True]
+    assert [look.curve_marker("central") for look in (unicode, ascii_look, plain)] == ["braille", "c", "c"]
+    assert [look.curve_marker("quick preview") for look in (unicode, ascii_look, plain)] == ["braille", ".", "•"]
+    assert [look.line_marker for look in (unicode, ascii_look, plain)] == ["braille", ".", "•"]
+    assert [look.describe() for look in (unicode, ascii_look, plain)] == ["Unicode, colour", "ASCII, colour", "Unicode, no colour"]
+    assert Look().sidebar == "auto"
+
+
+def test_the_one_cell_map_is_one_cell_wide_and_the_wider_replacements_keep_the_meaning() -> None:
+    for char, replacement in ONE_CELL.items():
+        assert len(char) == 1 and cell_len(char) == 1 and not char.isascii(), repr(char)
+        assert len(replacement) == 1 and replacement.isascii() and cell_len(replacement) == 1, repr(char)
+    everything = "".join(ONE_CELL) + "⢕⠁ ∫ x"
+    assert len(to_ascii(everything)) == len(everything) and to_ascii(everything).isascii()
+    for char, replacement in WIDER.items():
+        assert char in ONE_CELL and replacement.isascii() and len(replacement) > 1, repr(char)  # a one-cell fallback too
+    assert to_ascii(widen("26 µs · N = 31.6M…316M · ≤20 · ≥ 1 · x² · π")) == "26 us . N = 31.6M...316M . <=20 . >= 1 . x^2 . pi"
+    assert widen("x³ · ∇f · Σ") == "x^3 · gradf · sum" and widen("…") == "..." and widen("≤") == "<="
+
+
+def test_the_wider_replacements_move_the_styles_with_the_text() -> None:
+    text = Text.assemble(("≤", "bold"), ("20", "red"), " and ", ("31.6M…316M", "blue"))
+    wide = widen_rich(text)
+    assert wide.plain == "<=20 and 31.6M...316M"
+    assert [(wide.plain[s.start : s.end], s.style) for s in wide.spans] == [("<=", "bold"), ("20", "red"), ("31.6M...316M", "blue")]
+    content = widen_content(Content.from_markup("[b]≤20[/b] x"))
+    assert content.plain == "<=20 x" and [content.plain[s.start : s.end] for s in content.spans] == ["<=20"]
 
 
 async def test_x_exports_the_numbers_on_screen_as_json_and_csv(tmp_path: Path) -> None:
@@ -243,3 +316,15 @@ def test_an_export_with_undefined_numbers_is_strict_json_and_empty_csv_cells(tmp
     document = json.loads(json_path.read_text())  # would fail on NaN or Infinity
     assert document["settings"]["h"] is None and document["tables"]["e"]["rows"] == [[1.0, None]]
     assert csv_path.read_text().splitlines() == ["x,y", "1.0,"]
+
+
+def test_a_table_is_widened_cell_by_cell_with_its_header_and_caption() -> None:
+    from rich.table import Table as RichTable
+
+    from tui.look import _widen_renderable
+
+    table = RichTable("evals…", title=None, caption="N = 1k…10k")
+    table.add_row(Text("≤20", style="bold"))
+    widened = _widen_renderable(table)
+    assert widened is table and table.caption == "N = 1k...10k" and table.title is None
+    assert table.columns[0].header == "evals..." and [str(cell) for cell in table.columns[0].cells] == ["<=20"]

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 
 from tui.export import DEFAULT_DIRECTORY
-from tui.look import AsciiFilter, Look
+from tui.look import AsciiFilter, Look, widen_text_in
 from tui.messages import ComputationFailed, TorchFailed, TorchReady
 from tui.screens.base import AUTO_FOLD_WIDTH, DemoScreen
 from tui.settings import Settings, SettingsError, SettingsFile
@@ -98,6 +98,7 @@ class CalcApp(App[int]):
                     os.environ["NO_COLOR"] = saved
         if look.ascii:
             self._filters.append(AsciiFilter())  # Textual's line filters have no public hook; this one guarantees ASCII
+            widen_text_in(self)  # `…` as `...`, `≤` as `<=`: made in the text, before layout
         self.requested_device = device
         self.painted = False  # until the first frame is on screen (see DemoScreen.compose)
         self.export_dir = export_dir
@@ -115,6 +116,8 @@ class CalcApp(App[int]):
         self.lesson_step = remembered.lesson_step
         self._open_lesson = lesson
         self.requested_dtype = dtype or remembered.dtype or "float64"
+        # A dtype other than float64 that nobody asked for this time is said on screen: numbers in float16 look wrong.
+        self._restored_dtype = remembered.dtype if dtype is None and remembered.dtype not in (None, "float64") else None
         self.state = SharedState()
         self.state.precision = Precision(dtype=self.requested_dtype, dtypes=(self.requested_dtype,))
         self.state.look = replace(look, sidebar=remembered.sidebar) if look.sidebar == "auto" else look
@@ -130,6 +133,8 @@ class CalcApp(App[int]):
         self.update_subtitle()
         if self._settings_problem:
             self.notify(self._settings_problem, title="settings not loaded", severity="warning", timeout=15)
+        if self._restored_dtype:
+            self.notify(f"dtype {self._restored_dtype} (restored from last session; d changes it)", timeout=10)
         if self.settings_file is not None:
             for slot in ("lab", "loss", "surface", "precision", "look"):
                 self.watch(self.state, slot, self.remember, init=False)

@@ -7,6 +7,7 @@ if missing, named after the demo and the time, so that nothing is overwritten.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,21 @@ from typing import Any
 
 DEFAULT_DIRECTORY = Path("calc-tui-exports")
 Cell = float | int | str | None
+
+# One rule for a number that is not a number, on every screen and in every export: NaN, an infinity and the
+# largest float (what torch's nan_to_num leaves of an overflow) are undefined. The screen says UNDEFINED, a CSV
+# cell is empty, JSON has null.
+UNDEFINED = "undefined"
+
+
+def defined(value: float) -> bool:
+    """A number a user can read: finite, and not the largest float an overflow was clamped to."""
+    return math.isfinite(value) and abs(value) < sys.float_info.max
+
+
+def shown(value: float | None, spec: str) -> str:
+    """`value` formatted with `spec` ('.1e', '.6g', ...), or UNDEFINED."""
+    return format(value, spec) if value is not None and defined(value) else UNDEFINED
 
 
 @dataclass(frozen=True)
@@ -26,9 +42,9 @@ class Table:
 
 
 def _json_safe(value: Any) -> Any:
-    """NaN and infinities are not JSON: they become null, wherever they are."""
+    """NaN, infinities and overflows are not JSON numbers: they become null, wherever they are."""
     if isinstance(value, float):
-        return value if math.isfinite(value) else None
+        return value if defined(value) else None
     if isinstance(value, Mapping):
         return {key: _json_safe(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
@@ -37,8 +53,8 @@ def _json_safe(value: Any) -> Any:
 
 
 def _csv_cell(value: Cell) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
+    if value is None or (isinstance(value, float) and not defined(value)):
+        return ""  # the same rule as JSON's null: never a literal inf or nan
     return repr(value) if isinstance(value, float) else str(value)
 
 

@@ -10,12 +10,24 @@ are told apart by their marker letter and label, highlights use bold and reverse
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import textual.visual
+import textual.widget
+import textual.widgets._static
+from rich.console import Group
 from rich.segment import Segment
+from rich.table import Table
+from rich.text import Span, Text
 from textual.color import Color
+from textual.content import Content
+from textual.content import Span as ContentSpan
 from textual.filter import LineFilter
+from textual.visual import Visual
+from textual.widget import Widget
+from textual_plotext import PlotextPlot
 
 from engine.vocabulary import method
 
@@ -56,31 +68,116 @@ def choose_look(ascii_flag: bool, no_color_flag: bool, environ: Mapping[str, str
     return Look(ascii=ascii_mode, color=not (no_color_flag or "NO_COLOR" in environ))
 
 
-# What each non-ASCII character the app draws becomes in ASCII mode; anything else becomes '?'.
-_ASCII: dict[str, str] = {
+# What each non-ASCII character the app draws becomes in ASCII mode, one cell for one cell: this runs after layout
+# (AsciiFilter), where a wider replacement would shift the rest of the row. Anything else becomes '?'.
+ONE_CELL: dict[str, str] = {
     **dict.fromkeys("─━═╌┄╴╶╸╺▔▁", "-"),
     **dict.fromkeys("│┃║╎┆╵╷╹╻▏▕▎▍", "|"),
     **dict.fromkeys("┌┐└┘├┤┬┴┼╭╮╯╰╔╗╚╝╠╣╦╩╬┏┓┗┛┣┫┳┻╋", "+"),
     "▐": "[", "▌": "]", "█": "#", "▊": "#", "▉": "#", "▆": "#", "▅": "=", "▄": "_", "▃": "_", "▂": "_", "▀": "-",
-    "→": ">", "↗": "/", "↑": "^", "↖": "\\", "←": "<", "↙": "/", "↓": "v", "↘": "\\", "⌫": "<x",
+    "→": ">", "↗": "/", "↑": "^", "↖": "\\", "←": "<", "↙": "/", "↓": "v", "↘": "\\", "⌫": "<",
     "·": ".", "•": "o", "●": "O", "◎": "@", "◆": "#", "×": "x", "✗": "x", "✓": "v", "⭘": "o",
-    "−": "-", "–": "-", "—": "-", "÷": "/", "…": "...", "≈": "~", "≥": ">=", "≤": "<=", "²": "^2", "³": "^3", "π": "pi",
-    "∂": "d", "∇": "grad", "Σ": "sum", "▶": ">", "◀": "<", "▲": "^", "▼": "v", "►": ">", "◄": "<",
+    "−": "-", "–": "-", "—": "-", "÷": "/", "…": ".", "≈": "~", "≥": ">", "≤": "<", "²": "2", "³": "3", "π": "p",
+    "∂": "d", "∇": "V", "Σ": "E", "▶": ">", "◀": "<", "▲": "^", "▼": "v", "►": ">", "◄": "<",
+    "µ": "u", "μ": "u", "₀": "0", "₁": "1", "₂": "2",
     "\u00a0": " ",
 }  # fmt: skip
+# What keeps its meaning only in more than one cell: replaced in the text itself, before Textual lays it out
+# (`widen`), so that `µs` reads `us`, `31.6M…316M` reads `31.6M...316M` and `≤20` reads `<=20`.
+WIDER: dict[str, str] = {"…": "...", "≤": "<=", "≥": ">=", "²": "^2", "³": "^3", "π": "pi", "∇": "grad", "Σ": "sum"}
 _BRAILLE = re.compile("[\u2800-\u28ff]")
 _OTHER = re.compile(r"[^\x00-\x7f]")
-_TABLE = str.maketrans({char: text for char, text in _ASCII.items() if len(text) == 1})
-_LONGER = {char: text for char, text in _ASCII.items() if len(text) > 1}
+_TABLE = str.maketrans(ONE_CELL)
 
 
 def to_ascii(text: str) -> str:
     """`text` with every non-ASCII character replaced, one cell for one cell (a braille dot pattern becomes '.')."""
     if text.isascii():
         return text
-    text = _BRAILLE.sub(".", text.translate(_TABLE))
-    # Replacements longer than one character are cut to one, so that columns stay where Textual laid them out.
-    return _OTHER.sub(lambda match: _LONGER.get(match.group(), "?")[0], text)
+    return _OTHER.sub("?", _BRAILLE.sub(".", text.translate(_TABLE)))
+
+
+def _widened(plain: str) -> tuple[str, list[int]] | None:
+    """`plain` with WIDER's replacements and where each old offset went (for the styles' spans), or None if none apply."""
+    if not any(char in WIDER for char in plain):
+        return None
+    pieces, offsets, extra = [], [], 0
+    for index, char in enumerate(plain):
+        offsets.append(index + extra)
+        piece = WIDER.get(char, char)
+        pieces.append(piece)
+        extra += len(piece) - 1
+    offsets.append(len(plain) + extra)
+    return "".join(pieces), offsets
+
+
+def widen(text: str) -> str:
+    """`text` with the replacements that need more than one cell (`…` -> `...`), for ASCII mode before layout."""
+    widened = _widened(text)
+    return widened[0] if widened else text
+
+
+def widen_content(content: Content) -> Content:
+    widened = _widened(content.plain)
+    if widened is None:
+        return content
+    plain, at = widened
+    return Content(plain, [ContentSpan(at[s.start], at[s.end], s.style) for s in content.spans])
+
+
+def widen_rich(text: Text) -> Text:
+    widened = _widened(text.plain)
+    if widened is None:
+        return text
+    plain, at = widened
+    spans = [Span(at[s.start], at[s.end], s.style) for s in text.spans]
+    return Text(plain, text.style, justify=text.justify, overflow=text.overflow, no_wrap=text.no_wrap, end=text.end, spans=spans)
+
+
+def _widen_renderable(renderable: object) -> object:
+    """Rich text, tables and groups of them with their wider replacements made (tables and groups in place)."""
+    if isinstance(renderable, str):
+        return widen(renderable)
+    if isinstance(renderable, Text):
+        return widen_rich(renderable)
+    if isinstance(renderable, Table):
+        for column in renderable.columns:
+            column.header = _widen_renderable(column.header)  # type: ignore[assignment]
+            column._cells[:] = [_widen_renderable(cell) for cell in column._cells]  # type: ignore[misc]
+        for part in ("title", "caption"):
+            value = getattr(renderable, part)
+            if value is not None:
+                setattr(renderable, part, _widen_renderable(value))
+    elif isinstance(renderable, Group):
+        renderable.renderables[:] = [_widen_renderable(r) for r in renderable.renderables]  # type: ignore[misc]
+    return renderable
+
+
+_ASCII_APPS: weakref.WeakSet[object] = weakref.WeakSet()
+_ORIGINAL_VISUALIZE = textual.visual.visualize
+
+
+def _visualize(widget: Widget, obj: object, markup: bool = True) -> Visual:
+    """Textual's visualize; for a widget of an app in ASCII mode, with the wider replacements made first."""
+    try:
+        ascii_app = widget.app in _ASCII_APPS
+    except Exception:  # noqa: BLE001 - a widget outside a running app: nothing to change
+        ascii_app = False
+    if not ascii_app or isinstance(widget, PlotextPlot):  # a plot's canvas is laid out by plotext, cell by cell
+        return _ORIGINAL_VISUALIZE(widget, obj, markup)
+    visual = _ORIGINAL_VISUALIZE(widget, _widen_renderable(obj), markup)
+    return widen_content(visual) if isinstance(visual, Content) else visual
+
+
+def widen_text_in(app: object) -> None:
+    """Every widget's text in `app` passes through the wider replacements before Textual lays it out.
+
+    Textual has no public hook between a widget's text and its layout; `visualize` is that point (Static and every
+    widget's render go through it), so this wraps it, for the apps registered here only.
+    """
+    _ASCII_APPS.add(app)
+    for module in (textual.widget, textual.widgets._static):
+        setattr(module, "visualize", _visualize)  # noqa: B010 - a module's global, not an attribute mypy knows
 
 
 class AsciiFilter(LineFilter):

@@ -118,14 +118,16 @@ class CompareView:
     preview: bool = False  # drawn in plain Python before torch was loaded: no table yet
     order: int = 1
 
-    def tables(self) -> dict[str, Table]:
-        methods = list(self.curves.curves)
+    def tables(self, enabled: Sequence[str] | None = None) -> dict[str, Table]:
+        """The numbers on screen; with `enabled`, only those methods (one toggled off is neither drawn nor exported)."""
+        methods = [m for m in self.curves.curves if enabled is None or m in enabled]
+        rows = [r for r in self.rows if enabled is None or r.method in enabled]
         t = self.tangent
         return {
             "derivatives": Table(("x", *methods), [(x, *(self.curves.curves[m][i] for m in methods)) for i, x in enumerate(self.curves.x)]),
             "errors": Table(
                 ERROR_COLUMNS,
-                [(r.method, r.max_error, r.mean_error, r.estimate, r.too_optimistic, r.evaluations, r.reason or "") for r in self.rows],
+                [(r.method, r.max_error, r.mean_error, r.estimate, r.too_optimistic, r.evaluations, r.reason or "") for r in rows],
             ),
             "tangent": Table(
                 ("x0", "f_x0", "exact_slope", "secant_slope", "h", "exact_derivative"),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
-from tui.export import Table
+from tui.export import Table, defined
 
 if TYPE_CHECKING:
     from engine.fields import DescentPath
@@ -28,14 +29,15 @@ class PathView:
 
     @classmethod
     def of(cls, run: DescentPath) -> PathView:
-        """Plain lists from the engine's tensors, so the UI thread never touches torch."""
-        return cls(
-            tuple(tuple(p) for p in run.points.tolist()),
-            tuple(run.values.tolist()),
-            tuple(tuple(g) for g in run.gradients.tolist()),
-            run.outcome,
-            run.reason,
+        """Plain lists from the engine's tensors, so the UI thread never touches torch.
+
+        Where f is undefined its gradient is too, whatever autograd's formula gives there
+        (at x = -1.6, log(x) is NaN while d/dx log(x) = 1/x is not): NaN, like the grid's."""
+        values = tuple(run.values.tolist())
+        gradients = tuple(
+            tuple(g) if defined(value) else (math.nan,) * len(g) for value, g in zip(values, run.gradients.tolist(), strict=True)
         )
+        return cls(tuple(tuple(p) for p in run.points.tolist()), values, gradients, run.outcome, run.reason)
 
     def table(self, variables: tuple[str, ...]) -> Table:
         """One row per iterate: k, the point, f there and the gradient."""

@@ -60,10 +60,12 @@ class SweepView:
     order: int = 1
     richardson: Extrapolated | None = None
 
-    def tables(self) -> dict[str, Table]:
-        measured = [m for m, c in self.methods.items() if c.errors is not None]
-        modelled = [m for m, c in self.methods.items() if c.theory is not None]
-        extrapolated = [self.richardson] if self.richardson else []
+    def tables(self, enabled: Sequence[str] | None = None) -> dict[str, Table]:
+        """The numbers on screen; with `enabled`, only those methods (one toggled off is neither drawn nor exported)."""
+        shown = {m: c for m, c in self.methods.items() if enabled is None or m in enabled}
+        measured = [m for m, c in shown.items() if c.errors is not None]
+        modelled = [m for m, c in shown.items() if c.theory is not None]
+        extrapolated = [self.richardson] if self.richardson and (enabled is None or "richardson" in enabled) else []
 
         def column(values: Sequence[float] | None, i: int) -> float | None:
             return values[i] if values is not None else None
@@ -73,7 +75,7 @@ class SweepView:
             "model": Table(("h", *modelled), [(h, *(column(self.methods[m].theory, i) for m in modelled)) for i, h in enumerate(self.h)]),
             "best": Table(
                 ("method", "best_h", "best_error", "model_optimal_h", "rule", "not_applicable"),
-                [(m, c.best_h, c.best_error, c.optimal_h, c.rule, c.reason or "") for m, c in self.methods.items()],
+                [(m, c.best_h, c.best_error, c.optimal_h, c.rule, c.reason or "") for m, c in shown.items()],
             ),
             "richardson": Table(
                 ("final_h", "abs_error", "error_estimate", "too_optimistic", "evaluations", "not_applicable"),

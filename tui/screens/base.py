@@ -354,6 +354,13 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
         self.notify(f"saved {paths[0]}{others}", title="exported", timeout=8)
 
     def action_screenshot(self) -> None:
+        # The toasts of an earlier x or X are not part of the picture: they go, the screen is drawn without them, then saved.
+        self.app.clear_notifications()
+        for rack in self.query("ToastRack"):
+            rack.display = False  # now: the app tells the rack of the cleared notifications only later
+        self.call_after_refresh(self.save_screenshot)
+
+    def save_screenshot(self) -> None:
         try:
             path = screenshot_path(export_directory(self.app), f"calc-tui-{self.app.current_mode}")
             self.app.save_screenshot(path.name, str(path.parent))

@@ -13,6 +13,7 @@ from textual.widgets import Static
 from engine.syntax import ExpressionError
 from engine.vocabulary import METHOD_NAMES, derivative_name
 from tui.compute.compare import PREVIEW, CompareRequest, CompareView, Zoom, compute_compare, deepest_zoom, preview_compare
+from tui.export import shown
 from tui.screens.lab import ORDER_BINDING, STEP_BINDINGS, LabScreen, method_bindings
 from tui.widgets.derivative_plots import DerivativePlot, ErrorTable, TangentPlot
 
@@ -79,8 +80,8 @@ class CompareScreen(LabScreen[CompareRequest, CompareView]):
         self.query_one(DerivativePlot).draw(view.curves, enabled)
         self.query_one(TangentPlot).draw(view.tangent)
         t = view.tangent
-        slope = "[yellow]none (kink)[/]" if t.kink else f"{t.slope:.6g}"  # torch's 0 there is a convention (the notice)
-        info = f"x0 = {t.x0:.4g}   f(x0) = {t.f0:.6g}\nf'(x0) = {slope}   secant = {t.secant:.6g}"
+        slope = "[yellow]none (kink)[/]" if t.kink else shown(t.slope, ".6g")  # torch's 0 there is a convention (the notice)
+        info = f"x0 = {t.x0:.4g}   f(x0) = {t.f0:.6g}\nf'(x0) = {slope}   secant = {shown(t.secant, '.6g')}"
         if t.order > 1:
             higher = f"{t.derivative:.6g}" if math.isfinite(t.derivative) else "undefined"
             info += f"   {derivative_name(t.order)}(x0) = {higher}"

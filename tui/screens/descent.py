@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from tui.compute.descent import PathView
+from tui.export import shown
 from tui.messages import DomainChanged
 from tui.presets import Preset
 from tui.screens.stepping import SteppingScreen
@@ -146,13 +147,14 @@ class DescentScreen(SteppingScreen[RequestT, ViewT], Generic[RequestT, ViewT, Sl
         if path is None:
             return "[dim]computing the run…[/]"
         k = self.k
-        point = ", ".join(f"{v:.5g}" for v in path.points[k])
+        point = ", ".join(shown(v, ".5g") for v in path.points[k])
         grad = path.gradients[k]
         norm = math.sqrt(sum(g * g for g in grad))
         if len(self.VARIABLES) == 1:
-            label, values = "x", f"L(x_k) = {path.values[k]:.6g}   L'(x_k) = {grad[0]:.4g}"
+            label, values = "x", f"L(x_k) = {shown(path.values[k], '.6g')}   L'(x_k) = {shown(grad[0], '.4g')}"
         else:
-            label, values = "(" + ", ".join(self.VARIABLES) + ")", f"f = {path.values[k]:.6g}   |grad f| = {norm:.3e}"
+            label = "(" + ", ".join(self.VARIABLES) + ")"
+            values = f"f = {shown(path.values[k], '.6g')}   |grad f| = {shown(norm, '.3e')}"
         return (
             f"step k = [b]{k}[/] of {path.last}{' (running)' if self.running else ''} · lr = {self.learning_rate:.1e}\n"
             f"{label}_k = {point}   {values}\n"

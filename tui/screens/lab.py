@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
 from engine.vocabulary import ORDERS, derivative_name, method, ordinal
+from tui.export import Table
 from tui.messages import DomainChanged
 from tui.presets import LAB_PRESETS, Preset
 from tui.screens.base import DemoScreen
@@ -98,6 +99,11 @@ class LabScreen(DemoScreen[RequestT, ViewT]):
 
     def value_changed(self, name: str, value: float) -> None:
         self.lab = replace(self.lab, h=value)
+
+    def export_tables(self) -> dict[str, Table]:
+        """Only the methods toggled on: `x` exports what the screen shows."""
+        tables = getattr(self.view, "tables", None)
+        return tables(self.lab.methods) if callable(tables) else {}
 
     def methods_changed(self, methods: tuple[str, ...]) -> None:
         # This screen may show only some methods: keep the others' state as it was.

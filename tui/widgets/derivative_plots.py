@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from engine.vocabulary import METHOD_NAMES, derivative_name, method_keys
 from tui.compute.compare import Curves, ErrorRow, Tangent, Zoom
+from tui.export import shown
 from tui.style import METHOD_COLORS, hex_color
 from tui.widgets.plotting import BasePlot, legend_entry, linear_ticks, painted, plot_with_gaps, robust_limits, row_aligned_axis
 
@@ -32,7 +33,8 @@ class DerivativePlot(BasePlot):
         limits = robust_limits([v for m in drawn for v in curves.curves[m]])
         if not drawn or limits is None or not curves.x:
             self.show_message(
-                curves.title, f"no method enabled: press {method_keys(METHOD_NAMES)}" if not drawn else "f' is undefined on the whole domain"
+                curves.title,
+                f"no method enabled: press {method_keys(METHOD_NAMES)}" if not drawn else "f' is undefined on the whole domain",
             )
             return
         look = self.look
@@ -150,9 +152,7 @@ class TangentPlot(BasePlot):
 
 
 def format_error(value: float) -> str:
-    if math.isnan(value):
-        return "—"
-    return "inf" if math.isinf(value) else f"{value:.1e}"
+    return shown(value, ".1e")  # NaN, inf and an overflow alike: the app's one word for undefined
 
 
 ROOM_FOR_EVERY_COLUMN = 50

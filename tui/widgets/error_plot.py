@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from engine.vocabulary import derivative_name, method_keys
 from tui.compute.error_vs_h import Extrapolated, SweepView
+from tui.export import UNDEFINED, defined
 from tui.style import METHOD_COLORS, hex_color
 from tui.widgets.plotting import BasePlot, legend_entry, painted, plot_with_gaps
 
@@ -185,4 +186,4 @@ def _short_rule(rule: str) -> str:
 def _error_at(hs: Sequence[float], errors: Sequence[float], h: float, number: str = "{:.1e}") -> str:
     index = min(range(len(hs)), key=lambda i: abs(math.log10(hs[i]) - math.log10(h)))
     value = errors[index]
-    return number.format(value) if math.isfinite(value) else "inf"
+    return number.format(value) if defined(value) else UNDEFINED

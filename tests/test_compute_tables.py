@@ -1,0 +1,212 @@
+"""Each demo's export tables, straight from its compute function (no app): every named column against a value
+computed here. Fast, so that scripts/mutation can run them for every mutant of tui/compute/ (the app-level
+read-back, with the screen, is tests/test_exports.py)."""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+import pytest
+import torch
+
+from engine.vocabulary import METHOD_NAMES, STEP_METHOD_NAMES
+from tui.compute.compare import ERROR_COLUMNS, CompareRequest, compute_compare
+from tui.compute.descent import PathView
+from tui.compute.error_vs_h import SweepRequest, compute_sweep
+from tui.compute.gradient_field import FieldRequest, compute_gradient_field
+from tui.compute.slope_field import SlopeRequest, compute_slope_field
+from tui.export import Table
+
+EPS = sys.float_info.epsilon
+H = 1e-4
+POINTS = 41
+GRID = [-math.pi + 2 * math.pi * i / (POINTS - 1) for i in range(POINTS)]
+
+
+def columns(table: Table) -> dict[str, list[Any]]:
+    assert all(len(row) == len(table.columns) for row in table.rows)
+    return {name: [row[i] for row in table.rows] for i, name in enumerate(table.columns)}
+
+
+def close(a: float, b: float, abs_: float) -> bool:
+    return math.isclose(a, b, rel_tol=0, abs_tol=abs_)
+
+
+@pytest.fixture(scope="module")
+def compare() -> Any:
+    return compute_compare(CompareRequest("sin(x)", -math.pi, math.pi, POINTS, H, 1.0, "float64", "cpu"))
+
+
+def test_compare_derivatives_are_each_methods_own_formula(compare: Any) -> None:
+    table = columns(compare.tables()["derivatives"])
+    assert list(table) == ["x", *METHOD_NAMES]
+    assert all(close(x, g, 1e-15) for x, g in zip(table["x"], GRID, strict=True))
+    formulas = {
+        "exact": math.cos,
+        "autograd": math.cos,
+        "forward": lambda x: (math.sin(x + H) - math.sin(x)) / H,
+        "backward": lambda x: (math.sin(x) - math.sin(x - H)) / H,
+        "central": lambda x: (math.sin(x + H) - math.sin(x - H)) / (2 * H),
+    }
+    for method, formula in formulas.items():
+        assert all(close(v, formula(x), 1e-10) for x, v in zip(GRID, table[method], strict=True)), method
+
+
+def test_compare_errors_are_the_max_and_mean_of_each_methods_true_error(compare: Any) -> None:
+    derivatives = columns(compare.tables()["derivatives"])
+    errors = columns(compare.tables()["errors"])
+    assert tuple(errors) == ERROR_COLUMNS and errors["method"] == list(METHOD_NAMES)
+    for i, method in enumerate(errors["method"]):
+        true = [abs(v - math.cos(x)) for x, v in zip(GRID, derivatives[method], strict=True)]
+        assert math.isclose(errors["max_abs_error"][i], max(true), rel_tol=1e-6, abs_tol=1e-15), method
+        assert math.isclose(errors["mean_abs_error"][i], sum(true) / len(true), rel_tol=1e-6, abs_tol=1e-15), method
+        assert errors["not_applicable"][i] == ""
+    evaluations = dict(zip(errors["method"], errors["evaluations"], strict=True))
+    assert [evaluations[m] for m in ("forward", "backward", "central", "five-point", "complex-step")] == [2, 2, 2, 4, 1]
+    estimates = dict(zip(errors["method"], errors["estimated_error"], strict=True))
+    richardson = errors["method"].index("richardson")
+    assert estimates["richardson"] >= errors["max_abs_error"][richardson] > 0 and estimates["central"] is None
+    assert errors["too_optimistic"] == [False] * len(METHOD_NAMES)
+
+
+def test_compare_tangent_row_names_each_number(compare: Any) -> None:
+    tangent = columns(compare.tables()["tangent"])
+    assert tangent["x0"] == [1.0] and tangent["h"] == [H] and tangent["f_x0"] == [math.sin(1.0)]
+    assert close(tangent["exact_slope"][0], math.cos(1.0), 1e-15)
+    assert close(tangent["secant_slope"][0], (math.sin(1.0 + H) - math.sin(1.0)) / H, 1e-10)
+    assert close(tangent["exact_derivative"][0], math.cos(1.0), 1e-15)  # at order 1, the slope
+
+
+def test_compare_tables_keep_only_the_enabled_methods_in_their_order(compare: Any) -> None:
+    tables = compare.tables(("central", "exact"))
+    assert tables["derivatives"].columns == ("x", "exact", "central")
+    assert [row[0] for row in tables["errors"].rows] == ["exact", "central"]
+    assert len(compare.tables(())["errors"].rows) == 0
+
+
+def test_compare_at_order_two_exports_the_second_derivative_beside_the_slope() -> None:
+    view = compute_compare(CompareRequest("sin(x)", -1.0, 1.0, 5, 1e-3, 0.5, "float64", "cpu", order=2))
+    tangent = columns(view.tables()["tangent"])
+    assert close(tangent["exact_slope"][0], math.cos(0.5), 1e-15)
+    assert close(tangent["exact_derivative"][0], -math.sin(0.5), 1e-15)
+
+
+@pytest.fixture(scope="module")
+def sweep() -> Any:
+    return compute_sweep(SweepRequest("sin(x)", -math.pi, math.pi, POINTS, 1.0, False, "float64", "cpu"))
+
+
+def test_sweep_errors_and_model_are_per_h_and_per_method(sweep: Any) -> None:
+    tables = sweep.tables()
+    errors, model = columns(tables["errors"]), columns(tables["model"])
+    assert list(errors) == ["h", *STEP_METHOD_NAMES] and errors["h"] == model["h"] == list(sweep.h)
+    for i, h in enumerate(errors["h"]):
+        if 1e-6 <= h <= 1e-2:
+            forward = max(abs((math.sin(x + h) - math.sin(x)) / h - math.cos(x)) for x in GRID)
+            assert math.isclose(errors["forward"][i], forward, rel_tol=0.02), h
+        if 1e-4 <= h <= 1e-2:
+            central = max(abs((math.sin(x + h) - math.sin(x - h)) / (2 * h) - math.cos(x)) for x in GRID)
+            assert math.isclose(errors["central"][i], central, rel_tol=0.02), h
+        central_model = max(
+            abs(math.cos(x)) * (h**2 / 6 + h**4 / 120) + EPS * (abs(math.sin(x)) + abs(x * math.cos(x)) / 2) / h for x in GRID
+        )
+        assert math.isclose(model["central"][i], central_model, rel_tol=1e-6), h
+
+
+def test_sweep_best_is_the_lowest_error_and_its_h(sweep: Any) -> None:
+    tables = sweep.tables()
+    errors, best = columns(tables["errors"]), columns(tables["best"])
+    assert best["method"] == list(STEP_METHOD_NAMES)
+    for i, method in enumerate(best["method"]):
+        lowest = min(v for v in errors[method] if v is not None)
+        assert best["best_error"][i] == lowest and best["best_h"][i] == errors["h"][errors[method].index(lowest)], method
+        assert best["not_applicable"][i] == ""
+    rules = dict(zip(best["method"], best["rule"], strict=True))
+    assert rules["forward"] == "h* ~ eps^(1/2)" and rules["central"] == "h* ~ eps^(1/3)" and rules["five-point"] == "h* ~ eps^(1/5)"
+    optimal = dict(zip(best["method"], best["model_optimal_h"], strict=True))
+    assert 1e-9 < optimal["forward"] < 1e-7 and 1e-6 < optimal["central"] < 1e-4  # eps^(1/2) and eps^(1/3), roughly
+
+
+def test_sweep_richardson_row_keeps_error_and_estimate_apart(sweep: Any) -> None:
+    richardson = columns(sweep.tables()["richardson"])
+    assert len(richardson["final_h"]) == 1
+    point = sweep.richardson
+    assert richardson["final_h"] == [point.final_h] and 0 < point.final_h <= 0.05
+    assert richardson["abs_error"] == [point.error] and richardson["error_estimate"] == [point.estimate]
+    assert 0 < richardson["abs_error"][0] <= richardson["error_estimate"][0] < 1e-9  # honest on sin: error below estimate
+    assert richardson["evaluations"][0] >= 4 and richardson["too_optimistic"] == [False]
+    assert sweep.tables(("forward",))["richardson"].rows == []
+    assert [row[0] for row in sweep.tables(("central", "forward"))["best"].rows] == ["forward", "central"]
+
+
+def loss(x: float) -> float:
+    return 0.3 * math.sin(3 * x) + 0.5 * x**2
+
+
+def loss_slope(x: float) -> float:
+    return 0.9 * math.cos(3 * x) + x
+
+
+def test_slope_field_tables_are_the_loss_its_slope_and_the_run() -> None:
+    view = compute_slope_field(SlopeRequest("0.3*sin(3*x) + 0.5*x^2", -3.0, 3.0, 2.5, 0.1, "central", 13, 4, "float64", "cpu"))
+    tables = view.tables()
+    curve, arrows, run = columns(tables["loss"]), columns(tables["arrows"]), columns(tables["descent"])
+    assert len(curve["x"]) == 300 and all(close(v, loss(x), 1e-15) for x, v in zip(curve["x"], curve["L"], strict=True))
+    assert len(arrows["x"]) == 13 and arrows["x"][0] == -3.0 and arrows["x"][-1] == 3.0
+    assert all(close(v, loss(x), 1e-15) for x, v in zip(arrows["x"], arrows["L"], strict=True))
+    assert all(close(s, loss_slope(x), 1e-8) for x, s in zip(arrows["x"], arrows["slope"], strict=True))  # central, h ~ 1e-5
+    assert list(run) == ["k", "x", "f", "dx"] and run["k"] == [0, 1, 2, 3, 4]
+    x = 2.5
+    for k in run["k"]:
+        assert close(run["x"][k], x, 1e-13) and close(run["f"][k], loss(x), 1e-13) and close(run["dx"][k], loss_slope(x), 1e-13)
+        x -= 0.1 * loss_slope(x)
+
+
+def test_gradient_field_tables_put_each_partial_in_its_column() -> None:
+    request = FieldRequest("x^2 + 3*y^2", -2.0, 2.0, -1.0, 1.0, 5, 3, (-1.6, 0.8), 0.1, 0.5, 3, "float64", "cpu")
+    tables = compute_gradient_field(request).tables()
+    grid, run = columns(tables["gradient"]), columns(tables["descent"])
+    assert grid["x"] == [-2.0, -1.0, 0.0, 1.0, 2.0] * 3 and grid["y"] == [-1.0] * 5 + [0.0] * 5 + [1.0] * 5
+    for i, (x, y) in enumerate(zip(grid["x"], grid["y"], strict=True)):
+        assert close(grid["autograd_dx"][i], 2 * x, 1e-15) and close(grid["autograd_dy"][i], 6 * y, 1e-15)
+        assert close(grid["central_dx"][i], 2 * x, 1e-8) and close(grid["central_dy"][i], 6 * y, 1e-8)
+    assert list(run) == ["k", "x", "y", "f", "dx", "dy"]
+    (x, y), (vx, vy) = (-1.6, 0.8), (0.0, 0.0)
+    for k in run["k"]:  # heavy ball: v <- 0.5 v + grad, p <- p - 0.1 v
+        assert close(run["x"][k], x, 1e-13) and close(run["y"][k], y, 1e-13), k
+        assert close(run["f"][k], x * x + 3 * y * y, 1e-13) and close(run["dx"][k], 2 * x, 1e-13) and close(run["dy"][k], 6 * y, 1e-13)
+        vx, vy = 0.5 * vx + 2 * x, 0.5 * vy + 6 * y
+        x, y = x - 0.1 * vx, y - 0.1 * vy
+    assert len(run["k"]) == 4
+
+
+def test_an_undefined_iterate_has_an_undefined_gradient() -> None:
+    request = FieldRequest("x*y + log(x)", -2.0, 2.0, -2.0, 2.0, 3, 3, (-1.6, 1.4), 0.1, 0.0, 5, "float64", "cpu")
+    view = compute_gradient_field(request)
+    path = view.path
+    assert path.outcome == "undefined" and math.isnan(path.values[0])
+    assert all(math.isnan(g) for g in path.gradients[0])  # not (y + 1/x, x) = (0.775, -1.6)
+    assert view.undefined == 6  # the grid's columns x = -2 and x = 0 (log of a negative number, and of 0)
+
+
+def test_a_path_keeps_the_gradient_where_f_is_defined_only() -> None:
+    class Run:
+        points = torch.tensor([[1.0], [2.0]])
+        values = torch.tensor([1.0, math.inf])
+        gradients = torch.tensor([[3.0], [4.0]])
+        outcome, reason = "diverged", "f is not finite"
+
+    path = PathView.of(Run())  # type: ignore[arg-type]
+    assert path.gradients[0] == (3.0,) and math.isnan(path.gradients[1][0])
+    assert path.table(("x",)).rows[0] == (0, 1.0, 1.0, 3.0)
+
+
+def test_oscillation_is_every_step_reversing_in_the_window() -> None:
+    zigzag = PathView(tuple(((-1.0) ** k * (10 - k),) for k in range(10)), (0.0,) * 10, ((0.0,),) * 10, "max-steps", "")
+    assert zigzag.oscillating(6) and zigzag.oscillating(9) and not zigzag.oscillating(5)
+    one_way = PathView(tuple(((10 - k) * 1.0,) for k in range(10)), (0.0,) * 10, ((0.0,),) * 10, "max-steps", "")
+    assert not one_way.oscillating(9)
+    mostly = PathView(tuple(((-1.0) ** k * (10 - k) if k != 5 else 4.5,) for k in range(10)), (0.0,) * 10, ((0.0,),) * 10, "", "")
+    assert not mostly.oscillating(9)  # one step in the window goes the same way as the one before
