@@ -45,10 +45,13 @@ def tiny(**changes: object) -> SpeedRequest:
     return SpeedRequest(**settings)  # type: ignore[arg-type]
 
 
+SMALL_COPIES = (("cache", 2**16), ("memory", 2**20))
+
+
 @pytest.fixture(autouse=True)
 def small_bandwidth_copy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 1 MiB copy instead of hundreds: these tests check the accounting, not the bandwidth."""
-    monkeypatch.setattr(measure_module, "bandwidth_tensor_bytes", lambda budget, cache: 2**20)
+    """A 64 KiB and a 1 MiB copy instead of hundreds of MiB: these tests check the accounting, not the bandwidth."""
+    monkeypatch.setattr(measure_module, "bound_tensor_bytes", lambda budget, cache: SMALL_COPIES)
 
 
 @pytest.fixture
@@ -181,13 +184,16 @@ def test_report_numbers_agree_with_each_other(report: SpeedReport) -> None:
     assert report.sizes == (1000, 3162, 4000)
     assert [m.name for m in report.methods] == list(SPEED_METHODS)
     assert report.bandwidth_gbps > 0 and report.bytes_per_point == 16
+    assert [(b.place, b.tensor_bytes) for b in report.bounds] == list(SMALL_COPIES)
     for method in report.methods:
         assert [s.n for s in method.samples] == list(report.sizes), method.name
         assert method.overhead_s > 0 and method.compile_s is None
         for s in method.samples:
+            bound = report.bound_at(s.n)
+            assert bound is not None and bound.place == s.bound == "cache"  # 4,000 x 16 bytes fit in any cache
             assert s.per_second == pytest.approx(s.n / s.median_s)
             assert s.gbps == pytest.approx(s.per_second * 16 / 1e9)
-            assert s.bound_fraction == pytest.approx(s.gbps / report.bandwidth_gbps)
+            assert s.bound_fraction == pytest.approx(s.gbps / bound.gbps)
             assert s.iqr_s >= 0 and s.regime in ("overhead", "cache", "memory")
     assert not report.unavailable and not report.skipped and not report.cancelled
 
@@ -330,6 +336,11 @@ def test_cpu_memory_and_machine_description() -> None:
     assert machine.bandwidth_tensor_bytes(10**12, 32 * 2**20) == 256 * 2**20  # 8x a 32 MiB cache
     assert machine.bandwidth_tensor_bytes(10**12, None) == 64 * 2**20
     assert machine.bandwidth_tensor_bytes(40 * 2**20, 32 * 2**20) == 10 * 2**20  # a quarter of a small budget
+    # The bound's two copies: half the cache in all (two tensors of a quarter each), and 8x the cache.
+    assert machine.bound_tensor_bytes(10**12, 32 * 2**20) == (("cache", 8 * 2**20), ("memory", 256 * 2**20))
+    assert machine.bound_tensor_bytes(10**12, None) == (("memory", 64 * 2**20),)
+    load = machine.load_average()
+    assert load is None or (len(load) == 3 and all(value >= 0 for value in load))
 
 
 def test_skip_round_trips_to_json() -> None:
