@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -30,7 +32,7 @@ from engine.speed import (
 )
 from engine.speed import kernels as kernel_module
 from engine.speed import measure as measure_module
-from engine.speed.kernels import Unavailable, build_kernel
+from engine.speed.kernels import Graphs, Unavailable, build_kernel
 from engine.speed.report import classify, quartiles
 
 CPU = torch.device("cpu")
@@ -360,3 +362,269 @@ def test_cuda_measurement_names_the_card() -> None:
     assert result.device.startswith("cuda") and result.device_name == torch.cuda.get_device_name(0)
     assert all(len(m.samples) == 3 for m in result.methods)
     assert all(math.isfinite(s.per_second) for m in result.methods for s in m.samples)
+
+
+# --- a fake machine: durations and byte counts chosen here, every figure checked against a hand computation -----
+
+# The fake copy: each of the two tensors of the cache copy is 64 KiB, of the memory copy 1 MiB. One copy reads one and
+# writes the other, so it moves 2 x 65,536 bytes in 3.2768 us (40 GB/s) or 2 x 1,048,576 bytes in 209.7152 us (10 GB/s).
+COPY_SECONDS = {2**16: 3.2768e-6, 2**20: 209.7152e-6}
+CACHE_GBPS, MEMORY_GBPS = 40.0, 10.0
+FAKE_CACHE_BYTES = 1_000_000  # N up to 62,500 float64 points (16 bytes each: x and f'(x)) is under the cache bound
+COLD_S = 0.25  # the first call of every kernel: compiling, lazy loading; never the cost of a call
+
+Cost = Callable[[int, int], float]  # (n, how many calls at this n before this one) -> seconds
+
+
+def linear(overhead_s: float, per_point_s: float) -> Cost:
+    return lambda n, _index: overhead_s + n * per_point_s
+
+
+class FakeMachine:
+    """A clock that moves only when a fake kernel or the fake copy runs, by the durations the test chose."""
+
+    def __init__(self, costs: dict[str, Cost]) -> None:
+        self.now = 0.0
+        self.costs = costs
+        self.calls: dict[tuple[str, int], int] = {}
+        self.threads_seen: set[int] = set()
+        self.stopwatch = machine.Stopwatch(clock=lambda: self.now, copy=self.copy)
+
+    def copy(self, target: torch.Tensor, source: torch.Tensor) -> None:
+        self.now += COPY_SECONDS[source.numel() * source.element_size()]
+
+    def kernel_for(self, compiled: object, method: str, dtype: torch.dtype, device: torch.device, compiler: object) -> object:
+        first = [True]
+
+        def kernel(x: torch.Tensor) -> torch.Tensor:
+            n = x.numel()
+            index = self.calls.get((method, n), 0)
+            self.calls[(method, n)] = index + 1
+            self.now += self.costs[method](n, index) + (COLD_S if first[0] else 0.0)
+            first[0] = False
+            self.threads_seen.add(torch.get_num_threads())
+            return x
+
+        return kernel
+
+
+@pytest.fixture
+def fake_machine(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, Cost]], FakeMachine]:
+    def make(costs: dict[str, Cost]) -> FakeMachine:
+        fake = FakeMachine(costs)
+        monkeypatch.setattr(kernel_module, "kernel_for", fake.kernel_for)
+        monkeypatch.setattr(measure_module, "cache_bytes", lambda device: FAKE_CACHE_BYTES)
+        return fake
+
+    return make
+
+
+def fake_measure(fake: FakeMachine, request: SpeedRequest, **options: Any) -> SpeedReport:
+    return measure_speed(request, stopwatch=fake.stopwatch, **options)
+
+
+def test_the_bound_counts_bytes_read_and_written_at_both_sizes(fake_machine: Callable[[dict[str, Cost]], FakeMachine]) -> None:
+    fake = fake_machine({"exact": linear(10e-6, 2e-9)})
+    report = fake_measure(fake, tiny(methods=("exact",), nmax=1000))
+    cache, memory = report.bounds
+    assert (cache.place, cache.tensor_bytes, memory.place, memory.tensor_bytes) == ("cache", 2**16, "memory", 2**20)
+    assert cache.gbps == pytest.approx(CACHE_GBPS, rel=1e-9)
+    assert memory.gbps == pytest.approx(MEMORY_GBPS, rel=1e-9)
+    assert report.bandwidth_gbps == pytest.approx(MEMORY_GBPS, rel=1e-9)
+    assert cache.iqr_gbps == pytest.approx(0.0, abs=1e-6) and cache.repeats >= 5  # the same time every block: no spread
+    assert report.bound_per_second == pytest.approx(10e9 / 16, rel=1e-9)  # 625M float64 derivatives a second
+    data = report.as_dict()
+    assert [(b["place"], b["gbps"]) for b in data["bounds"]] == [("cache", pytest.approx(40.0)), ("memory", pytest.approx(10.0))]
+
+
+def test_rates_and_shares_against_the_bound_that_applies_at_each_n(fake_machine: Callable[[dict[str, Cost]], FakeMachine]) -> None:
+    # exact: 10 us a call plus 2 ns a point. N = 10,000: 30 us; N = 100,000: 210 us.
+    fake = fake_machine({"exact": linear(10e-6, 2e-9)})
+    report = fake_measure(fake, tiny(methods=("exact",), nmin=10_000, nmax=100_000, per_decade=1, repeats=3))
+    small, large = report.methods[0].samples
+    assert (small.n, large.n) == (10_000, 100_000)
+    assert small.median_s == pytest.approx(30e-6, rel=1e-9)
+    assert large.median_s == pytest.approx(210e-6, rel=1e-9)
+    assert small.per_second == pytest.approx(333_333_333.3, rel=1e-9)  # 10,000 / 30 us
+    assert small.gbps == pytest.approx(5.333_333_333, rel=1e-9)  # x 16 bytes (8 read, 8 written)
+    # 160 kB fit in the 1 MB cache: against the 40 GB/s cache copy. 1.6 MB do not: against the 10 GB/s memory copy.
+    assert (small.bound, large.bound) == ("cache", "memory")
+    assert small.bound_fraction == pytest.approx(0.133_333_333, rel=1e-8)  # 5.33 / 40
+    assert large.gbps == pytest.approx(7.619_047_619, rel=1e-9)  # 100,000 / 210 us x 16
+    assert large.bound_fraction == pytest.approx(0.761_904_762, rel=1e-8)  # 7.62 / 10
+    assert not small.unreliable and not large.unreliable
+    assert small.iqr_s == pytest.approx(0.0, abs=1e-15)
+
+
+def test_the_overhead_per_call_is_a_warm_call_at_n_8_not_the_cold_first_one(
+    fake_machine: Callable[[dict[str, Cost]], FakeMachine],
+) -> None:
+    fake = fake_machine({"exact": linear(10e-6, 2e-9), "autograd": linear(40e-6, 5e-9)})
+    report = fake_measure(fake, tiny(nmax=1000))
+    exact, autograd = report.methods
+    assert exact.overhead_s == pytest.approx(10.016e-6, rel=1e-9)  # 10 us + 8 points x 2 ns; the first call took 0.25 s more
+    assert autograd.overhead_s == pytest.approx(40.04e-6, rel=1e-9)
+    assert report.as_dict()["overhead_per_call_s"] == {"exact": pytest.approx(10.016e-6), "autograd": pytest.approx(40.04e-6)}
+    (sample,) = exact.samples
+    assert sample.median_s == pytest.approx(12e-6, rel=1e-9)  # time/call at N = 1,000: 10 us + 2 us
+    assert sample.regime == "overhead"  # 10 us of 12 us does not depend on N
+    assert sample.as_dict()["time_per_call_s"] == pytest.approx(12e-6, rel=1e-9)
+    assert not report.skipped
+
+
+def test_the_median_and_iqr_of_scripted_repeats(fake_machine: Callable[[dict[str, Cost]], FakeMachine]) -> None:
+    # At N = 100,000 each call lasts over 5 ms, so each repeat is one call: the warm-up, then 12, 10, 30, 11, 13 ms.
+    script = [0.050, 0.012, 0.010, 0.030, 0.011, 0.013]
+    fake = fake_machine({"exact": lambda n, index: script[index] if n == 100_000 else 1e-6})
+    report = fake_measure(fake, tiny(methods=("exact",), nmin=100_000, nmax=100_000, repeats=5))
+    (sample,) = report.methods[0].samples
+    assert (sample.repeats, sample.calls_per_repeat) == (5, 1)
+    assert sample.median_s == pytest.approx(0.012)  # of 10, 11, 12, 13, 30
+    assert sample.iqr_s == pytest.approx(0.002)  # 13 - 11
+    assert sample.warmup_s == pytest.approx(0.050)
+    assert sample.per_second == pytest.approx(100_000 / 0.012)
+    assert sample.spread == pytest.approx(1 / 6) and not sample.unreliable  # under the 25% that marks noise
+
+
+def test_widely_spread_repeats_are_marked_unreliable(fake_machine: Callable[[dict[str, Cost]], FakeMachine]) -> None:
+    script = [0.010, 0.010, 0.010, 0.030, 0.030, 0.010]
+    fake = fake_machine({"exact": lambda n, index: script[index] if n == 100_000 else 1e-6})
+    report = fake_measure(fake, tiny(methods=("exact",), nmin=100_000, nmax=100_000, repeats=5))
+    (sample,) = report.methods[0].samples
+    assert sample.median_s == pytest.approx(0.010) and sample.iqr_s == pytest.approx(0.020)  # of 10, 10, 10, 30, 30
+    assert sample.unreliable == "repeats spread 200% of the median (IQR / median over 25%)"
+    assert report.as_dict()["unreliable"] == [{"method": "exact", "n": 100_000, "reason": sample.unreliable}]
+
+
+def test_a_share_above_the_bound_is_reported_as_a_failure_not_a_figure(fake_machine: Callable[[dict[str, Cost]], FakeMachine]) -> None:
+    # 10,000 points in 2 us: 160 kB in 2 us is 80 GB/s, twice what the cache copy manages.
+    fake = fake_machine({"exact": linear(0.0, 0.2e-9)})
+    report = fake_measure(fake, tiny(methods=("exact",), nmin=10_000, nmax=10_000, repeats=3))
+    (sample,) = report.methods[0].samples
+    assert sample.bound == "cache" and sample.bound_fraction == pytest.approx(2.0, rel=1e-9)
+    assert sample.exceeds_bound
+    assert sample.unreliable == "exceeds the cache bound (200%): timing unreliable"
+
+
+def test_a_rate_that_collapses_against_a_smaller_n_is_a_stall(fake_machine: Callable[[dict[str, Cost]], FakeMachine]) -> None:
+    # 1,000 points in 10 us (100M/s); 10,000 in 10 ms (1M/s, a stall); 100,000 in 1 ms (100M/s again).
+    times = {8: 1e-6, 1000: 10e-6, 10_000: 10e-3, 100_000: 1e-3}
+    fake = fake_machine({"exact": lambda n, _index: times[n]})
+    report = fake_measure(fake, tiny(methods=("exact",), nmin=1000, nmax=100_000, per_decade=1, repeats=3))
+    reasons = {s.n: s.unreliable for s in report.methods[0].samples}
+    assert reasons == {1000: "", 10_000: "100x below its rate at N = 1,000: a stall, likely a busy machine", 100_000: ""}
+
+
+def test_the_time_budget_scales_the_last_size_by_n_and_no_size_runs_past_it(
+    fake_machine: Callable[[dict[str, Cost]], FakeMachine],
+) -> None:
+    # 100 ns a point: 0.1 s a call at N = 1e6, 1 s at 1e7. With 3 repeats a size takes a warm-up and 3 calls.
+    fake = fake_machine({"exact": linear(0.0, 100e-9)})
+    started: list[tuple[str, float]] = []
+    report = fake_measure(
+        fake,
+        tiny(methods=("exact",), nmin=1000, nmax=10**7, per_decade=1, repeats=3, max_seconds=0.5),
+        on_progress=lambda done, total, label: started.append((label, fake.now)),
+    )
+    assert [s.n for s in report.methods[0].samples] == [1000, 10_000, 100_000, 10**6]
+    assert [(s.n, s.kind) for s in report.skipped] == [(10**7, "time")]
+    # 0.1 s at 1e6, scaled by 10: about 1 s a call, 4 calls.
+    assert report.skipped[0].reason == "4 calls of about 1 s would take over the 0.5 s a size may take"
+    spans = [(label, later - now) for (label, now), (_, later) in zip(started, started[1:], strict=False) if " at N = " in label]
+    assert [label for label, _ in spans] == [f"exact at N = {n:,}" for n in (1000, 10_000, 100_000, 10**6, 10**7)]
+    assert all(seconds <= 0.5 for _, seconds in spans), spans
+    assert dict(spans)["exact at N = 1,000,000"] == pytest.approx(0.4)  # what was predicted: 4 calls of 0.1 s
+
+
+def test_the_default_largest_n_is_where_the_leanest_method_still_fits(
+    fake_machine: Callable[[dict[str, Cost]], FakeMachine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A budget of 5 MB (half of 10 MB available). exact needs 24 bytes a point (fits up to 208,333 points),
+    # central 56 (up to 89,285): the grid goes to 100,000 for exact, and central is skipped there.
+    monkeypatch.setattr(measure_module, "available_bytes", lambda device: 10_000_000)
+    fake = fake_machine({"exact": linear(1e-6, 1e-9), "central": linear(2e-6, 3e-9)})
+    report = fake_measure(fake, SpeedRequest(nmin=1000, per_decade=1, repeats=1, methods=("central", "exact")))
+    assert report.sizes == (1000, 10_000, 100_000)
+    assert [(s.n, s.method, s.kind) for s in report.skipped] == [(100_000, "central", "memory")]
+
+
+def test_threads_asked_for_are_the_threads_the_kernels_run_with(fake_machine: Callable[[dict[str, Cost]], FakeMachine]) -> None:
+    before = torch.get_num_threads()
+    asked = 1 if before != 1 else 2
+    fake = fake_machine({"exact": linear(1e-6, 1e-9)})
+    report = fake_measure(fake, tiny(methods=("exact",), nmax=1000, threads=asked))
+    assert fake.threads_seen == {asked}
+    assert report.threads == asked and report.as_dict()["threads"] == asked
+    assert torch.get_num_threads() == before
+
+
+def test_compiled_rows_carry_their_graphs_and_a_graph_break_says_not_compiled(
+    fake_machine: Callable[[dict[str, Cost]], FakeMachine],
+) -> None:
+    fake = fake_machine({"exact-compiled": linear(5e-6, 1e-9), "vmap-grad-compiled": linear(5e-6, 1e-9)})
+    checked: list[int] = []
+
+    def graph_check(kernel: object, probe: torch.Tensor) -> Graphs:
+        checked.append(probe.numel())
+        broken = len(checked) == 2  # the second compiled method: vmap-grad-compiled
+        return Graphs(2, 1, ("torch.autograd.grad",)) if broken else Graphs(1, 0)
+
+    report = fake_measure(fake, tiny(methods=("exact-compiled", "vmap-grad-compiled"), nmax=1000), graph_check=graph_check)
+    exact, vmap = report.methods
+    assert (exact.graphs, exact.graph_breaks, exact.not_compiled) == (1, 0, "")
+    assert (vmap.graphs, vmap.graph_breaks) == (2, 1)
+    assert vmap.not_compiled == "not compiled: graph break (torch.autograd.grad)"
+    assert exact.compile_s == pytest.approx(COLD_S + 5.008e-6, rel=1e-9)  # the cold first call
+    data = report.as_dict()
+    assert data["graphs"] == {"exact-compiled": 1, "vmap-grad-compiled": 2}
+    assert data["graph_breaks"] == {"exact-compiled": 0, "vmap-grad-compiled": 1}
+    assert data["not_compiled"] == {"vmap-grad-compiled": "not compiled: graph break (torch.autograd.grad)"}
+
+
+def test_dynamo_breaks_the_graph_of_autograd_grad_but_not_of_the_compiled_kernels() -> None:
+    """The real torch._dynamo.explain (tracing only, nothing compiled to C++): which kernels are one graph."""
+    compiled = compile_expression(parse_expression("sin(x)"))
+    probe = torch.linspace(0.1, 0.9, 8, dtype=torch.float64)
+    eager_autograd = kernel_module.explain_graphs(build_kernel(compiled, "autograd", torch.float64, CPU), probe)
+    assert eager_autograd.breaks >= 1 and "torch.autograd.grad" in eager_autograd.reasons
+    for method in ("autograd-compiled", "vmap-grad-compiled", "exact-compiled"):
+        kernel = build_kernel(compiled, method, torch.float64, CPU)
+        assert kernel_module.explain_graphs(kernel, probe) == Graphs(1, 0), method
+        torch.testing.assert_close(kernel(probe), torch.cos(probe), rtol=0, atol=1e-15)
+
+
+def test_load_average_is_reported_at_the_start_and_the_end(
+    fake_machine: Callable[[dict[str, Cost]], FakeMachine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loads = iter([(1.5, 1.0, 0.5), (3.25, 1.5, 0.75)])
+    monkeypatch.setattr(measure_module, "load_average", lambda: next(loads))
+    fake = fake_machine({"exact": linear(1e-6, 1e-9)})
+    report = fake_measure(fake, tiny(methods=("exact",), nmax=1000))
+    assert report.as_dict()["load_average"] == {"start": (1.5, 1.0, 0.5), "end": (3.25, 1.5, 0.75)}
+
+
+# --- CUDA events report milliseconds -------------------------------------------------------------------------
+
+
+class FakeEvent:
+    """A CUDA event pair whose elapsed time is 12.5 ms per block, as CUDA events say it: in milliseconds."""
+
+    def record(self, stream: object = None) -> None:
+        pass
+
+    def synchronize(self) -> None:
+        pass
+
+    def elapsed_time(self, end: FakeEvent) -> float:
+        return 12.5
+
+
+def test_cuda_event_milliseconds_become_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: None)
+    monkeypatch.setattr(torch.cuda, "current_stream", lambda device=None: None)
+    stopwatch = machine.Stopwatch(event=FakeEvent)
+    calls: list[int] = []
+    seconds = machine._block_seconds(lambda: calls.append(1), torch.device("cuda:0"), 4, stopwatch)
+    assert seconds == pytest.approx(0.0125) and len(calls) == 4
+    timing = machine.time_call(lambda: None, torch.device("cuda:0"), 3, stopwatch=stopwatch)
+    assert timing.median_s == pytest.approx(0.0125) and timing.calls_per_repeat == 1  # 12.5 ms is long enough to time
