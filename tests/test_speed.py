@@ -33,7 +33,7 @@ from engine.speed import (
 from engine.speed import kernels as kernel_module
 from engine.speed import measure as measure_module
 from engine.speed.kernels import Graphs, Unavailable, build_kernel
-from engine.speed.report import classify, quartiles
+from engine.speed.report import Bound, bound_at, classify, quartiles
 
 CPU = torch.device("cpu")
 ISSUE_KEYS = {"expression", "device", "device_name", "dtype", "threads", "bandwidth_gbps", "sizes", "methods", "unavailable", "skipped"}
@@ -628,3 +628,13 @@ def test_cuda_event_milliseconds_become_seconds(monkeypatch: pytest.MonkeyPatch)
     assert seconds == pytest.approx(0.0125) and len(calls) == 4
     timing = machine.time_call(lambda: None, torch.device("cuda:0"), 3, stopwatch=stopwatch)
     assert timing.median_s == pytest.approx(0.0125) and timing.calls_per_repeat == 1  # 12.5 ms is long enough to time
+
+
+def test_a_cache_copy_slower_than_memory_is_a_stall_and_the_memory_bound_applies_everywhere() -> None:
+    stalled = (Bound("cache", 2**16, 0.5, 0.1, 5), Bound("memory", 2**20, 10.0, 0.2, 5))
+    assert bound_at(stalled, 1000, 16, FAKE_CACHE_BYTES) == stalled[1]
+    healthy = (Bound("cache", 2**16, 40.0, 1.0, 5), stalled[1])
+    assert bound_at(healthy, 62_500, 16, FAKE_CACHE_BYTES) == healthy[0]  # 1,000,000 bytes: just fits
+    assert bound_at(healthy, 62_501, 16, FAKE_CACHE_BYTES) == healthy[1]
+    assert bound_at(healthy, 1000, 16, None) == healthy[1]  # no cache size known: main memory's
+    assert healthy[0].spread == pytest.approx(0.025)

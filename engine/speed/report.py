@@ -299,6 +299,11 @@ class SpeedReport:
         """The bound that applies at n: the cache copy's where x and f'(x) fit in the cache, else main memory's."""
         return bound_at(self.bounds, n, self.bytes_per_point, self.cache_bytes)
 
+    @property
+    def cache_bound_stalled(self) -> bool:
+        """The copy in the cache came out slower than the one from memory (a stall): the memory bound applies at every N."""
+        return cache_below_memory(self.bounds)
+
     def unreliable(self) -> tuple[tuple[str, Sample], ...]:
         """(method, sample) of every figure marked unreliable, in the order measured."""
         return tuple((m.name, s) for m in self.methods for s in m.samples if s.unreliable)
@@ -338,6 +343,7 @@ class SpeedReport:
             "threads": self.threads,
             "bandwidth_gbps": self.bandwidth_gbps,
             "bounds": [b.as_dict() for b in self.bounds],
+            "cache_bound_stalled": self.cache_bound_stalled,
             "sizes": list(self.sizes),
             "methods": {m.name: [s.as_dict() for s in m.samples] for m in self.methods},
             "unavailable": dict(self.unavailable),
@@ -387,9 +393,16 @@ def classify(n: int, median_s: float, overhead_s: float, footprint_bytes_per_poi
 def bound_at(bounds: Sequence[Bound], n: int, bytes_per_point: int, cache_bytes: int | None) -> Bound | None:
     """The bound at n: the cache copy's while n * bytes_per_point fits in the cache, else the main-memory copy's."""
     by_place = {bound.place: bound for bound in bounds}
-    if cache_bytes is not None and n * bytes_per_point <= cache_bytes and "cache" in by_place:
-        return by_place["cache"]
-    return by_place.get("memory")
+    cache, memory = by_place.get("cache"), by_place.get("memory")
+    if cache_bytes is not None and n * bytes_per_point <= cache_bytes and cache is not None and not cache_below_memory(bounds):
+        return cache
+    return memory
+
+
+def cache_below_memory(bounds: Sequence[Bound]) -> bool:
+    """A copy in the cache measured slower than one from main memory: a stall, so the cache step is not used."""
+    by_place = {bound.place: bound.gbps for bound in bounds}
+    return "cache" in by_place and "memory" in by_place and by_place["cache"] < by_place["memory"]
 
 
 def unreliable_reason(sample: Sample, smaller: Sequence[Sample]) -> str:
