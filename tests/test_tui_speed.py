@@ -24,6 +24,7 @@ import engine.speed
 import engine.speed.kernels
 import tui.compute.speed
 from engine.speed import MethodResult, Sample, Skip, SpeedReport, SpeedRequest, size_grid
+from engine.speed.report import Bound
 from tests.tui_helpers import screen_text, settle, type_text
 from tui.app import CalcApp
 from tui.screens.help import HelpScreen
@@ -47,11 +48,19 @@ CACHE_BYTES = 32 * 2**20
 FOOTPRINT = 48
 
 
+def made_up_bounds(speed: float = 1.0) -> tuple[Bound, ...]:
+    """A copy at 30 GB/s in the 32 MiB cache and 12 GB/s from memory (times `speed`), both with a 4% spread."""
+    return (Bound("cache", 8 * 2**20, 30.0 * speed, 1.2 * speed, 5), Bound("memory", 256 * 2**20, 12.0 * speed, 0.48 * speed, 5))
+
+
 def made_up_sample(method: str, n: int, bandwidth_gbps: float, speed: float = 1.0) -> Sample:
     overhead, per_point = COSTS[method]
     median = (overhead + n * per_point) / speed
     regime = "overhead" if overhead / speed >= 0.5 * median else "cache" if n * FOOTPRINT <= CACHE_BYTES else "memory"
-    return Sample(n, median, 0.05 * median, n / median, n / median * 16 / 1e9, n / median * 16 / 1e9 / bandwidth_gbps, regime, 5, 1, median)
+    cache, memory = made_up_bounds(speed)
+    bound = cache if n * 16 <= CACHE_BYTES else memory  # x and f'(x) in the cache: the cache copy is the bound
+    gbps = n / median * 16 / 1e9
+    return Sample(n, median, 0.05 * median, n / median, gbps, gbps / bound.gbps, regime, 5, 1, median, bound.place)
 
 
 def made_up_report(request: SpeedRequest, device_name: str = "Made-up CPU 3000", speed: float = 1.0, largest: int = 10**7) -> SpeedReport:
@@ -86,6 +95,7 @@ def made_up_report(request: SpeedRequest, device_name: str = "Made-up CPU 3000",
         unavailable=unavailable,
         skipped=tuple(skipped),
         elapsed_s=14.2,
+        bounds=made_up_bounds(speed),
     )
 
 

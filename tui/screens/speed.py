@@ -12,11 +12,14 @@ from textual.widgets import ProgressBar, Static
 
 from engine.speed import REGIME_TEXT, SpeedReport
 from tui.compute.speed import (
+    VIEWS,
     ReportKey,
     SpeedMeasure,
     SpeedView,
+    bound_steps,
     counterpart,
     cuda_over_cpu,
+    for_view,
     is_cuda,
     measure,
     method_rows,
@@ -45,15 +48,32 @@ repeats, each long enough to time) and drawn as derivatives per second against N
 - **vmap(grad)** (v) — `torch.func.vmap(torch.func.grad(f))`: the same derivative, batched by functorch.
 - **central** (c) — (f(x+h) − f(x−h)) / 2h: two evaluations of f.
 - **complex step** (i) — Im f(x+ih)/h: one evaluation in complex numbers (twice the bytes, more arithmetic).
-- **compiled** (capital letters, key `c`) — each method through `torch.compile`: the passes are fused into
-  one generated kernel that reads x once and writes f'(x) once. Compiling takes seconds per method (shown in
-  the table, apart from the run time); where it cannot compile (no C++ compiler, no complex support, an
-  unsupported dtype) the row says why.
+- **compiled** (capital letters) — each method through `torch.compile`: the passes are fused into one
+  generated kernel that reads x once and writes f'(x) once. Compiling takes seconds per method (the
+  **compile** column, apart from the run time). Each compiled kernel is checked with dynamo's `explain`:
+  **graphs** is how many graphs it traced (1: one fused kernel). `torch.autograd.grad` breaks dynamo's graph,
+  so autograd's compiled twin is written with `torch.func.grad` of the sum of f (the same reverse mode); a
+  kernel whose graph still breaks is marked "not compiled: graph break (the reason)" and its rate with `!`.
+  Where it cannot compile at all (no C++ compiler, no complex support) the row says why.
 
-**The memory bound** (the grey line): the copy bandwidth of this device is measured with a large tensor
-copy. An elementwise derivative must at least read x and write f'(x): 2 × 8 bytes a point in float64. The
-bandwidth divided by those bytes is the most derivatives per second memory allows. The table gives each
-method's achieved GB/s and its share of that bound.
+**The bound** (the grey step): the copy bandwidth is measured twice, repeated (median and spread): with
+tensors that fit in the last-level cache, and with tensors far beyond it. An elementwise derivative must at
+least read x and write f'(x): 2 × 8 bytes a point in float64. Where x and f'(x) fit in the cache the cache
+copy's rate is the bound, above it main memory's: a step over N. The **bound** column is each method's share
+of the bound that applies at its N.
+
+**Figures not to be believed** are marked `!` (on the plot and after the rate) and explained under the
+table: a share above 100% of the bound ("over!": nothing elementwise is faster than a copy, so the timing is
+wrong), repeats that spread more than 25% of their median (**spread** = IQR / median), or a rate that falls
+far below the same method's rate at a smaller N (a stall). On a busy machine `T` (one thread) steadies them.
+
+**The columns**
+
+- **N** — the largest size the method reached; eager and compiled rows each keep their own N.
+- **deriv/s**, **GB/s** — derivatives per second at that N, and the bytes they move (16 a point in float64).
+- **overhead/call** — the fixed cost of a call: the median time of a warm call at N = 8 (Python, dispatch,
+  kernel launches). It does not grow with N.
+- **time/call at N** — the median time of one call at the row's N: the overhead plus the work on N points.
 
 **The three regimes** (named along the top of the plot):
 
@@ -67,7 +87,8 @@ fused kernels pay most. With a CPU and a CUDA report for the same f and dtype, t
 column and `s` plots the speed-up per N.
 
 **Skipped sizes** are marked under the curves (t: too slow for the 1 s a size may take, m: over the memory
-budget, !: ran out of memory anyway, x: failed) and explained under the table: nothing is run that would not fit.
+budget, !: ran out of memory anyway, x: failed) and explained under the table, each method with exactly the
+sizes it skipped: nothing is run that would not fit.
 
 **Timing here**: the measurement starts when you first open this demo, and again for any new f, dtype,
 device, compiled or threads choice (each report is kept, so coming back shows it at once). The default
@@ -81,7 +102,7 @@ few cores torch's threads wait for each other, and the rates jump about; `T` mea
 |---|---|
 | `m` | measure again (the kept report is replaced) |
 | `Esc` | stop measuring: what was measured is kept, marked cancelled |
-| `c` | compiled on/off: add each method through `torch.compile` |
+| `c` | eager → compiled → both: the compiled view adds each method through `torch.compile` |
 | `s` | throughput ↔ speed-up of CUDA over the CPU (when both were measured) |
 | `T` | torch's threads while measuring: all cores ↔ 1 (steadier on a busy machine) |
 | `t` | on short terminals: the table in place of the plot, and back |
@@ -97,7 +118,7 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
     PRESETS = LAB_PRESETS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("m", "measure", "Measure"),
-        Binding("c", "toggle_compiled", "Compiled"),
+        Binding("c", "cycle_view", "Eager/compiled"),
         Binding("s", "toggle_speedup", "Speed-up"),
         Binding("t", "toggle_table", "Table"),
         Binding("T", "toggle_threads", "Threads", show=False),
@@ -109,7 +130,7 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
         self.reports: dict[ReportKey, SpeedReport] = {}  # every report measured this session, kept for coming back
         self._report_runs: dict[ReportKey, int] = {}  # the run (m presses) that made each kept report
         self._runs: dict[ReportKey, int] = {}  # the run asked for each key
-        self.compiled = False
+        self.view_mode = VIEWS[0]  # eager, compiled or both (c cycles)
         self.threads: int | None = None  # None: torch's own count (one per core); 1 is steadier on a busy machine
         self.speedup_view = False
         self.measuring: SpeedMeasure | None = None  # the measurement whose progress and samples are shown
@@ -139,6 +160,11 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
         if precision.device is None:
             return None
         return ReportKey(self.state.lab.function, precision.device, precision.dtype, self.compiled, self.threads)
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the shown view needs the compiled rows measured."""
+        return self.view_mode != "eager"
 
     def request(self) -> SpeedMeasure | None:
         """A measurement when this key has no kept report (or m asked again); None shows the kept one."""
@@ -232,8 +258,10 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
             return
         other_key = None if live else counterpart(self.reports, key)
         other = self.reports.get(other_key) if other_key is not None else None
-        speedups = cuda_over_cpu(report, other) if other is not None else {}
         info.update(self.describe(report, live, other))
+        report = for_view(report, self.view_mode)
+        other = for_view(other, self.view_mode) if other is not None else None
+        speedups = cuda_over_cpu(report, other) if other is not None else {}
         if self.speedup_view and speedups:
             cuda, cpu = (report, other) if is_cuda(report.device) else (other, report)
             assert cuda is not None and cpu is not None
@@ -243,6 +271,8 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
         notes = [f"{m.name}: {m.note}" for m in report.methods if m.note]
         if report.cancelled:
             notes.insert(0, "cancelled: a partial report (m measures again)")
+        if report.unreliable():
+            notes.insert(0, "! marks a figure not to be believed (why below): T measures with one thread, steadier on a busy machine")
         label = "GPU/CPU" if speedups else None
         table.show(method_rows(report, speedups), skip_summaries(report), self.state.look, label, notes)
         if live:
@@ -252,9 +282,15 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
         """The line above the plot: what measured it (device, threads) and the bound, or what is being measured."""
         if live:
             return f"measuring on [b]{report.device_name}[/] · {report.dtype} · Esc stops; the rest of the app stays usable"
+        steps = bound_steps(report)
         bound = (
-            f"copy {report.bandwidth_gbps:.3g} GB/s → bound [b]{si(report.bound_per_second)}/s[/]"
-            if math.isfinite(report.bandwidth_gbps)
+            "bound "
+            + " → ".join(
+                f"{step.place} [b]{si(step.per_second)}/s[/]" + (f" to N = {si(step.high)}" if step.high is not None else "")
+                for step in steps
+            )
+            + f" (copy {report.bandwidth_gbps:.3g} GB/s from memory)"
+            if steps and math.isfinite(report.bandwidth_gbps)
             else "bandwidth not measured"
         )
         threads = f"{report.threads} thread{'s' if report.threads != 1 else ''}"
@@ -272,7 +308,7 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
 
     def show_panel(self, key: ReportKey | None) -> None:
         lines = [
-            f"compiled [b]{'on' if self.compiled else 'off'}[/] [dim](c)[/]",
+            f"showing [b]{self.view_mode}[/] [dim](c)[/]",
             f"threads [b]{'all cores' if self.threads is None else self.threads}[/] [dim](T)[/]",
         ]
         if key is not None:
@@ -284,7 +320,7 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
 
     def summary_details(self) -> list[str]:
         threads = [] if self.threads is None else [f"{self.threads} thread"]
-        return [f"compiled {'on' if self.compiled else 'off'}", *threads]
+        return [f"showing {self.view_mode}", *threads]
 
     def export_tables(self) -> dict[str, Table]:
         _key, report, _live = self.shown_report()
@@ -310,10 +346,11 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
         self.computation.cancel()
         self.set_status("[yellow]stopping after the current timing…[/]")
 
-    def action_toggle_compiled(self) -> None:
-        self.compiled = not self.compiled
-        if self.compiled:
-            self.notify("compiled on: each method also through torch.compile (seconds to compile each)", timeout=4)
+    def action_cycle_view(self) -> None:
+        was_compiled = self.compiled
+        self.view_mode = VIEWS[(VIEWS.index(self.view_mode) + 1) % len(VIEWS)]
+        if self.compiled and not was_compiled:
+            self.notify("compiled: each method also through torch.compile (seconds to compile each); c again shows both", timeout=4)
         self.refresh_from_state()
 
     def action_toggle_threads(self) -> None:
