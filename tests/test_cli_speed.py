@@ -13,8 +13,8 @@ import select
 import signal
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -24,7 +24,7 @@ import torch
 
 from engine.cli.main import main
 from engine.speed import measure as measure_module
-from tests.test_speed import SMALL_COPIES, Cost, FakeMachine, fake_machine, linear  # noqa: F401 - fake_machine is a fixture
+from tests.test_speed import FAKE_CACHE_BYTES, SMALL_COPIES, Cost, FakeMachine, linear
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 180  # a hang guard on a busy machine, not a benchmark
@@ -197,14 +197,17 @@ def test_speed_on_cuda_names_the_card() -> None:
 
 
 @pytest.fixture
-def fake_cli(monkeypatch: pytest.MonkeyPatch, fake_machine: Callable[[dict[str, Cost]], FakeMachine]) -> Callable[..., FakeMachine]:
-    """`calc-tui speed` in this process, measuring on a fake machine with the costs given."""
+def fake_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeMachine]:
+    """`calc-tui speed` in this process, measuring on the fake machine of tests/test_speed.py with the costs given."""
     import engine.speed
+    from engine.speed import kernels as kernel_module
 
     monkeypatch.setattr(measure_module, "bound_tensor_bytes", lambda budget, cache: SMALL_COPIES)
+    monkeypatch.setattr(measure_module, "cache_bytes", lambda device: FAKE_CACHE_BYTES)
 
     def make(costs: dict[str, Cost]) -> FakeMachine:
-        fake = fake_machine(costs)
+        fake = FakeMachine(costs)
+        monkeypatch.setattr(kernel_module, "kernel_for", fake.kernel_for)
         real = measure_module.measure_speed
         monkeypatch.setattr(engine.speed, "measure_speed", lambda request, **options: real(request, stopwatch=fake.stopwatch, **options))
         return fake

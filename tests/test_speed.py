@@ -6,6 +6,7 @@ torch.compile is never run here; a fake compiler that raises stands in for one t
 
 from __future__ import annotations
 
+import itertools
 import math
 import subprocess
 import sys
@@ -530,7 +531,7 @@ def test_the_time_budget_scales_the_last_size_by_n_and_no_size_runs_past_it(
     assert [(s.n, s.kind) for s in report.skipped] == [(10**7, "time")]
     # 0.1 s at 1e6, scaled by 10: about 1 s a call, 4 calls.
     assert report.skipped[0].reason == "4 calls of about 1 s would take over the 0.5 s a size may take"
-    spans = [(label, later - now) for (label, now), (_, later) in zip(started, started[1:], strict=False) if " at N = " in label]
+    spans = [(label, later - now) for (label, now), (_, later) in itertools.pairwise(started) if " at N = " in label]
     assert [label for label, _ in spans] == [f"exact at N = {n:,}" for n in (1000, 10_000, 100_000, 10**6, 10**7)]
     assert all(seconds <= 0.5 for _, seconds in spans), spans
     assert dict(spans)["exact at N = 1,000,000"] == pytest.approx(0.4)  # what was predicted: 4 calls of 0.1 s

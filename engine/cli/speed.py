@@ -152,7 +152,8 @@ def _bound_lines(report: SpeedReport) -> list[str]:
     parts = []
     for bound in report.bounds:
         where = "in the cache" if bound.place == "cache" else "main memory"
-        parts.append(f"{where} {bound.gbps:.3g} GB/s (spread {bound.spread:.0%}, {bound.repeats} repeats, {bound.tensor_bytes / 2**20:.3g} MiB copied)")
+        copied = f"{bound.repeats} repeats, {bound.tensor_bytes / 2**20:.3g} MiB copied"
+        parts.append(f"{where} {bound.gbps:.3g} GB/s (spread {bound.spread:.0%}, {copied})")
     lines = ["copy bandwidth: " + "; ".join(parts)]
     cache = next((b for b in report.bounds if b.place == "cache"), None)
     if report.cache_bound_stalled:

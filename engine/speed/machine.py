@@ -183,9 +183,7 @@ def _time_call(
             raise Cancelled
         times.append(_block_seconds(call, device, calls, stopwatch) / calls)
     low, median, high = quartiles(times)
-    return Timing(
-        median_s=median, iqr_s=high - low, repeats=len(times), calls_per_repeat=calls, warmup_s=warmup_s, low_s=low, high_s=high
-    )
+    return Timing(median_s=median, iqr_s=high - low, repeats=len(times), calls_per_repeat=calls, warmup_s=warmup_s, low_s=low, high_s=high)
 
 
 def bandwidth_tensor_bytes(budget_bytes: int, cache: int | None) -> int:

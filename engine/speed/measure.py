@@ -220,7 +220,7 @@ class _Measurement:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     self.graphs[name] = self.graph_check(kernel, probe)
-            except Exception:  # noqa: BLE001,S112 - unavailable or failing: prepare() says why in the row
+            except Exception:  # noqa: BLE001 - unavailable or failing: prepare() says why in the row
                 continue
 
     def prepare(self, name: str) -> None:

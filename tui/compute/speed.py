@@ -297,7 +297,9 @@ def size_runs(sizes: Sequence[int], grid: Sequence[int]) -> str:
             runs[-1].append(n)
         else:
             runs.append([n])
-    parts = [si(run[0]) if len(run) == 1 else f"{si(run[0])}, {si(run[1])}" if len(run) == 2 else f"{si(run[0])}…{si(run[-1])}" for run in runs]
+    parts = [
+        si(run[0]) if len(run) == 1 else f"{si(run[0])}, {si(run[1])}" if len(run) == 2 else f"{si(run[0])}…{si(run[-1])}" for run in runs
+    ]
     return ", ".join(parts)
 
 

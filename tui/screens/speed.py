@@ -285,16 +285,16 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
         steps = bound_steps(report)
         bound = (
             "bound "
-            + " → ".join(
+            + ", ".join(
                 f"{step.place} [b]{si(step.per_second)}/s[/]" + (f" to N = {si(step.high)}" if step.high is not None else "")
                 for step in steps
             )
-            + f" (copy {report.bandwidth_gbps:.3g} GB/s from memory)"
+            + f" (copy {report.bandwidth_gbps:.3g} GB/s)"
             if steps and math.isfinite(report.bandwidth_gbps)
             else "bandwidth not measured"
         )
         threads = f"{report.threads} thread{'s' if report.threads != 1 else ''}"
-        line = f"[b]{report.device_name}[/] · {threads} · {bound} · took {report.elapsed_s:.1f} s"
+        line = f"[b]{report.device_name}[/] · {threads} · took {report.elapsed_s:.1f} s\n{bound}"
         if other is not None:
             line += f"\n[dim]also measured on {other.device_name} ({other.device}): s plots the speed-up[/]"
         return line

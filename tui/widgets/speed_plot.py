@@ -81,7 +81,9 @@ class SpeedPlot(BasePlot):
         self._bound(steps, box, row, y_high, look)
         self._regimes(report, box, y_high + 0.7 * row, look)
         self._curves(curves, box, look)
-        shaky = [(math.log10(s.n), math.log10(s.per_second)) for m in report.methods for s in m.samples if s.unreliable and s.per_second > 0]
+        shaky = [
+            (math.log10(s.n), math.log10(s.per_second)) for m in report.methods for s in m.samples if s.unreliable and s.per_second > 0
+        ]
         if shaky:
             plt.scatter([x for x, _ in shaky], [y for _, y in shaky], color=UNRELIABLE_COLOR, marker="!")
         for n, mark in skip_marks(report):
@@ -220,13 +222,13 @@ def _decades(values: Sequence[float]) -> tuple[float, float]:
 _SINGLE_COLUMNS = [
     ("N", "e", "n", 0),
     ("deriv/s", "e", "rate", 0),
-    ("GB/s", "e", "gbps", 4),
+    ("GB/s", "e", "gbps", 5),
     ("bound", "e", "bound", 0),
-    ("spread", "e", "spread", 3),
-    ("overhead/call", "e", "call", 1),
-    ("time/call at N", "e", "time", 1),
+    ("spread", "e", "spread", 4),
+    ("overhead/call", "e", "call", 2),
+    ("time/call at N", "e", "time", 2),
 ]
-_COMPILED_COLUMNS = [("compile", "e", "compile", 2), ("graphs", "e", "graphs", 2)]
+_COMPILED_COLUMNS = [("compile", "e", "compile", 1), ("graphs", "e", "graphs", 1)]
 _PAIRED_COLUMNS = [
     ("N", "e", "n", 0),
     ("eager/s", "e", "rate", 0),
