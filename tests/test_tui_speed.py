@@ -564,6 +564,9 @@ def test_the_skip_summary_says_exactly_which_methods_at_which_n() -> None:
         "t too slow for the time a size may take: complex-step at N = 3.16M…100M; "
         "autograd, vmap-grad, central at N = 10M…100M; exact at N = 100M (slow)"
     )
+    gaps = [Skip(n, "exact", "slow", "time") for n in (3_162_278, 31_622_777, 100_000_000)]  # measured at 10M
+    (summary,) = skip_summaries(replace(report, skipped=tuple(gaps)))
+    assert summary.describe() == "t too slow for the time a size may take: exact at N = 3.16M, 31.6M, 100M (slow)"
     every = [Skip(n, m.name, "slow", "time") for m in report.methods for n in (sizes[-3], sizes[-1])]
     (summary,) = skip_summaries(replace(report, skipped=tuple(every)))
     assert summary.describe() == "t too slow for the time a size may take: every method at N = 31.6M, 316M (slow)"
