@@ -639,3 +639,39 @@ def test_a_cache_copy_slower_than_memory_is_a_stall_and_the_memory_bound_applies
     assert bound_at(healthy, 62_501, 16, FAKE_CACHE_BYTES) == healthy[1]
     assert bound_at(healthy, 1000, 16, None) == healthy[1]  # no cache size known: main memory's
     assert healthy[0].spread == pytest.approx(0.025)
+
+
+def test_a_compiled_kernel_the_compiler_generated_no_code_for_says_not_compiled(
+    fake_machine: Callable[[dict[str, Cost]], FakeMachine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inductor on complex numbers: one graph, no break, but eager operators run (its warning says so)."""
+    import warnings
+
+    fake = fake_machine({"complex-step-compiled": linear(5e-6, 1e-9), "exact-compiled": linear(5e-6, 1e-9)})
+    plain_kernel_for = fake.kernel_for
+
+    def warning_kernel_for(compiled: object, method: str, dtype: torch.dtype, device: torch.device, compiler: object) -> object:
+        kernel = plain_kernel_for(compiled, method, dtype, device, compiler)
+        if method != "complex-step-compiled":
+            return kernel
+        first = [True]
+
+        def warns(x: torch.Tensor) -> object:
+            if first[0]:
+                first[0] = False
+                message = "Torchinductor does not support code generation for complex operators. Performance may be worse than eager."
+                warnings.warn(message, UserWarning, stacklevel=1)
+            return kernel(x)  # type: ignore[operator]
+
+        return warns
+
+    monkeypatch.setattr(kernel_module, "kernel_for", warning_kernel_for)
+    report = fake_measure(
+        fake, tiny(methods=("exact-compiled", "complex-step-compiled"), nmax=1000), graph_check=lambda kernel, probe: Graphs(1, 0)
+    )
+    exact, complex_step = report.methods
+    assert exact.not_compiled == ""
+    assert complex_step.not_compiled == (
+        "not compiled: the compiler generated no code for it (Torchinductor does not support code generation for complex operators)"
+    )
+    assert report.as_dict()["not_compiled"] == {"complex-step-compiled": complex_step.not_compiled}

@@ -63,6 +63,7 @@ ProgressCallback = Callable[[int, int, str], None]  # (done, total, what runs ne
 SampleCallback = Callable[[str, Sample], None]  # (method, the sample just measured)
 CancelledCallback = Callable[[], bool]
 
+NO_CODEGEN = "does not support code generation"  # inductor's warning when it falls back to eager operators
 PROBE_N = 8  # the size at which each method is tried first: its time there is the fixed cost of a call
 MIN_REPEATS = 3  # fewer repeats than asked where one call is long, but never fewer than this
 
@@ -93,6 +94,7 @@ class _Method:
     samples: list[Sample] = field(default_factory=list)
     out_of_memory_at: int | None = None
     graphs: Graphs | None = None
+    no_codegen: str = ""
 
     def result(self) -> MethodResult:
         # Each figure judged against the same method's smaller sizes (a stall shows as a collapse of the rate).
@@ -109,6 +111,7 @@ class _Method:
             graphs=None if self.graphs is None else self.graphs.graphs,
             graph_breaks=None if self.graphs is None else self.graphs.breaks,
             break_reasons=() if self.graphs is None else self.graphs.reasons,
+            no_codegen=self.no_codegen,
         )
 
 
@@ -257,6 +260,9 @@ class _Measurement:
             method.compile_s = first_call_s
             method.graphs = self.graphs.get(name)
         warned = next((_first_line(w.message) for w in caught if isinstance(w.message, Warning)), "")
+        if is_compiled(name) and NO_CODEGEN in warned.lower():
+            # Inductor falls back to eager operators (complex numbers on the CPU): one graph, but nothing fused.
+            method.no_codegen = "the compiler generated no code for it (" + warned.split(".")[0].strip() + ")"
         traced_as = AUTOGRAD_TRACED_AS if is_compiled(name) and base_method(name) == "autograd" else ""
         method.note = "; ".join(part for part in (traced_as, warned) if part)
         self.methods.append(method)

@@ -243,17 +243,22 @@ class MethodResult:
     graphs: int | None = None  # compiled: the graphs dynamo traced (1 is one fused kernel); None when not checked
     graph_breaks: int | None = None  # compiled: where dynamo broke the graph and ran eager Python instead
     break_reasons: tuple[str, ...] = ()
+    no_codegen: str = ""  # compiled: the compiler's word that it generated no code for the kernel (it runs eager ops)
 
     def at(self, n: int) -> Sample | None:
         return next((s for s in self.samples if s.n == n), None)
 
     @property
     def not_compiled(self) -> str:
-        """Why a compiled row is not a compiled kernel ("" when it is, or is eager): dynamo broke its graph."""
-        if not self.compiled or not self.graph_breaks:
+        """Why a compiled row is not a compiled kernel ("" when it is, or is eager): a graph break, or no code generated."""
+        if not self.compiled:
             return ""
-        why = self.break_reasons[0] if self.break_reasons else f"{self.graph_breaks} graph breaks"
-        return f"not compiled: graph break ({why})"
+        if self.graph_breaks:
+            why = self.break_reasons[0] if self.break_reasons else f"{self.graph_breaks} graph breaks"
+            return f"not compiled: graph break ({why})"
+        if self.no_codegen:
+            return f"not compiled: {self.no_codegen}"
+        return ""
 
 
 @dataclass(frozen=True)
