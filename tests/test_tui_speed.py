@@ -490,6 +490,11 @@ async def test_help_explains_the_plot_and_every_key(pilot: Pilot[int], fake: Fak
     assert "| key | action |" in source
     for words in ("backward pass", "fused", "read x and write f'(x)", "overhead", "cache", "memory", "A GPU", "`m`", "`Esc`", "`c`", "`s`"):
         assert words in source, words
+    # What each column is, the step of the bound, and what a mark means.
+    assert "**overhead/call** — the fixed cost of a call: the median time of a warm call at N = 8" in source
+    assert "**time/call at N** — the median time of one call at the row's N" in source
+    assert "a share above 100% of the bound" in source and "graph break" in source and "IQR / median" in source
+    assert "| `c` | eager → compiled → both" in source
 
 
 async def test_quitting_while_measuring_stops_the_measurement(monkeypatch: pytest.MonkeyPatch) -> None:
