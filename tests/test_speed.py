@@ -196,7 +196,7 @@ def test_report_numbers_agree_with_each_other(report: SpeedReport) -> None:
             assert bound is not None and bound.place == s.bound == "cache"  # 4,000 x 16 bytes fit in any cache
             assert s.per_second == pytest.approx(s.n / s.median_s)
             assert s.gbps == pytest.approx(s.per_second * 16 / 1e9)
-            assert s.bound_fraction == pytest.approx(s.gbps / bound.gbps)
+            assert s.bound_fraction == pytest.approx(s.gbps / bound.limit_gbps)
             assert s.iqr_s >= 0 and s.regime in ("overhead", "cache", "memory")
     assert not report.unavailable and not report.skipped and not report.cancelled
 
@@ -675,3 +675,22 @@ def test_a_compiled_kernel_the_compiler_generated_no_code_for_says_not_compiled(
         "not compiled: the compiler generated no code for it (Torchinductor does not support code generation for complex operators)"
     )
     assert report.as_dict()["not_compiled"] == {"complex-step-compiled": complex_step.not_compiled}
+
+
+def test_the_bound_is_the_copys_faster_repeats_with_its_median_and_spread() -> None:
+    """A 1 MiB copy timed at 20 ms (warm-up), then 10, 8, 20, 9, 11 ms: each block one copy of 2 x 1 MiB moved."""
+    durations = iter([0.020, 0.010, 0.008, 0.020, 0.009, 0.011])
+    now = [0.0]
+
+    def copy(target: torch.Tensor, source: torch.Tensor) -> None:
+        now[0] += next(durations)
+
+    stopwatch = machine.Stopwatch(clock=lambda: now[0], copy=copy)
+    bound = machine.measure_bandwidth(CPU, torch.float64, 2**20, 5, stopwatch=stopwatch, place="memory")
+    assert (bound.place, bound.tensor_bytes, bound.repeats) == ("memory", 2**20, 5)
+    assert bound.gbps == pytest.approx(2_097_152 / 0.010 / 1e9)  # the median block: 10 ms
+    assert bound.upper_gbps == pytest.approx(2_097_152 / 0.009 / 1e9)  # the faster quartile: 9 ms
+    assert bound.limit_gbps == bound.upper_gbps
+    assert bound.iqr_gbps == pytest.approx(2_097_152 / 0.009 / 1e9 - 2_097_152 / 0.011 / 1e9)
+    sample = Sample(1000, 1e-6, 0.0, 1e9, 0.21, 0.0, "cache", 3, 1, 0.0)
+    assert bound_at((bound,), sample.n, 16, None) is bound

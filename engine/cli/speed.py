@@ -153,15 +153,15 @@ def _bound_lines(report: SpeedReport) -> list[str]:
     for bound in report.bounds:
         where = "in the cache" if bound.place == "cache" else "main memory"
         copied = f"{bound.repeats} repeats, {bound.tensor_bytes / 2**20:.3g} MiB copied"
-        parts.append(f"{where} {bound.gbps:.3g} GB/s (spread {bound.spread:.0%}, {copied})")
-    lines = ["copy bandwidth: " + "; ".join(parts)]
+        parts.append(f"{where} {bound.limit_gbps:.3g} GB/s (median {bound.gbps:.3g}, spread {bound.spread:.0%}, {copied})")
+    lines = ["copy bandwidth (its faster repeats' rate, the upper quartile, is the bound): " + "; ".join(parts)]
     cache = next((b for b in report.bounds if b.place == "cache"), None)
     if report.cache_bound_stalled:
         lines.append("the copy in the cache came out slower than the one from memory (a stall): the memory bound applies at every N")
     elif cache is not None and report.cache_bytes:
         edge = report.cache_bytes // report.bytes_per_point
         lines.append(
-            f"the bound is a step: {_rate(cache.gbps * 1e9 / report.bytes_per_point)} derivatives/s up to N = {edge:,} "
+            f"the bound is a step: {_rate(cache.limit_gbps * 1e9 / report.bytes_per_point)} derivatives/s up to N = {edge:,} "
             f"(x and f'(x) fit in the cache), {_rate(report.bound_per_second)}/s above"
         )
     else:

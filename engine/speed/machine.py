@@ -218,7 +218,7 @@ def measure_bandwidth(
     moved = 2 * source.numel() * itemsize
     # The rate's quartiles are the time's, inverted: the fastest quarter of the blocks gives the highest rates.
     median, fast, slow = (moved / seconds / 1e9 for seconds in (timing.median_s, timing.low_s, timing.high_s))
-    return Bound(place, source.numel() * itemsize, median, fast - slow, timing.repeats)
+    return Bound(place, source.numel() * itemsize, median, fast - slow, timing.repeats, upper_gbps=fast)
 
 
 def load_average() -> tuple[float, ...] | None:

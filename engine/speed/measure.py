@@ -178,7 +178,7 @@ class _Measurement:
     def bandwidth_gbps(self) -> float:
         """The main-memory bound (the largest copy): what a size's time is estimated from."""
         memory = next((b for b in self.bounds if b.place == "memory"), None)
-        return memory.gbps if memory is not None else math.nan
+        return memory.limit_gbps if memory is not None else math.nan
 
     def run(self) -> None:
         self.total = 1 + len(self.request.methods) + len(self.sizes) * len(self.request.methods)
@@ -331,7 +331,7 @@ class _Measurement:
             iqr_s=timing.iqr_s,
             per_second=per_second,
             gbps=gbps,
-            bound_fraction=gbps / bound.gbps if bound is not None else math.nan,
+            bound_fraction=gbps / bound.limit_gbps if bound is not None else math.nan,
             regime=classify(n, timing.median_s, method.overhead_s, method.footprint, self.cache),
             repeats=timing.repeats,
             calls_per_repeat=timing.calls_per_repeat,

@@ -155,16 +155,25 @@ class Bound:
     gbps: float  # bytes read + written per second / 1e9, median over the repeats
     iqr_gbps: float  # the spread of that rate over the repeats
     repeats: int
+    upper_gbps: float = math.nan  # the rate of the faster repeats (upper quartile): what the copy can do
 
     @property
     def spread(self) -> float:
         return self.iqr_gbps / self.gbps if self.gbps > 0 else math.inf
+
+    @property
+    def limit_gbps(self) -> float:
+        """The bound: the copy's upper-quartile rate. A busy machine only ever slows a copy down, so the faster repeats
+        are nearer what memory allows; a median taken during a stall would make healthy figures look over the bound."""
+        return self.upper_gbps if math.isfinite(self.upper_gbps) else self.gbps
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "place": self.place,
             "tensor_bytes": self.tensor_bytes,
             "gbps": self.gbps,
+            "upper_gbps": self.upper_gbps,
+            "limit_gbps": self.limit_gbps,
             "iqr_gbps": self.iqr_gbps,
             "spread": self.spread,
             "repeats": self.repeats,
@@ -180,7 +189,7 @@ class Sample:
     iqr_s: float
     per_second: float  # derivatives per second: n / median_s
     gbps: float  # achieved, with 2 * itemsize bytes per point (see the module docstring)
-    bound_fraction: float  # gbps over the GB/s of the bound that applies at n (`bound`)
+    bound_fraction: float  # gbps over the limit of the bound that applies at n (`bound`: its copy's upper quartile)
     regime: str  # one of REGIMES
     repeats: int  # timed repeats (fewer than asked where one call is long, at least 3)
     calls_per_repeat: int  # small N: several calls per repeat, so each repeat is long enough to time
@@ -270,7 +279,7 @@ class SpeedReport:
     device_name: str  # the CPU model or the GPU's name
     dtype: str
     threads: int
-    bandwidth_gbps: float  # main-memory copy bandwidth, bytes read + written per second / 1e9 (the memory bound)
+    bandwidth_gbps: float  # main-memory copy bandwidth (its limit), bytes read + written per second / 1e9: the memory bound
     cache_bytes: int | None  # last-level cache (CPU) or L2 (GPU); None when unknown
     memory_budget_bytes: int  # what a size may use: the margin times the memory available at the start
     sizes: tuple[int, ...]
@@ -406,7 +415,7 @@ def bound_at(bounds: Sequence[Bound], n: int, bytes_per_point: int, cache_bytes:
 
 def cache_below_memory(bounds: Sequence[Bound]) -> bool:
     """A copy in the cache measured slower than one from main memory: a stall, so the cache step is not used."""
-    by_place = {bound.place: bound.gbps for bound in bounds}
+    by_place = {bound.place: bound.limit_gbps for bound in bounds}
     return "cache" in by_place and "memory" in by_place and by_place["cache"] < by_place["memory"]
 
 

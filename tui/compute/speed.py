@@ -175,9 +175,12 @@ def bound_steps(report: SpeedReport) -> tuple[BoundStep, ...]:
         rate = report.bound_per_second
         return (BoundStep("memory", None, None, rate),) if math.isfinite(rate) and rate > 0 else ()
     if cache is None or cache is memory or report.cache_bytes is None:
-        return (BoundStep("memory", None, None, memory.gbps * 1e9 / per_point),)
+        return (BoundStep("memory", None, None, memory.limit_gbps * 1e9 / per_point),)
     edge = report.cache_bytes / per_point
-    return (BoundStep("cache", None, edge, cache.gbps * 1e9 / per_point), BoundStep("memory", edge, None, memory.gbps * 1e9 / per_point))
+    return (
+        BoundStep("cache", None, edge, cache.limit_gbps * 1e9 / per_point),
+        BoundStep("memory", edge, None, memory.limit_gbps * 1e9 / per_point),
+    )
 
 
 # -- the table ------------------------------------------------------------------------------------
@@ -428,8 +431,8 @@ def report_tables(report: SpeedReport) -> dict[str, Table]:
             ],
         ),
         "bounds": Table(
-            ("place", "tensor_bytes", "gbps", "iqr_gbps", "spread", "repeats"),
-            [(b.place, b.tensor_bytes, b.gbps, b.iqr_gbps, b.spread, b.repeats) for b in report.bounds],
+            ("place", "tensor_bytes", "gbps", "upper_gbps", "limit_gbps", "iqr_gbps", "spread", "repeats"),
+            [(b.place, b.tensor_bytes, b.gbps, b.upper_gbps, b.limit_gbps, b.iqr_gbps, b.spread, b.repeats) for b in report.bounds],
         ),
         "skipped": Table(("n", "method", "kind", "reason"), [(s.n, s.method, s.kind, s.reason) for s in report.skipped]),
         "device": Table(
