@@ -592,6 +592,9 @@ def test_dynamo_breaks_the_graph_of_autograd_grad_but_not_of_the_compiled_kernel
         kernel = build_kernel(compiled, method, torch.float64, CPU)
         assert kernel_module.explain_graphs(kernel, probe) == Graphs(1, 0), method
         torch.testing.assert_close(kernel(probe), torch.cos(probe), rtol=0, atol=1e-15)
+    # The complex step is one graph too, but of complex operators, which inductor does not generate code for.
+    complex_step = kernel_module.explain_graphs(build_kernel(compiled, "complex-step-compiled", torch.float64, CPU), probe)
+    assert complex_step == Graphs(1, 0, (), complex_ops=True)
 
 
 def test_load_average_is_reported_at_the_start_and_the_end(
@@ -694,3 +697,21 @@ def test_the_bound_is_the_copys_faster_repeats_with_its_median_and_spread() -> N
     assert bound.iqr_gbps == pytest.approx(2_097_152 / 0.009 / 1e9 - 2_097_152 / 0.011 / 1e9)
     sample = Sample(1000, 1e-6, 0.0, 1e9, 0.21, 0.0, "cache", 3, 1, 0.0)
     assert bound_at((bound,), sample.n, 16, None) is bound
+
+
+def test_complex_operators_in_the_graph_say_not_compiled_when_no_warning_comes(
+    fake_machine: Callable[[dict[str, Cost]], FakeMachine],
+) -> None:
+    """Inductor loads compiled code from its cache without warning again: the graph's complex operators tell."""
+    fake = fake_machine({"complex-step-compiled": linear(5e-6, 1e-9), "exact-compiled": linear(5e-6, 1e-9)})
+
+    def graph_check(kernel: object, probe: torch.Tensor) -> Graphs:
+        return Graphs(1, 0, (), complex_ops=kernel is not None and getattr(kernel, "__name__", "") == "complex_step")
+
+    report = fake_measure(fake, tiny(methods=("exact-compiled", "complex-step-compiled"), nmax=1000), graph_check=graph_check)
+    exact, complex_step = report.methods
+    assert exact.not_compiled == ""
+    assert (
+        complex_step.not_compiled
+        == "not compiled: the compiler generated no code for it (inductor has no code generation for complex operators)"
+    )

@@ -35,6 +35,7 @@ class Graphs:
     graphs: int
     breaks: int
     reasons: tuple[str, ...] = ()
+    complex_ops: bool = False  # an operation on complex tensors: inductor generates no code for it (eager fallback)
 
 
 GraphCheck = Callable[[Kernel, torch.Tensor], Graphs]
@@ -160,7 +161,10 @@ def explain_graphs(kernel: Kernel, probe: torch.Tensor) -> Graphs:
 
     explained = torch._dynamo.explain(kernel)(probe)  # the caller resets dynamo before compiling for real
     reasons = tuple(dict.fromkeys(_break_reason(str(getattr(b, "reason", b))) for b in explained.break_reasons))
-    return Graphs(int(explained.graph_count), int(explained.graph_break_count), reasons)
+    complex_ops = any(
+        getattr(node.meta.get("example_value"), "is_complex", lambda: False)() for graph in explained.graphs for node in graph.graph.nodes
+    )
+    return Graphs(int(explained.graph_count), int(explained.graph_break_count), reasons, complex_ops)
 
 
 def _break_reason(text: str) -> str:

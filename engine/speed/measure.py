@@ -263,6 +263,9 @@ class _Measurement:
         if is_compiled(name) and NO_CODEGEN in warned.lower():
             # Inductor falls back to eager operators (complex numbers on the CPU): one graph, but nothing fused.
             method.no_codegen = "the compiler generated no code for it (" + warned.split(".")[0].strip() + ")"
+        elif method.graphs is not None and method.graphs.complex_ops:
+            # The same fallback when inductor's compiled code came from its cache (no warning then): the graph says so.
+            method.no_codegen = "the compiler generated no code for it (inductor has no code generation for complex operators)"
         traced_as = AUTOGRAD_TRACED_AS if is_compiled(name) and base_method(name) == "autograd" else ""
         method.note = "; ".join(part for part in (traced_as, warned) if part)
         self.methods.append(method)
