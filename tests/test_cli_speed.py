@@ -269,3 +269,23 @@ def test_the_skip_summary_names_each_method_and_size(fake_cli: Callable[..., Fak
         "central: skipped N = 100,000, 1,000,000",
         "exact: skipped N = 1,000,000",
     ]
+
+
+def test_compiled_rows_give_graphs_and_breaks_and_say_when_nothing_was_compiled(
+    fake_cli: Callable[..., FakeMachine], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real dynamo explain (tracing only); the kernels themselves are the fake machine's."""
+    fake_cli({"exact-compiled": linear(10e-6, 2e-9), "complex-step-compiled": linear(10e-6, 2e-9)})
+    status = main(["speed", "--nmin", "1e4", "--nmax", "1e4", "--methods", "exact-compiled,complex-step-compiled", "--repeats", "3"])
+    out, _err = capsys.readouterr()
+    assert status == 0
+    summary = {line.split()[0]: line.split()[-2:] for line in out.splitlines() if line.endswith((" 0", " 1")) and "-compiled " in line}
+    assert summary == {"exact-compiled": ["1", "0"], "complex-step-compiled": ["1", "0"]}  # graphs, breaks
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if " 10,000 " in line}
+    assert rows["exact-compiled"][2] == "333M" and rows["complex-step-compiled"][2] == "333M!"
+    assert (
+        "complex-step-compiled: not compiled: the compiler generated no code for it "
+        "(inductor has no code generation for complex operators): its figures are eager code plus the compiler's overhead"
+    ) in out
+    data_line = [line for line in out.splitlines() if line.startswith("exact-compiled:")]
+    assert data_line == []  # exact-compiled is one fused graph: nothing to say

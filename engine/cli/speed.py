@@ -189,13 +189,13 @@ def table(report: SpeedReport) -> str:
     lines += [
         "",
         "time/call at N: the median time of one call at that N; spread: IQR / median of the repeats; share: of the bound at N",
-        "regime: o = call overhead, c = in cache, m = memory-bound; ! = not to be believed (why below)",
+        "regime: o = call overhead, c = in cache, m = memory-bound; ! = not to be believed, or not compiled (why below)",
         f"{'method':<{width}}{'N':>13}{'deriv/s':>10}{'time/call at N':>16}{'spread':>8}{'bound':>8}{'share':>7}{'regime':>8}",
     ]
     for method in report.methods:
         for sample in method.samples:
             share = "over!" if sample.exceeds_bound else f"{sample.bound_fraction:.0%}" if math.isfinite(sample.bound_fraction) else "-"
-            rate = _rate(sample.per_second) + ("!" if sample.unreliable else "")
+            rate = _rate(sample.per_second) + ("!" if sample.unreliable or method.not_compiled else "")
             lines.append(
                 f"{method.name:<{width}}{sample.n:>13,}{rate:>10}{_seconds(sample.median_s):>16}{sample.spread:>8.0%}"
                 f"{sample.bound:>8}{share:>7}{REGIME_MARKS[sample.regime]:>8}"
