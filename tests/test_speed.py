@@ -394,7 +394,8 @@ class FakeMachine:
     def copy(self, target: torch.Tensor, source: torch.Tensor) -> None:
         self.now += COPY_SECONDS[source.numel() * source.element_size()]
 
-    def kernel_for(self, compiled: object, method: str, dtype: torch.dtype, device: torch.device, compiler: object) -> object:
+    def kernel_for(self, compiled: Any, method: str, dtype: torch.dtype, device: torch.device, compiler: object) -> object:
+        build_kernel(compiled, method, dtype, device)  # the real kernel is built, so Unavailable is raised where it applies
         first = [True]
 
         def kernel(x: torch.Tensor) -> torch.Tensor:
@@ -715,3 +716,84 @@ def test_complex_operators_in_the_graph_say_not_compiled_when_no_warning_comes(
         complex_step.not_compiled
         == "not compiled: the compiler generated no code for it (inductor has no code generation for complex operators)"
     )
+
+
+def test_progress_labels_and_counts_with_a_method_that_cannot_run(fake_machine: Callable[[dict[str, Cost]], FakeMachine]) -> None:
+    """abs(x) has no complex step: its share of the bar still passes with each size, so the bar ends full."""
+    fake = fake_machine({"exact": linear(10e-6, 2e-9)})
+    calls: list[tuple[int, int, str]] = []
+    report = fake_measure(
+        fake,
+        tiny(expression="abs(x)", methods=("exact", "complex-step"), nmax=10_000, per_decade=1),
+        on_progress=lambda *c: calls.append(c),
+    )
+    assert report.unavailable == {"complex-step": "not applicable: f has a kink or jump (abs, sign, relu), so it is not complex-analytic"}
+    assert calls == [
+        (0, 7, "memory bandwidth (a copy in the cache, a large copy)"),
+        (1, 7, "exact: first call"),
+        (2, 7, "complex-step: first call"),
+        (3, 7, "exact at N = 1,000"),
+        (5, 7, "exact at N = 10,000"),
+        (7, 7, "done"),
+    ]
+
+
+def test_fewer_repeats_where_a_call_is_long_and_the_block_grows_until_it_is_long_enough(
+    fake_machine: Callable[[dict[str, Cost]], FakeMachine],
+) -> None:
+    # 100 ns a point: 10 ms a call at 1e5, 100 ms at 1e6. 5 repeats and a warm-up at 1e6 would take 0.6 s > 0.55 s:
+    # floor(0.55 / 0.1) - 1 = 4 repeats, 0.5 s in all.
+    fake = fake_machine({"exact": linear(0.0, 100e-9)})
+    report = fake_measure(fake, tiny(methods=("exact",), nmin=100_000, nmax=10**6, per_decade=1, repeats=5, max_seconds=0.55))
+    small, large = report.methods[0].samples
+    assert (small.repeats, large.repeats) == (5, 4)
+    assert (small.calls_per_repeat, large.calls_per_repeat) == (1, 1)
+    # Durations that are powers of two, so the fake clock adds them exactly. At N = 1,000 a call takes 2^-13 s
+    # (122 us): blocks of 1 and 10 calls are under the 5 ms a block must last, then ceil(10 x 0.0075 / (10 x 2^-13))
+    # = ceil(61.44) = 62 calls (7.6 ms). At N = 8, 2^-20 s: 1, 10, 100, 1000, then ceil(7864.32) = 7,865 calls.
+    fake = fake_machine({"exact": lambda n, _index: 2.0**-13 if n == 1000 else 2.0**-20})
+    tiny_report = fake_measure(fake, tiny(methods=("exact",), nmin=1000, nmax=1000, repeats=1))
+    (sample,) = tiny_report.methods[0].samples
+    assert sample.calls_per_repeat == 62 and sample.median_s == 2.0**-13
+    assert fake.calls[("exact", 8)] == 1 + 1 + 1 + 10 + 100 + 1000 + 7865  # cold, warm-up, then the growing blocks
+    assert tiny_report.methods[0].overhead_s == 2.0**-20
+
+
+def test_a_budget_too_small_for_the_smallest_size_measures_nothing_and_says_why(
+    fake_machine: Callable[[dict[str, Cost]], FakeMachine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(measure_module, "available_bytes", lambda device: 20_000)  # a 10 kB budget: 1,000 x 24 bytes do not fit
+    fake = fake_machine({"exact": linear(1e-6, 1e-9)})
+    report = fake_measure(fake, SpeedRequest(nmin=1000, per_decade=1, repeats=1, methods=("exact",)))
+    assert report.sizes == (1000,)
+    assert [(s.n, s.kind) for s in report.skipped] == [(1000, "memory")]
+    assert report.skipped[0].reason == "needs about 2.4e-05 GB (24 bytes a point); the budget is 1e-05 GB of the memory available"
+    assert report.memory_budget_bytes == 10_000 and not report.methods[0].samples
+
+
+def test_a_long_failure_message_is_cut_to_one_line_of_200_characters(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kernel_module, "compile_problem", lambda device: None)  # a C++ compiler or not, the fake is asked
+
+    def broken(kernel: object) -> object:
+        raise RuntimeError("x" * 300 + "\nsecond line")
+
+    report = measure_speed(tiny(methods=("exact-compiled",), nmax=1000), compiler=broken, graph_check=lambda k, p: Graphs(1, 0))  # type: ignore[arg-type]
+    reason = report.unavailable["exact-compiled"]
+    assert reason == "torch.compile failed: RuntimeError: " + "x" * 199 + "…"
+
+
+def test_garbage_collection_is_off_while_timing_and_back_after() -> None:
+    import gc
+
+    seen: list[bool] = []
+    machine.time_call(lambda: seen.append(gc.isenabled()), CPU, 2, stopwatch=machine.Stopwatch(clock=iter(range(1000)).__next__))
+    assert seen and not any(seen)
+    assert gc.isenabled()
+
+
+def test_the_report_names_the_machine_and_how_long_it_took(fake_machine: Callable[[dict[str, Cost]], FakeMachine]) -> None:
+    fake = fake_machine({"exact": linear(1e-6, 1e-9)})
+    report = fake_measure(fake, tiny(methods=("exact",), nmax=1000, dtype="float32"))
+    assert (report.device, report.dtype, report.device_name) == ("cpu", "float32", machine.device_name(CPU))
+    assert report.cache_bytes == FAKE_CACHE_BYTES and report.bytes_per_point == 8
+    assert 0 < report.elapsed_s < 120 and not report.cancelled
