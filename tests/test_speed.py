@@ -748,6 +748,10 @@ def test_fewer_repeats_where_a_call_is_long_and_the_block_grows_until_it_is_long
     small, large = report.methods[0].samples
     assert (small.repeats, large.repeats) == (5, 4)
     assert (small.calls_per_repeat, large.calls_per_repeat) == (1, 1)
+    # At 1e7 a call would take 1 s: never fewer than 3 repeats, so 4 calls, over the 0.55 s: skipped.
+    fake = fake_machine({"exact": linear(0.0, 100e-9)})
+    report = fake_measure(fake, tiny(methods=("exact",), nmin=10**6, nmax=10**7, per_decade=1, repeats=5, max_seconds=0.55))
+    assert [s.reason for s in report.skipped] == ["4 calls of about 1 s would take over the 0.55 s a size may take"]
     # Durations that are powers of two, so the fake clock adds them exactly. At N = 1,000 a call takes 2^-13 s
     # (122 us): blocks of 1 and 10 calls are under the 5 ms a block must last, then ceil(10 x 0.0075 / (10 x 2^-13))
     # = ceil(61.44) = 62 calls (7.6 ms). At N = 8, 2^-20 s: 1, 10, 100, 1000, then ceil(7864.32) = 7,865 calls.
@@ -797,3 +801,102 @@ def test_the_report_names_the_machine_and_how_long_it_took(fake_machine: Callabl
     assert (report.device, report.dtype, report.device_name) == ("cpu", "float32", machine.device_name(CPU))
     assert report.cache_bytes == FAKE_CACHE_BYTES and report.bytes_per_point == 8
     assert 0 < report.elapsed_s < 120 and not report.cancelled
+
+
+def test_graphs_are_checked_for_every_compiled_method_whatever_comes_before_it(
+    fake_machine: Callable[[dict[str, Cost]], FakeMachine],
+) -> None:
+    """An eager method, and a compiled one that cannot be built (abs has no complex step), come first."""
+    fake = fake_machine({"exact": linear(5e-6, 1e-9), "exact-compiled": linear(5e-6, 1e-9), "autograd-compiled": linear(5e-6, 1e-9)})
+    labels: list[str] = []
+    report = fake_measure(
+        fake,
+        tiny(expression="abs(x)", methods=("exact", "complex-step-compiled", "exact-compiled", "autograd-compiled"), nmax=1000),
+        graph_check=lambda kernel, probe: Graphs(1, 0),
+        on_progress=lambda done, total, label: labels.append(label),
+    )
+    assert [(m.name, m.graphs, m.graph_breaks) for m in report.methods] == [
+        ("exact", None, None),
+        ("exact-compiled", 1, 0),
+        ("autograd-compiled", 1, 0),
+    ]
+    assert list(report.unavailable) == ["complex-step-compiled"]
+    assert labels[1:6] == [
+        "complex-step-compiled: checking for graph breaks",
+        "exact-compiled: checking for graph breaks",
+        "autograd-compiled: checking for graph breaks",
+        "exact: first call",
+        "complex-step-compiled: compiling",
+    ]
+    notes = {m.name: m.note for m in report.methods}
+    assert notes == {"exact": "", "exact-compiled": "", "autograd-compiled": kernel_module.AUTOGRAD_TRACED_AS}
+
+
+def test_a_size_whose_calls_take_exactly_the_time_allowed_runs(fake_machine: Callable[[dict[str, Cost]], FakeMachine]) -> None:
+    # Every call 1/16 s: a warm-up and 3 repeats take exactly the 0.25 s a size may take, which is allowed.
+    fake = fake_machine({"exact": lambda n, _index: 2.0**-4})
+    report = fake_measure(fake, tiny(methods=("exact",), nmin=1000, nmax=1000, repeats=3, max_seconds=0.25))
+    (sample,) = report.methods[0].samples
+    assert sample.repeats == 3 and not report.skipped
+
+
+def test_the_bytes_to_move_bound_the_time_before_any_size_has_run(fake_machine: Callable[[dict[str, Cost]], FakeMachine]) -> None:
+    # 1e6 points x 24 bytes at the 10 GB/s memory copy: at least 2.4 ms a call, 4.8 ms for a warm-up and 1 repeat.
+    fake = fake_machine({"exact": linear(1e-6, 0.0)})  # the fake call itself would take 1 us: only the bytes can tell
+    report = fake_measure(fake, tiny(methods=("exact",), nmin=10**6, nmax=10**6, repeats=1, max_seconds=0.004))
+    assert [(s.kind, s.reason) for s in report.skipped] == [
+        ("time", "2 calls of about 0.0024 s would take over the 0.004 s a size may take")
+    ]
+
+
+def test_the_default_grid_falls_back_to_the_smallest_size_when_no_grid_point_fits(
+    fake_machine: Callable[[dict[str, Cost]], FakeMachine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(measure_module, "available_bytes", lambda device: 96_000)  # 48 kB: up to 2,000 points of 24 bytes
+    fake = fake_machine({"exact": linear(1e-6, 1e-9)})
+    report = fake_measure(fake, SpeedRequest(nmin=1500, per_decade=1, repeats=1, methods=("exact",)))
+    assert report.sizes == (1500,)  # no power of ten between 1,500 and 2,000
+    assert [s.n for s in report.methods[0].samples] == [1500]
+
+
+def test_failures_of_an_eager_method_and_at_one_size_are_reported(
+    fake_machine: Callable[[dict[str, Cost]], FakeMachine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = fake_machine({"exact": linear(1e-6, 1e-9)})
+    plain = fake.kernel_for
+
+    def kernel_for(compiled: Any, method: str, dtype: torch.dtype, device: torch.device, compiler: object) -> object:
+        if method == "central":
+            raise RuntimeError("no central here\nmore")
+        kernel = plain(compiled, method, dtype, device, compiler)
+
+        def fails_at_large_n(x: torch.Tensor) -> object:
+            if x.numel() >= 10_000:
+                raise ValueError("bad size")
+            return kernel(x)  # type: ignore[operator]
+
+        return fails_at_large_n
+
+    monkeypatch.setattr(kernel_module, "kernel_for", kernel_for)
+    report = fake_measure(fake, tiny(methods=("exact", "central"), nmax=10_000, per_decade=1))
+    assert report.unavailable == {"central": "failed: RuntimeError: no central here"}
+    assert [s.n for s in report.methods[0].samples] == [1000]
+    assert [s.as_dict() for s in report.skipped] == [
+        {"n": 10_000, "method": "exact", "reason": "failed: ValueError: bad size", "kind": "failed"}
+    ]
+
+
+def test_the_cache_bound_applies_while_x_and_its_derivative_fit(fake_machine: Callable[[dict[str, Cost]], FakeMachine]) -> None:
+    # 50,000 float64 points: x and f'(x) are 800 kB, in the 1 MB cache (24 bytes a point would not be).
+    fake = fake_machine({"exact": linear(10e-6, 2e-9)})
+    report = fake_measure(fake, tiny(methods=("exact",), nmin=50_000, nmax=50_000, repeats=3))
+    (sample,) = report.methods[0].samples
+    assert sample.bound == "cache"
+    assert sample.bound_fraction == pytest.approx(50_000 / 110e-6 * 16 / 1e9 / 40.0, rel=1e-9)
+
+
+def test_the_first_line_of_an_error_is_kept_whole_up_to_200_characters() -> None:
+    assert measure_module._first_line(RuntimeError("y" * 200 + "\nrest")) == "y" * 200
+    assert measure_module._first_line(RuntimeError("y" * 201)) == "y" * 199 + "…"
+    assert measure_module._first_line(RuntimeError("")) == "RuntimeError"
+    assert measure_module._is_out_of_memory(RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB"))
