@@ -33,6 +33,10 @@ BANDWIDTH_MIN_BYTES = 64 * 2**20
 BANDWIDTH_MAX_BYTES = 2**30
 CACHE_COPY_SHARE = 4  # the cache bound's copy: two tensors of a quarter of the cache each, half of it in all
 BOUND_MIN_REPEATS = 5  # each bound is the median of at least this many timed blocks
+# Where Linux says what the machine is (parameters below, so tests can hand in files of their own).
+CPUINFO = Path("/proc/cpuinfo")
+CPU_CACHES = Path("/sys/devices/system/cpu/cpu0/cache")
+MEMINFO = Path("/proc/meminfo")
 
 
 def _copy(target: torch.Tensor, source: torch.Tensor) -> object:
@@ -70,12 +74,12 @@ class Cancelled(Exception):
     """The caller asked to stop; raised between timed blocks."""
 
 
-def device_name(device: torch.device) -> str:
+def device_name(device: torch.device, cpuinfo: Path = CPUINFO) -> str:
     """The GPU's name, or the CPU's model name from /proc/cpuinfo (the platform's processor string elsewhere)."""
     if device.type == "cuda":
         return str(torch.cuda.get_device_name(device))
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
+        for line in cpuinfo.read_text().splitlines():
             if line.startswith("model name") and ":" in line:
                 return line.split(":", 1)[1].strip()
     except OSError:
@@ -83,13 +87,13 @@ def device_name(device: torch.device) -> str:
     return platform.processor() or platform.machine() or "cpu"
 
 
-def cache_bytes(device: torch.device) -> int | None:
+def cache_bytes(device: torch.device, caches: Path = CPU_CACHES) -> int | None:
     """The GPU's L2, or the CPU's largest cache level (sysfs); None when this machine does not say."""
     if device.type == "cuda":
         size = getattr(torch.cuda.get_device_properties(device), "L2_cache_size", 0)
         return int(size) or None
     sizes: dict[int, int] = {}
-    for index in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
+    for index in caches.glob("index*"):
         try:
             level = int((index / "level").read_text())
             sizes[level] = _parse_size((index / "size").read_text())
@@ -104,14 +108,14 @@ def _parse_size(text: str) -> int:
     return int(text.rstrip("KMG")) * scale
 
 
-def available_bytes(device: torch.device) -> int:
+def available_bytes(device: torch.device, meminfo: Path = MEMINFO) -> int:
     """Memory free for our tensors now: MemAvailable on the CPU; on CUDA, free memory plus what torch's cache holds unused."""
     if device.type == "cuda":
         free, _total = torch.cuda.mem_get_info(device)
         cached = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
         return int(free + max(cached, 0))
     try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
+        for line in meminfo.read_text().splitlines():
             if line.startswith("MemAvailable:"):
                 return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
