@@ -983,3 +983,62 @@ def test_timing_stops_between_blocks_when_asked(monkeypatch: pytest.MonkeyPatch)
             machine.time_call(call, CPU, 5, cancelled=lambda: True, stopwatch=stopwatch)
     timing = machine.time_call(long_call, CPU, 3, cancelled=lambda: False, stopwatch=stopwatch)
     assert (timing.median_s, timing.repeats, timing.calls_per_repeat, timing.warmup_s) == (2.0**-6, 3, 1, 2.0**-6)
+
+
+# --- what the kernels need -----------------------------------------------------------------------------------
+
+
+def test_footprints_per_point_of_each_method() -> None:
+    """Tensors alive at the peak of a call, per point, in float64: sin(x) is one operation, so is its derivative cos(x)."""
+    compiled = compile_expression(parse_expression("sin(x)"))
+    footprints = {m: kernel_module.footprint_bytes_per_point(compiled, m, 8) for m in (*SPEED_METHODS, "exact-compiled")}
+    assert footprints == {
+        "exact": 8 * (2 + 1),
+        "autograd": 8 * (4 + 2),
+        "vmap-grad": 8 * (4 + 2),
+        "central": 8 * (6 + 1),
+        "complex-step": 8 * (5 + 2),
+        "exact-compiled": 8 * (2 + 1),
+    }
+    # Every method but exact counts the operations of f itself (exact counts those of f').
+    composite = compile_expression(parse_expression("exp(-x^2)*sin(5x)"))
+    ops_f = kernel_module.operation_count(composite.expression.sympy)
+    assert kernel_module.footprint_bytes_per_point(composite, "central", 4) == 4 * (6 + ops_f)
+    assert kernel_module.operation_count(parse_expression("3").sympy) == 1  # a constant still has one pass
+
+
+def test_a_missing_compiler_is_found_before_trying(monkeypatch: pytest.MonkeyPatch) -> None:
+    found: set[str] = set()
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}" if name in found else None)
+    monkeypatch.delenv("CXX", raising=False)
+    assert kernel_module.compile_problem(CPU) == "no C++ compiler found: torch.compile on the CPU needs g++ or clang++ (or CXX set to one)"
+    for name in ("g++", "c++", "clang++"):
+        found.clear()
+        found.add(name)
+        assert kernel_module.compile_problem(CPU) is None, name
+    found.clear()
+    found.add("my-cxx")
+    monkeypatch.setenv("CXX", "my-cxx")
+    assert kernel_module.compile_problem(CPU) is None
+    monkeypatch.setattr(kernel_module.importlib.util, "find_spec", lambda name: None)
+    assert kernel_module.compile_problem(torch.device("cuda:0")) == "triton is not installed: torch.compile on CUDA needs it"
+
+
+def test_dynamos_reasons_are_cut_to_their_cause() -> None:
+    assert kernel_module._break_reason("using `torch.autograd.grad` with trace_autograd_ops=False\n  Explanation: ...") == (
+        "torch.autograd.grad"
+    )
+    assert kernel_module._break_reason("first line\nsecond") == "first line"
+    assert kernel_module._break_reason("z" * 121) == "z" * 119 + "…"
+    assert kernel_module._break_reason("z" * 120) == "z" * 120
+    assert kernel_module._break_reason("  ") == "unknown"
+
+
+def test_a_function_that_does_not_map_points_to_points_keeps_its_wrapper() -> None:
+    """3 lambdifies to a number, not a tensor of the points' shape: the wrapper that broadcasts it stays."""
+    constant = compile_expression(parse_expression("3"))
+    probe = torch.linspace(0.1, 0.9, 8, dtype=torch.float64)
+    assert kernel_module.bare(constant.function, probe) is constant.function
+    sine = compile_expression(parse_expression("sin(x)"))
+    assert kernel_module.bare(sine.function, probe) is sine.function._function
+    assert kernel_module.bare(sine.function, probe.to(torch.float32)) is sine.function._function
