@@ -634,3 +634,19 @@ def test_a_cpu_report_pairs_with_a_cuda_one_of_the_same_function_dtype_and_choic
     ratios = cuda_over_cpu(reports[cpu], reports[cuda])  # either way round: CUDA over the CPU
     assert set(ratios) == set(engine.speed.SPEED_METHODS)
     assert all(ratio == pytest.approx(8.0) for pairs in ratios.values() for _, ratio in pairs)
+
+
+def test_the_bound_is_drawn_as_a_step_at_the_n_that_fills_the_cache() -> None:
+    from tui.compute.speed import BoundStep, ReportKey, bound_steps, engine_request, partial_report
+
+    key = ReportKey("sin(x)", "cpu", "float64", False)
+    report = made_up_report(engine_request(key))
+    # 30 GB/s in the cache, 12 GB/s from memory, 16 bytes a point: 1.875G/s up to 32 MiB / 16 = 2,097,152 points, then 750M/s.
+    assert bound_steps(report) == (
+        BoundStep("cache", None, 2_097_152, 1.875e9),
+        BoundStep("memory", 2_097_152, None, 0.75e9),
+    )
+    stalled = replace(report, bounds=(Bound("cache", 8 * 2**20, 5.0, 1.0, 5), report.bounds[1]))
+    assert bound_steps(stalled) == (BoundStep("memory", None, None, 0.75e9),)  # a cache copy slower than memory's
+    assert bound_steps(replace(report, cache_bytes=None)) == (BoundStep("memory", None, None, 0.75e9),)
+    assert bound_steps(partial_report(key, {}, "cpu")) == ()  # while measuring: no bound yet
