@@ -1042,3 +1042,117 @@ def test_a_function_that_does_not_map_points_to_points_keeps_its_wrapper() -> No
     sine = compile_expression(parse_expression("sin(x)"))
     assert kernel_module.bare(sine.function, probe) is sine.function._function
     assert kernel_module.bare(sine.function, probe.to(torch.float32)) is sine.function._function
+
+
+# --- the report as a user reads it ---------------------------------------------------------------------------
+
+
+def test_method_labels_and_names() -> None:
+    from engine.speed import method_label
+    from engine.speed.report import base_method, compiled_name, is_compiled
+
+    assert [method_label(m) for m in SPEED_METHODS] == [
+        "f'(x) evaluated",
+        "torch.autograd.grad",
+        "torch.func.vmap(grad(f))",
+        "central difference",
+        "complex step",
+    ]
+    assert method_label("vmap-grad-compiled") == "torch.func.vmap(grad(f)), torch.compile"
+    assert compiled_name("central") == "central-compiled" and base_method("central-compiled") == "central"
+    assert is_compiled("exact-compiled") and not is_compiled("exact")
+
+
+def test_the_json_document_of_a_made_up_report() -> None:
+    sample = Sample(10_000, 30e-6, 3e-6, 1e4 / 30e-6, 1e4 / 30e-6 * 16 / 1e9, 0.5, "cache", 5, 10, 40e-6, "cache", "")
+    method = MethodResult("exact-compiled", "f'(x) evaluated, torch.compile", True, 24, 5e-6, 1.5, (sample,), "a note", 1, 0, (), "no code")
+    bounds = (Bound("cache", 2**16, 40.0, 4.0, 5, 44.0), Bound("memory", 2**20, 10.0, 1.0, 5, 11.0))
+    report = SpeedReport(
+        SpeedRequest(methods=("exact-compiled", "autograd")),
+        "cpu",
+        "Made-up CPU",
+        "float64",
+        2,
+        11.0,
+        1_000_000,
+        5_000_000,
+        (10_000,),
+        (method,),
+        {"autograd": "failed: why"},
+        (Skip(20_000, "exact-compiled", "too slow", "time"),),
+        False,
+        1.25,
+        bounds,
+        ((1.0, 2.0, 3.0), (1.5, 2.0, 3.0)),
+    )
+    assert report.as_dict() == {
+        "expression": "sin(x)",
+        "device": "cpu",
+        "device_name": "Made-up CPU",
+        "dtype": "float64",
+        "threads": 2,
+        "bandwidth_gbps": 11.0,
+        "bounds": [
+            {
+                "place": "cache",
+                "tensor_bytes": 2**16,
+                "gbps": 40.0,
+                "upper_gbps": 44.0,
+                "limit_gbps": 44.0,
+                "iqr_gbps": 4.0,
+                "spread": 0.1,
+                "repeats": 5,
+            },
+            {
+                "place": "memory",
+                "tensor_bytes": 2**20,
+                "gbps": 10.0,
+                "upper_gbps": 11.0,
+                "limit_gbps": 11.0,
+                "iqr_gbps": 1.0,
+                "spread": 0.1,
+                "repeats": 5,
+            },
+        ],
+        "cache_bound_stalled": False,
+        "sizes": [10_000],
+        "methods": {
+            "exact-compiled": [
+                {
+                    "n": 10_000,
+                    "median_s": 30e-6,
+                    "time_per_call_s": 30e-6,
+                    "iqr_s": 3e-6,
+                    "spread": pytest.approx(0.1),
+                    "per_second": 1e4 / 30e-6,
+                    "gbps": 1e4 / 30e-6 * 16 / 1e9,
+                    "bound": "cache",
+                    "bound_fraction": 0.5,
+                    "regime": "cache",
+                    "repeats": 5,
+                    "calls_per_repeat": 10,
+                    "unreliable": "",
+                }
+            ]
+        },
+        "unavailable": {"autograd": "failed: why"},
+        "skipped": [{"n": 20_000, "method": "exact-compiled", "reason": "too slow", "kind": "time"}],
+        "bytes_per_point": 16,
+        "bound_per_second": 11.0e9 / 16,
+        "cache_bytes": 1_000_000,
+        "memory_budget_bytes": 5_000_000,
+        "compile_s": {"exact-compiled": 1.5},
+        "graphs": {"exact-compiled": 1},
+        "graph_breaks": {"exact-compiled": 0},
+        "not_compiled": {"exact-compiled": "not compiled: no code"},
+        "overhead_s": {"exact-compiled": 5e-6},
+        "overhead_per_call_s": {"exact-compiled": 5e-6},
+        "notes": {"exact-compiled": "a note"},
+        "unreliable": [],
+        "load_average": {"start": (1.0, 2.0, 3.0), "end": (1.5, 2.0, 3.0)},
+        "cancelled": False,
+        "elapsed_s": 1.25,
+    }
+    assert report.bound_at(10_000) == bounds[0] and report.bound_at(100_000) == bounds[1]  # 160 kB in, 1.6 MB out of 1 MB
+    assert report.method("exact-compiled") is method and report.method("autograd") is None
+    assert method.at(10_000) is sample and method.at(20_000) is None
