@@ -1156,3 +1156,31 @@ def test_the_json_document_of_a_made_up_report() -> None:
     assert report.bound_at(10_000) == bounds[0] and report.bound_at(100_000) == bounds[1]  # 160 kB in, 1.6 MB out of 1 MB
     assert report.method("exact-compiled") is method and report.method("autograd") is None
     assert method.at(10_000) is sample and method.at(20_000) is None
+
+
+def test_the_reasons_to_doubt_a_figure_and_where_they_start() -> None:
+    from engine.speed.report import unreliable_reason
+
+    def at(n: int, per_second: float, spread: float = 0.0, share: float = 0.5) -> Sample:
+        median = n / per_second
+        return Sample(n, median, spread * median, per_second, per_second * 16 / 1e9, share, "cache", 5, 1, 0.0, "cache")
+
+    assert unreliable_reason(at(1000, 1e8, spread=0.25, share=1.0), []) == ""  # exactly at the limits: believed
+    assert unreliable_reason(at(10_000, 1e8 / 8), [at(1000, 1e8)]) == ""  # 8x below: the cache-to-memory step can cost that
+    both = unreliable_reason(at(10_000, 1e6, spread=0.5, share=1.25), [at(1000, 1e8), at(3162, 5e7)])
+    assert both == (
+        "exceeds the cache bound (125%): timing unreliable; repeats spread 50% of the median (IQR / median over 25%); "
+        "100x below its rate at N = 1,000: a stall, likely a busy machine"
+    )
+
+
+def test_requests_that_cannot_be_measured_say_why() -> None:
+    with pytest.raises(ValueError, match="unknown dtype 'float8'"):
+        SpeedRequest(dtype="float8")
+    for bad in ({"per_decade": 0}, {"repeats": 0}, {"max_seconds": 0.0}, {"threads": 0}):
+        with pytest.raises(ValueError, match="per_decade, repeats and threads must be at least 1, max_seconds above 0"):
+            SpeedRequest(**bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="must be at least 1"):
+        SpeedRequest(nmin=0)
+    assert SpeedRequest(threads=1, max_seconds=0.001, repeats=1, per_decade=1).compiles is False
+    assert SpeedRequest(methods=("exact", "exact-compiled")).compiles
