@@ -15,7 +15,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -289,3 +289,16 @@ def test_compiled_rows_give_graphs_and_breaks_and_say_when_nothing_was_compiled(
     ) in out
     data_line = [line for line in out.splitlines() if line.startswith("exact-compiled:")]
     assert data_line == []  # exact-compiled is one fused graph: nothing to say
+
+
+def test_a_noisy_bound_alone_is_warned_about_without_marks() -> None:
+    from engine.cli.speed import warning
+    from engine.speed import SpeedReport, SpeedRequest
+    from engine.speed.report import Bound
+
+    bounds = (Bound("cache", 2**16, 40.0, 20.0, 5, 50.0), Bound("memory", 2**20, 10.0, 0.5, 5, 10.2))
+    report = SpeedReport(SpeedRequest(), "cpu", "Made-up CPU", "float64", 1, 10.2, 10**6, 10**9, (), (), bounds=bounds)
+    assert warning(report) == (
+        "calc-tui speed: warning: the cache bound spread over 25%: the machine is busy; try --threads 1 or a quieter machine"
+    )
+    assert warning(replace(report, bounds=bounds[1:])) is None

@@ -247,4 +247,5 @@ def warning(report: SpeedReport) -> str | None:
         return None
     what = [f"{len(shaky)} figure{'s' if len(shaky) != 1 else ''} unreliable"] if shaky else []
     what += [f"the {place} bound spread over {NOISE_LIMIT:.0%}" for place in noisy_bounds]
-    return f"calc-tui speed: warning: {', '.join(what)} (marked !): the machine is busy; try --threads 1 or a quieter machine"
+    marked = " (marked !)" if shaky else ""
+    return f"calc-tui speed: warning: {', '.join(what)}{marked}: the machine is busy; try --threads 1 or a quieter machine"
