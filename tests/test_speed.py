@@ -1184,3 +1184,22 @@ def test_requests_that_cannot_be_measured_say_why() -> None:
         SpeedRequest(nmin=0)
     assert SpeedRequest(threads=1, max_seconds=0.001, repeats=1, per_decade=1).compiles is False
     assert SpeedRequest(methods=("exact", "exact-compiled")).compiles
+
+
+def test_no_points_are_allocated_for_a_size_every_method_skips(
+    fake_machine: Callable[[dict[str, Cost]], FakeMachine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The points of a size that does not fit are never made: making them is what would run out of memory."""
+    made: list[int] = []
+    real_linspace = torch.linspace
+
+    def linspace(start: float, end: float, steps: int, **kwargs: Any) -> torch.Tensor:
+        made.append(steps)
+        return real_linspace(start, end, steps, **kwargs)
+
+    monkeypatch.setattr(measure_module.torch, "linspace", linspace)
+    monkeypatch.setattr(measure_module, "available_bytes", lambda device: 100_000)  # 50 kB: 1,000 x 24 bytes fit, 10,000 do not
+    fake = fake_machine({"exact": linear(1e-6, 1e-9)})
+    report = fake_measure(fake, tiny(methods=("exact",), nmax=10_000, per_decade=1))
+    assert [(s.n, s.kind) for s in report.skipped] == [(10_000, "memory")]
+    assert 10_000 not in made and made.count(1000) == 1
