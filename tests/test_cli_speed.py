@@ -13,8 +13,9 @@ import select
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -22,6 +23,8 @@ import pytest
 import torch
 
 from engine.cli.main import main
+from engine.speed import measure as measure_module
+from tests.test_speed import FAKE_CACHE_BYTES, SMALL_COPIES, Cost, FakeMachine, linear
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 180  # a hang guard on a busy machine, not a benchmark
@@ -82,11 +85,16 @@ def _run_all_commands_up_front() -> None:
 def test_json_has_the_issue_keys_and_consistent_numbers() -> None:
     run = run_command(*JSON_DEFAULT_EXPRESSION)
     assert run.returncode == 0, run.stderr
-    assert run.stderr == ""  # no progress bar when stderr is not a terminal
+    # No progress bar when stderr is not a terminal; at most the one-line warning a busy machine earns.
+    assert run.stderr == "" or (len(run.stderr.splitlines()) == 1 and run.stderr.startswith("calc-tui speed: warning: ")), run.stderr
     data = json.loads(run.stdout)
     assert set(data) >= ISSUE_KEYS
     assert data["expression"] == "sin(x)"  # the default
-    assert (data["device"], data["dtype"], data["threads"]) == ("cpu", "float64", torch.get_num_threads())
+    # torch's own count in a fresh process (this one may have run the app, which computes on one thread)
+    fresh = subprocess.run(
+        [sys.executable, "-c", "import torch; print(torch.get_num_threads())"], capture_output=True, text=True, check=True
+    )
+    assert (data["device"], data["dtype"], data["threads"]) == ("cpu", "float64", int(fresh.stdout))
     assert data["sizes"] == [1000, 2000]
     assert list(data["methods"]) == ["exact", "autograd"]
     assert data["unavailable"] == {} and data["skipped"] == []
@@ -97,7 +105,12 @@ def test_json_has_the_issue_keys_and_consistent_numbers() -> None:
             assert set(s) >= SAMPLE_KEYS
             assert s["per_second"] == pytest.approx(s["n"] / s["median_s"])
             assert s["gbps"] == pytest.approx(s["per_second"] * 16 / 1e9)  # read x, write f'(x): 2 x 8 bytes
-            assert s["bound_fraction"] == pytest.approx(s["gbps"] / data["bandwidth_gbps"])
+            bound = next(b for b in data["bounds"] if b["place"] == s["bound"])
+            assert s["bound_fraction"] == pytest.approx(s["gbps"] / bound["limit_gbps"])
+            assert bound["limit_gbps"] == bound["upper_gbps"] >= bound["gbps"]  # the faster repeats' rate
+            assert s["time_per_call_s"] == s["median_s"] and s["spread"] == pytest.approx(s["iqr_s"] / s["median_s"])
+    assert set(data["overhead_per_call_s"]) == {"exact", "autograd"}
+    assert set(data["load_average"]) == {"start", "end"}
 
 
 def test_table_names_the_bound_the_sizes_and_what_cannot_run() -> None:
@@ -105,8 +118,9 @@ def test_table_names_the_bound_the_sizes_and_what_cannot_run() -> None:
     assert run.returncode == 0, run.stderr
     text = run.stdout
     assert "f(x) = abs(x)   float64 on cpu" in text
-    assert "copy bandwidth" in text and "16 bytes a point" in text
-    row = next(line for line in text.splitlines() if line.strip().startswith("1,000"))
+    assert "is the bound): in the cache" in text and "main memory" in text and "16 bytes a point" in text
+    assert "overhead/call" in text and "time/call at N" in text
+    row = next(line for line in text.splitlines() if line.startswith("exact ") and " 1,000 " in line)
     assert row.split()[-1] in ("o", "c", "m")  # the regime mark
     assert "complex-step: unavailable: not applicable: f has a kink or jump" in text
 
@@ -182,3 +196,113 @@ def test_speed_on_cuda_names_the_card() -> None:
     data = json.loads(run.stdout)
     assert data["device"].startswith("cuda") and data["device_name"] == torch.cuda.get_device_name(0)
     assert all(len(samples) == 2 for samples in data["methods"].values())
+
+
+# --- the CLI on the fake machine of tests/test_speed.py: what it prints against hand-computed numbers -------------
+
+
+@pytest.fixture
+def fake_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeMachine]:
+    """`calc-tui speed` in this process, measuring on the fake machine of tests/test_speed.py with the costs given."""
+    import engine.speed
+    from engine.speed import kernels as kernel_module
+
+    monkeypatch.setattr(measure_module, "bound_tensor_bytes", lambda budget, cache: SMALL_COPIES)
+    monkeypatch.setattr(measure_module, "cache_bytes", lambda device: FAKE_CACHE_BYTES)
+
+    def make(costs: dict[str, Cost]) -> FakeMachine:
+        fake = FakeMachine(costs)
+        monkeypatch.setattr(kernel_module, "kernel_for", fake.kernel_for)
+        real = measure_module.measure_speed
+        monkeypatch.setattr(engine.speed, "measure_speed", lambda request, **options: real(request, stopwatch=fake.stopwatch, **options))
+        return fake
+
+    return make
+
+
+def test_threads_on_the_command_line_are_the_threads_measured_with(
+    fake_cli: Callable[..., FakeMachine], capsys: pytest.CaptureFixture[str]
+) -> None:
+    asked = 1 if torch.get_num_threads() != 1 else 2
+    fake = fake_cli({"exact": linear(10e-6, 2e-9)})
+    status = main(["speed", "--nmin", "1e4", "--nmax", "1e4", "--methods", "exact", "--threads", str(asked), "--json"])
+    out, _err = capsys.readouterr()
+    assert status == 0
+    assert fake.threads_seen == {asked}
+    assert json.loads(out)["threads"] == asked
+
+
+def test_the_table_prints_the_hand_computed_figures(fake_cli: Callable[..., FakeMachine], capsys: pytest.CaptureFixture[str]) -> None:
+    # exact: 10 us + 2 ns a point. N = 10,000: 30 us a call, 333M/s, 5.33 GB/s: 13% of the 40 GB/s cache copy.
+    # N = 100,000: 210 us, 476M/s, 7.62 GB/s: 76% of the 10 GB/s memory copy.
+    fake_cli({"exact": linear(10e-6, 2e-9)})
+    status = main(["speed", "--nmin", "1e4", "--nmax", "1e5", "--per-decade", "1", "--methods", "exact", "--repeats", "3"])
+    out, err = capsys.readouterr()
+    assert status == 0 and err == ""
+    rows = [line.split() for line in out.splitlines() if line.startswith("exact ")]
+    assert rows[0] == ["exact", "10", "us", "-", "-", "-"]  # overhead/call: 10 us + 8 points x 2 ns = 10.016 us
+    assert rows[1] == ["exact", "10,000", "333M", "30", "us", "0%", "cache", "13%", "c"]
+    assert rows[2] == ["exact", "100,000", "476M", "210", "us", "0%", "memory", "76%", "m"]
+    assert "in the cache 40 GB/s (median 40, spread 0%" in out and "main memory 10 GB/s (median 10, spread 0%" in out
+    assert "the bound is a step: 2.5G derivatives/s up to N = 62,500 (x and f'(x) fit in the cache), 625M/s above" in out
+
+
+def test_a_share_over_the_bound_is_flagged_not_printed_and_the_cli_warns(
+    fake_cli: Callable[..., FakeMachine], capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_cli({"exact": linear(0.0, 0.2e-9)})  # 10,000 points in 2 us: 80 GB/s, twice the cache copy
+    status = main(["speed", "--nmin", "1e4", "--nmax", "1e4", "--methods", "exact", "--repeats", "3"])
+    out, err = capsys.readouterr()
+    assert status == 0
+    row = next(line.split() for line in out.splitlines() if line.startswith("exact ") and "10,000" in line)
+    assert row == ["exact", "10,000", "5G!", "2", "us", "0%", "cache", "over!", "c"]
+    assert "200%" not in row
+    assert "! exact at N = 10,000: exceeds the cache bound (200%): timing unreliable" in out
+    assert err == "calc-tui speed: warning: 1 figure unreliable (marked !): the machine is busy; try --threads 1 or a quieter machine\n"
+
+
+def test_the_skip_summary_names_each_method_and_size(fake_cli: Callable[..., FakeMachine], capsys: pytest.CaptureFixture[str]) -> None:
+    # 100 ns a point for exact, 1 us for central: at --max-seconds 0.05, central stops after 1e4, exact after 1e5.
+    fake_cli({"exact": linear(0.0, 100e-9), "central": linear(0.0, 1e-6)})
+    args = ["speed", "--nmin", "1e3", "--nmax", "1e6", "--per-decade", "1", "--methods", "exact,central", "--repeats", "3"]
+    status = main([*args, "--max-seconds", "0.05"])
+    out, _err = capsys.readouterr()
+    assert status == 0
+    skipped = [line for line in out.splitlines() if ": skipped N = " in line]
+    assert [line.split(":")[0] + ":" + line.split(":")[1] for line in skipped] == [
+        "central: skipped N = 100,000, 1,000,000",
+        "exact: skipped N = 1,000,000",
+    ]
+
+
+def test_compiled_rows_give_graphs_and_breaks_and_say_when_nothing_was_compiled(
+    fake_cli: Callable[..., FakeMachine], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The real dynamo explain (tracing only); the kernels themselves are the fake machine's."""
+    fake_cli({"exact-compiled": linear(10e-6, 2e-9), "complex-step-compiled": linear(10e-6, 2e-9)})
+    status = main(["speed", "--nmin", "1e4", "--nmax", "1e4", "--methods", "exact-compiled,complex-step-compiled", "--repeats", "3"])
+    out, _err = capsys.readouterr()
+    assert status == 0
+    summary = {line.split()[0]: line.split()[-2:] for line in out.splitlines() if line.endswith((" 0", " 1")) and "-compiled " in line}
+    assert summary == {"exact-compiled": ["1", "0"], "complex-step-compiled": ["1", "0"]}  # graphs, breaks
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if " 10,000 " in line}
+    assert rows["exact-compiled"][2] == "333M" and rows["complex-step-compiled"][2] == "333M!"
+    assert (
+        "complex-step-compiled: not compiled: the compiler generated no code for it "
+        "(inductor has no code generation for complex operators): its figures are eager code plus the compiler's overhead"
+    ) in out
+    data_line = [line for line in out.splitlines() if line.startswith("exact-compiled:")]
+    assert data_line == []  # exact-compiled is one fused graph: nothing to say
+
+
+def test_a_noisy_bound_alone_is_warned_about_without_marks() -> None:
+    from engine.cli.speed import warning
+    from engine.speed import SpeedReport, SpeedRequest
+    from engine.speed.report import Bound
+
+    bounds = (Bound("cache", 2**16, 40.0, 20.0, 5, 50.0), Bound("memory", 2**20, 10.0, 0.5, 5, 10.2))
+    report = SpeedReport(SpeedRequest(), "cpu", "Made-up CPU", "float64", 1, 10.2, 10**6, 10**9, (), (), bounds=bounds)
+    assert warning(report) == (
+        "calc-tui speed: warning: the cache bound spread over 25%: the machine is busy; try --threads 1 or a quieter machine"
+    )
+    assert warning(replace(report, bounds=bounds[1:])) is None

@@ -1,6 +1,6 @@
 """Snapshots of demo 6, Speed, drawn from made-up reports (real timings differ from run to run): finished at 80x24
-and 120x40, with the compiled rows, the table of a short terminal, the speed-up of a GPU over the CPU,
-mid-measurement, and without colour or Unicode.
+and 120x40, eager and compiled side by side (c twice), the compiled rows alone in the table of a short terminal
+(c, t), the speed-up of a GPU over the CPU, mid-measurement, and without colour or Unicode (compiled alone).
 
 Update them only on purpose: `pytest tests/test_snapshots_speed.py --snapshot-update`, after looking at the new SVGs.
 """
@@ -37,7 +37,7 @@ def test_measured(snap_compare: Callable[..., bool], fake: FakeMeasure, size: tu
 
 
 def test_with_compiled(snap_compare: Callable[..., bool], fake: FakeMeasure) -> None:
-    assert shot(snap_compare, after("6", "c"), (120, 40))
+    assert shot(snap_compare, after("6", "c", "c"), (120, 40))  # eager, compiled, both
 
 
 def test_table_in_place_of_the_plot_when_short(snap_compare: Callable[..., bool], fake: FakeMeasure) -> None:

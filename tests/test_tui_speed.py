@@ -7,7 +7,6 @@ for the test), so they are fast and exact; one measures for real with a tiny req
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 import time
@@ -25,6 +24,7 @@ import engine.speed.kernels
 import tui.compute.speed
 import tui.loading
 from engine.speed import MethodResult, Sample, Skip, SpeedReport, SpeedRequest, size_grid
+from engine.speed.report import Bound
 from tests.tui_helpers import screen_text, settle, type_text
 from tui.app import CalcApp
 from tui.screens.help import HelpScreen
@@ -48,11 +48,19 @@ CACHE_BYTES = 32 * 2**20
 FOOTPRINT = 48
 
 
+def made_up_bounds(speed: float = 1.0) -> tuple[Bound, ...]:
+    """A copy at 30 GB/s in the 32 MiB cache and 12 GB/s from memory (times `speed`), both with a 4% spread."""
+    return (Bound("cache", 8 * 2**20, 30.0 * speed, 1.2 * speed, 5), Bound("memory", 256 * 2**20, 12.0 * speed, 0.48 * speed, 5))
+
+
 def made_up_sample(method: str, n: int, bandwidth_gbps: float, speed: float = 1.0) -> Sample:
     overhead, per_point = COSTS[method]
     median = (overhead + n * per_point) / speed
     regime = "overhead" if overhead / speed >= 0.5 * median else "cache" if n * FOOTPRINT <= CACHE_BYTES else "memory"
-    return Sample(n, median, 0.05 * median, n / median, n / median * 16 / 1e9, n / median * 16 / 1e9 / bandwidth_gbps, regime, 5, 1, median)
+    cache, memory = made_up_bounds(speed)
+    bound = cache if n * 16 <= CACHE_BYTES else memory  # x and f'(x) in the cache: the cache copy is the bound
+    gbps = n / median * 16 / 1e9
+    return Sample(n, median, 0.05 * median, n / median, gbps, gbps / bound.gbps, regime, 5, 1, median, bound.place)
 
 
 def made_up_report(request: SpeedRequest, device_name: str = "Made-up CPU 3000", speed: float = 1.0, largest: int = 10**7) -> SpeedReport:
@@ -87,7 +95,15 @@ def made_up_report(request: SpeedRequest, device_name: str = "Made-up CPU 3000",
         unavailable=unavailable,
         skipped=tuple(skipped),
         elapsed_s=14.2,
+        bounds=made_up_bounds(speed),
     )
+
+
+def with_broken_graph(report: SpeedReport, name: str) -> SpeedReport:
+    """`name` traced as two graphs with one break, as dynamo reports torch.autograd.grad."""
+    broken = {"graphs": 2, "graph_breaks": 1, "break_reasons": ("torch.autograd.grad",)}
+    methods = tuple(replace(m, **broken) if m.name == name else m for m in report.methods)  # type: ignore[arg-type]
+    return replace(report, methods=methods)
 
 
 class FakeMeasure:
@@ -101,8 +117,11 @@ class FakeMeasure:
         gate: threading.Event | None = None,
         devices: dict[str, tuple[str, float]] | None = None,
         linger: threading.Event | None = None,
+        broken_graph: str | None = None,
     ) -> None:
         self.gate = gate
+        self.broken_graph = broken_graph  # a compiled method whose graph breaks
+        self.saw_cancel = False
         self.linger = linger  # once cancelled, wait for this before returning (else 0.3 s)
         self.devices = devices or {}
         self.requests: list[SpeedRequest] = []
@@ -128,6 +147,8 @@ class FakeMeasure:
     def _measure(self, request: SpeedRequest, on_progress: Any, on_sample: Any, cancelled: Callable[[], bool]) -> SpeedReport:
         name, speed = self.devices.get(request.device, ("Made-up CPU 3000", 1.0))
         report = made_up_report(request, name, speed)
+        if self.broken_graph is not None:
+            report = with_broken_graph(report, self.broken_graph)
         total = 1 + len(request.methods) * (1 + len(report.sizes))
         on_progress(0, total, "memory bandwidth (a large copy)")
         first = report.methods[0]
@@ -138,6 +159,7 @@ class FakeMeasure:
             while not self.gate.is_set() and not cancelled() and time.monotonic() < deadline:
                 time.sleep(0.01)
             if cancelled():
+                self.saw_cancel = True
                 # As the engine does, it stops only after the block it is timing.
                 if self.linger is None:
                     time.sleep(0.3)
@@ -173,6 +195,29 @@ def table(app: CalcApp) -> dict[str, list[str]]:
     return rows
 
 
+HEADERS = ("N", "deriv/s", "GB/s", "bound", "spread", "overhead/call", "time/call at N", "compile", "graphs")
+
+
+def table_columns(app: CalcApp) -> dict[str, dict[str, str]]:
+    """The single-kind table as drawn, {method: {header: cell}}: cells are right-aligned under their headers."""
+    lines = [line.split("▕")[-1] for line in screen_text(app).splitlines()]
+    start = next(i for i, line in enumerate(lines) if " method " in f" {line} " and "deriv/s" in line)
+    header = lines[start]
+    ends = [(name, header.index(f" {name}") + 1 + len(name)) for name in HEADERS if f" {name}" in header]
+    ends.sort(key=lambda item: item[1])
+    rows: dict[str, dict[str, str]] = {}
+    for line in lines[start + 1 :]:
+        names = [c for c in line.split() if c in engine.speed.SPEED_METHODS]
+        if not names:
+            break
+        cells, left = {}, line.index(names[0]) + len(names[0])
+        for name, end in ends:
+            cells[name] = line[left:end].strip()
+            left = end
+        rows[names[0]] = cells
+    return rows
+
+
 def three_digits(value: float) -> str:
     """How a rate reads: 3 significant digits and k, M or G."""
     for scale, prefix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
@@ -193,7 +238,12 @@ async def wait_for(pilot: Pilot[int], text: str, seconds: float = 20) -> str:
 
 
 async def test_a_real_tiny_measurement_shows_the_reports_numbers(pilot: Pilot[int], monkeypatch: pytest.MonkeyPatch) -> None:
+
+    from engine.speed import measure as measure_module
+    from tui.compute.speed import seconds
+
     monkeypatch.setattr(tui.compute.speed, "MEASUREMENT", TINY)
+    monkeypatch.setattr(measure_module, "bound_tensor_bytes", lambda budget, cache: (("cache", 2**16), ("memory", 2**20)))
     app = pilot.app
     assert isinstance(app, CalcApp)
     await pilot.press("6")
@@ -206,16 +256,23 @@ async def test_a_real_tiny_measurement_shows_the_reports_numbers(pilot: Pilot[in
     threads = tui.loading.torch_threads  # "all cores": torch's own count (the other demos run on one thread)
     assert threads is not None and threads >= 1 and report.threads == threads
     assert f"{cpu} · {threads} thread" in text
-    # The bound: the copy bandwidth over 16 bytes a point (read x, write f'(x) in float64).
-    assert f"copy {report.bandwidth_gbps:.3g} GB/s → bound {three_digits(report.bandwidth_gbps * 1e9 / 16)}/s" in text
-    rows = table(app)
+    # The bound: the copy bandwidth over 16 bytes a point (read x, write f'(x) in float64), memory's above the cache.
+    assert f"memory {three_digits(report.bandwidth_gbps * 1e9 / 16)}/s (copy {report.bandwidth_gbps:.3g} GB/s)" in text
+    rows = table_columns(app)
     assert set(rows) == set(engine.speed.SPEED_METHODS)
     for method in report.methods:
-        top = method.samples[-1]
-        n, rate, gbps, bound = rows[method.name][:4]
-        assert (n, rate) == (three_digits(top.n), three_digits(top.n / top.median_s))
-        assert float(gbps) == pytest.approx(top.n / top.median_s * 16 / 1e9, rel=6e-3)
-        assert bound == f"{top.n / top.median_s * 16 / 1e9 / report.bandwidth_gbps:.0%}"
+        top, cells = method.samples[-1], rows[method.name]
+        assert cells["N"] == three_digits(top.n)
+        assert cells["deriv/s"] == three_digits(top.n / top.median_s) + ("!" if top.unreliable else "")
+        applies = report.bound_at(top.n)
+        share = top.n / top.median_s * 16 / 1e9 / applies.limit_gbps  # the bound is the copy's faster repeats
+        assert cells["bound"] == ("over!" if share > 1 else f"{share:.0%}")
+        assert cells["overhead/call"] == seconds(method.overhead_s)
+        assert cells["time/call at N"] == seconds(top.median_s)
+        if "GB/s" in cells:  # the first column to go where the table is too wide (a long reason, a "!")
+            assert float(cells["GB/s"]) == pytest.approx(top.n / top.median_s * 16 / 1e9, rel=6e-3)
+        if "spread" in cells:
+            assert cells["spread"] == f"{top.iqr_s / top.median_s:.0%}"
     assert "measured in" in text
 
 
@@ -320,21 +377,61 @@ async def test_reports_are_kept_per_function_and_m_measures_again(pilot: Pilot[i
     assert len(fake.requests) == 4 and "Made-up CPU 3000 · 2 threads ·" in screen_text(app)
 
 
-async def test_compiled_rows_show_compile_time_apart_and_why_not(pilot: Pilot[int], fake: FakeMeasure) -> None:
+async def test_c_cycles_eager_compiled_and_both_and_each_keeps_its_n(pilot: Pilot[int], fake: FakeMeasure) -> None:
     app = pilot.app
     assert isinstance(app, CalcApp)
     await pilot.press("6")
     await settle(pilot)
-    await pilot.press("c")
+    assert "showing eager" in screen_text(app) and set(table(app)) == set(engine.speed.SPEED_METHODS)
+    # exact at N = 1e7: 2 us + 1e7 x 6 ns = 60.002 ms a call, 167M/s, 2.67 GB/s: 22% of the 12 GB/s memory copy.
+    assert table_columns(app)["exact"] == {
+        "N": "10M",
+        "deriv/s": "167M",
+        "GB/s": "2.67",
+        "bound": "22%",
+        "spread": "5%",
+        "overhead/call": "2 µs",
+        "time/call at N": "60 ms",
+    }
+    await pilot.press("c")  # compiled alone: measured once, its own rows and N
     await settle(pilot)
     assert fake.requests[-1].methods == engine.speed.parse_speed_methods(",".join(engine.speed.SPEED_METHODS), compiled=True)
+    text = screen_text(app)
+    assert "showing compiled" in text
     rows = table(app)
-    assert rows["exact"][-1] == "s" and rows["exact"][-2] == "12.2"  # compile time, in its own column
-    assert "torch.compile failed: made-up reason" in screen_text(app)
-    assert rows["complex-step"][-1] == "—"
+    assert rows["exact"][:2] == ["10M", three_digits(1e7 / (4e-6 + 1e7 * 5e-9))]  # the made-up exact-compiled, not exact
+    assert "12.2 s" in " ".join(rows["exact"])  # compile time, in its own column
+    assert "torch.compile failed: made-up reason" in text
+    await pilot.press("c")  # both: the same report, eager and compiled side by side, each with its N
+    await settle(pilot)
+    assert len(fake.requests) == 2 and "showing both" in screen_text(app)
+    rows = table(app)
+    header = next(line for line in screen_text(app).splitlines() if " method " in line and "compiled/s" in line)
+    assert header.split("▕")[-1].split().count("N") == 2
+    assert rows["exact"][:2] == ["10M", three_digits(1e7 / (2e-6 + 1e7 * 6e-9))]
+    assert rows["exact"][3:6] == ["│", "10M", three_digits(1e7 / (4e-6 + 1e7 * 5e-9))]
+    assert rows["complex-step"][4:6] == ["n/a", "—"]
     await pilot.press("c")  # eager again: the kept eager report, not a new measurement
     await settle(pilot)
-    assert len(fake.requests) == 2 and "compiled off" in screen_text(app)
+    assert len(fake.requests) == 2 and "showing eager" in screen_text(app)
+
+
+async def test_the_compiled_view_fits_80x24_and_names_a_graph_break(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.tui_helpers import make_app, ready
+
+    fake = FakeMeasure(broken_graph="central-compiled")
+    monkeypatch.setattr(engine.speed, "measure_speed", fake)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        await pilot.press("c", "t")  # compiled alone; the table in place of the plot
+        await settle(pilot)
+        rows = table(app)
+        assert set(rows) == {"exact", "autograd", "vmap-grad", "central", "complex-step"}
+        assert rows["central"][0] == "10M" and rows["central"][1].endswith("!")  # its rate marked
+        assert "central, compiled: not compiled: graph break (torch.autograd.grad)" in screen_text(app)
 
 
 async def test_a_compiler_that_fails_gives_the_reason_in_the_row(pilot: Pilot[int], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -394,6 +491,11 @@ async def test_help_explains_the_plot_and_every_key(pilot: Pilot[int], fake: Fak
     assert "| key | action |" in source
     for words in ("backward pass", "fused", "read x and write f'(x)", "overhead", "cache", "memory", "A GPU", "`m`", "`Esc`", "`c`", "`s`"):
         assert words in source, words
+    # What each column is, the step of the bound, and what a mark means.
+    assert "**overhead/call** — the fixed cost of a call: the median time of a warm call at N = 8" in source
+    assert "**time/call at N** — the median time of one call at the row's N" in source
+    assert "a share above 100% of the bound" in source and "graph break" in source and "IQR / median" in source
+    assert "| `c` | eager → compiled → both" in source
 
 
 async def test_quitting_while_measuring_stops_the_measurement(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -408,7 +510,8 @@ async def test_quitting_while_measuring_stops_the_measurement(monkeypatch: pytes
         await wait_for(pilot, "Esc stops")
         await pilot.press("q")
     assert fake.finished.wait(5), "the measuring thread ran on after the app quit"
-    assert math.isfinite(app.return_code or 0)
+    assert fake.saw_cancel, "the measurement ended without being asked to stop"
+    assert app.return_code == 0
 
 
 @pytest.mark.expect_failures
@@ -447,10 +550,76 @@ def test_skipped_sizes_are_marked_by_the_gravest_reason_and_summarised_by_kind()
     assert skip_marks(report) == ((10**7, "!"), (10**8, "m"))
     lines = [summary.describe() for summary in skip_summaries(report)]
     assert lines == [
-        "m N = 100M, exact, central: over the memory budget (needs 5 GB)",
-        "t N = 10M, autograd: too slow for the time a size may take (too slow)",
-        "! N = 10M, exact: ran out of memory (ran out)",
+        "m over the memory budget: exact, central at N = 100M (needs 5 GB)",
+        "t too slow for the time a size may take: autograd at N = 10M (too slow)",
+        "! ran out of memory: exact at N = 10M (ran out)",
     ]
+
+
+def test_the_skip_summary_says_exactly_which_methods_at_which_n() -> None:
+    """The issue's case: complex-step alone skipped from 3.16M, exact measured at 31.6M and skipped at 100M."""
+    from tui.compute.speed import ReportKey, engine_request, skip_summaries
+
+    report = made_up_report(engine_request(ReportKey("sin(x)", "cpu", "float64", False)))
+    sizes = report.sizes  # 1k ... 316M, two a decade
+    skips = [Skip(n, "complex-step", "slow", "time") for n in sizes if 3_000_000 < n < sizes[-1]]
+    skips += [Skip(n, name, "slow", "time") for name in ("autograd", "vmap-grad", "central") for n in sizes if 10**7 <= n < sizes[-1]]
+    skips += [Skip(100_000_000, "exact", "slow", "time")]
+    (summary,) = skip_summaries(replace(report, skipped=tuple(skips)))
+    assert summary.describe() == (
+        "t too slow for the time a size may take: complex-step at N = 3.16M…100M; "
+        "autograd, vmap-grad, central at N = 10M…100M; exact at N = 100M (slow)"
+    )
+    gaps = [Skip(n, "exact", "slow", "time") for n in (3_162_278, 31_622_777, 100_000_000)]  # measured at 10M
+    (summary,) = skip_summaries(replace(report, skipped=tuple(gaps)))
+    assert summary.describe() == "t too slow for the time a size may take: exact at N = 3.16M, 31.6M, 100M (slow)"
+    every = [Skip(n, m.name, "slow", "time") for m in report.methods for n in (sizes[-3], sizes[-1])]
+    (summary,) = skip_summaries(replace(report, skipped=tuple(every)))
+    assert summary.describe() == "t too slow for the time a size may take: every method at N = 31.6M, 316M (slow)"
+
+
+def test_speeds_samples_read_back_from_the_export_match_hand_computed_values(tmp_path: Path) -> None:
+    """Each column of the samples, methods and bounds exports against values computed here from the made-up costs."""
+    import csv
+    import json
+
+    from tui.compute.speed import ReportKey, SpeedView, engine_request
+    from tui.export import write_data
+
+    key = ReportKey("sin(x)", "cpu", "float64", False)
+    report = made_up_report(engine_request(key))
+    json_path, *csv_paths = write_data(tmp_path, "speed", {"demo": "speed"}, SpeedView(key, report).tables())
+    document = json.loads(json_path.read_text())
+    with next(p for p in csv_paths if p.name.endswith("-samples.csv")).open() as file:
+        from_csv = list(csv.DictReader(file))
+    columns = document["tables"]["samples"]["columns"]
+    from_json = [dict(zip(columns, row, strict=True)) for row in document["tables"]["samples"]["rows"]]
+    # exact at N = 1e5: 2 us + 1e5 x 6 ns = 602 us, its 1.6 MB in the 32 MiB cache: against the 30 GB/s cache copy.
+    # exact at N = 1e7: 2 us + 60 ms, 160 MB: against the 12 GB/s memory copy. central at 1e7: 15 us + 600 ms.
+    expected = {
+        ("exact", 100_000): (602e-6, 1e5 / 602e-6, 1.6e6 / 602e-6 / 1e9, "cache"),
+        ("exact", 10**7): (0.060002, 1e7 / 0.060002, 1.6e8 / 0.060002 / 1e9, "memory"),
+        ("central", 10**7): (0.600015, 1e7 / 0.600015, 1.6e8 / 0.600015 / 1e9, "memory"),
+    }
+    bound_gbps = {"cache": 30.0, "memory": 12.0}
+    for rows in (from_csv, from_json):
+        by_key = {(row["method"], int(row["n"])): row for row in rows}
+        for (method, n), (median_s, per_second, gbps, bound) in expected.items():
+            row = by_key[(method, n)]
+            assert float(row["median_s"]) == pytest.approx(median_s, rel=1e-12)
+            assert float(row["per_second"]) == pytest.approx(per_second, rel=1e-12)
+            assert float(row["gbps"]) == pytest.approx(gbps, rel=1e-12)
+            assert row["bound"] == bound
+            assert float(row["bound_fraction"]) == pytest.approx(gbps / bound_gbps[bound], rel=1e-12)
+            assert float(row["iqr_s"]) == pytest.approx(0.05 * median_s, rel=1e-12)
+            assert float(row["spread"]) == pytest.approx(0.05, rel=1e-12)
+            assert row["regime"] == "memory" if n == 10**7 else "cache"
+            assert row["unreliable"] in ("", None)
+    methods = document["tables"]["methods"]
+    exact = dict(zip(methods["columns"], methods["rows"][0], strict=True))
+    assert exact["method"] == "exact" and exact["largest_n"] == 10**7
+    assert exact["overhead_per_call_s"] == pytest.approx(2e-6) and exact["time_per_call_s"] == pytest.approx(0.060002)
+    assert [(row[0], row[2]) for row in document["tables"]["bounds"]["rows"]] == [("cache", 30.0), ("memory", 12.0)]
 
 
 def test_a_cpu_report_pairs_with_a_cuda_one_of_the_same_function_dtype_and_choices() -> None:
@@ -466,3 +635,19 @@ def test_a_cpu_report_pairs_with_a_cuda_one_of_the_same_function_dtype_and_choic
     ratios = cuda_over_cpu(reports[cpu], reports[cuda])  # either way round: CUDA over the CPU
     assert set(ratios) == set(engine.speed.SPEED_METHODS)
     assert all(ratio == pytest.approx(8.0) for pairs in ratios.values() for _, ratio in pairs)
+
+
+def test_the_bound_is_drawn_as_a_step_at_the_n_that_fills_the_cache() -> None:
+    from tui.compute.speed import BoundStep, ReportKey, bound_steps, engine_request, partial_report
+
+    key = ReportKey("sin(x)", "cpu", "float64", False)
+    report = made_up_report(engine_request(key))
+    # 30 GB/s in the cache, 12 GB/s from memory, 16 bytes a point: 1.875G/s up to 32 MiB / 16 = 2,097,152 points, then 750M/s.
+    assert bound_steps(report) == (
+        BoundStep("cache", None, 2_097_152, 1.875e9),
+        BoundStep("memory", 2_097_152, None, 0.75e9),
+    )
+    stalled = replace(report, bounds=(Bound("cache", 8 * 2**20, 5.0, 1.0, 5), report.bounds[1]))
+    assert bound_steps(stalled) == (BoundStep("memory", None, None, 0.75e9),)  # a cache copy slower than memory's
+    assert bound_steps(replace(report, cache_bytes=None)) == (BoundStep("memory", None, None, 0.75e9),)
+    assert bound_steps(partial_report(key, {}, "cpu")) == ()  # while measuring: no bound yet

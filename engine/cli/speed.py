@@ -15,7 +15,7 @@ from engine.cli.arguments import UserError, add_output, add_precision, count, po
 from engine.cli.output import Output
 
 if TYPE_CHECKING:
-    from engine.speed import SpeedReport
+    from engine.speed import Skip, SpeedReport
 
 NAME = "speed"
 HELP = "derivatives per second across N, eager and compiled, against the memory bandwidth"
@@ -95,6 +95,9 @@ def run(args: argparse.Namespace) -> Output:
         report = measure_speed(request, on_progress=progress, cancelled=interrupted)
     if progress is not None:
         print("\r\033[K", end="", file=sys.stderr, flush=True)
+    shaky = warning(report)
+    if shaky is not None:
+        print(shaky, file=sys.stderr, flush=True)
     return Output(table(report), report.as_dict(), interrupted=report.cancelled)
 
 
@@ -131,42 +134,118 @@ def _rate(per_second: float) -> str:
     return f"{per_second:.3g}"
 
 
+def _seconds(value: float | None) -> str:
+    """A duration in the unit that reads best: 26 us, 1.6 ms, 12.3 s ('-' when there is none)."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    if value < 1e-3:
+        return f"{value * 1e6:.3g} us"
+    if value < 1:
+        return f"{value * 1e3:.3g} ms"
+    return f"{value:.3g} s"
+
+
+def _bound_lines(report: SpeedReport) -> list[str]:
+    """The copy bandwidth at each size measured, its spread, and where each bound applies."""
+    if not report.bounds:
+        return [f"copy bandwidth {report.bandwidth_gbps:.3g} GB/s: at most {_rate(report.bound_per_second)} derivatives/s"]
+    parts = []
+    for bound in report.bounds:
+        where = "in the cache" if bound.place == "cache" else "main memory"
+        copied = f"{bound.repeats} repeats, {bound.tensor_bytes / 2**20:.3g} MiB copied"
+        parts.append(f"{where} {bound.limit_gbps:.3g} GB/s (median {bound.gbps:.3g}, spread {bound.spread:.0%}, {copied})")
+    lines = ["copy bandwidth (its faster repeats' rate, the upper quartile, is the bound): " + "; ".join(parts)]
+    cache = next((b for b in report.bounds if b.place == "cache"), None)
+    if report.cache_bound_stalled:
+        lines.append("the copy in the cache came out slower than the one from memory (a stall): the memory bound applies at every N")
+    elif cache is not None and report.cache_bytes:
+        edge = report.cache_bytes // report.bytes_per_point
+        lines.append(
+            f"the bound is a step: {_rate(cache.limit_gbps * 1e9 / report.bytes_per_point)} derivatives/s up to N = {edge:,} "
+            f"(x and f'(x) fit in the cache), {_rate(report.bound_per_second)}/s above"
+        )
+    else:
+        lines.append(f"the bound: at most {_rate(report.bound_per_second)} derivatives/s")
+    lines.append(f"(an elementwise derivative reads x and writes f'(x): {report.bytes_per_point} bytes a point)")
+    return lines
+
+
 def table(report: SpeedReport) -> str:
     cache = f", last-level cache {report.cache_bytes / 2**20:.3g} MiB" if report.cache_bytes else ""
     lines = [
         f"f(x) = {report.expression}   {report.dtype} on {report.device} ({report.device_name}), {report.threads} threads{cache}",
-        f"copy bandwidth {report.bandwidth_gbps:.3g} GB/s: at most {_rate(report.bound_per_second)} derivatives/s "
-        f"(an elementwise derivative reads x and writes f'(x): {report.bytes_per_point} bytes a point)",
-        "derivatives per second (median), its share of that bound, and the regime: o = call overhead, c = in cache, m = memory-bound",
+        *_bound_lines(report),
         "",
+        "overhead/call: the median time of a call at N = 8, the fixed cost every call pays; compile: the first call",
     ]
     names = [method.name for method in report.methods]
     width = max(17, *(len(name) + 2 for name in names)) if names else 17
-    lines.append(f"{'N':>13}" + "".join(f"{name:>{width}}" for name in names))
-    for n in report.sizes:
-        cells = []
-        for method in report.methods:
-            sample = method.at(n)
-            cell = "-" if sample is None else f"{_rate(sample.per_second)} {sample.bound_fraction:4.0%} {REGIME_MARKS[sample.regime]}"
-            cells.append(f"{cell:>{width}}")
-        lines.append(f"{n:>13,}" + "".join(cells))
+    lines.append(f"{'method':<{width}}{'overhead/call':>14}{'compile':>10}{'graphs':>8}{'breaks':>8}")
     for method in report.methods:
-        if method.compile_s is not None:
-            lines.append(f"{method.name}: compiling took {method.compile_s:.3g} s (not in the rates above)")
+        graphs = "-" if method.graphs is None else str(method.graphs)
+        breaks = "-" if method.graph_breaks is None else str(method.graph_breaks)
+        compile_s = _seconds(method.compile_s) if method.compile_s is not None else "-"
+        lines.append(f"{method.name:<{width}}{_seconds(method.overhead_s):>14}{compile_s:>10}{graphs:>8}{breaks:>8}")
+    lines += [
+        "",
+        "time/call at N: the median time of one call at that N; spread: IQR / median of the repeats; share: of the bound at N",
+        "regime: o = call overhead, c = in cache, m = memory-bound; ! = not to be believed, or not compiled (why below)",
+        f"{'method':<{width}}{'N':>13}{'deriv/s':>10}{'time/call at N':>16}{'spread':>8}{'bound':>8}{'share':>7}{'regime':>8}",
+    ]
+    for method in report.methods:
+        for sample in method.samples:
+            share = "over!" if sample.exceeds_bound else f"{sample.bound_fraction:.0%}" if math.isfinite(sample.bound_fraction) else "-"
+            rate = _rate(sample.per_second) + ("!" if sample.unreliable or method.not_compiled else "")
+            lines.append(
+                f"{method.name:<{width}}{sample.n:>13,}{rate:>10}{_seconds(sample.median_s):>16}{sample.spread:>8.0%}"
+                f"{sample.bound:>8}{share:>7}{REGIME_MARKS[sample.regime]:>8}"
+            )
+    for name, sample in report.unreliable():
+        lines.append(f"! {name} at N = {sample.n:,}: {sample.unreliable}")
+    for method in report.methods:
+        if method.not_compiled:
+            lines.append(f"{method.name}: {method.not_compiled}: its figures are eager code plus the compiler's overhead")
         if method.note:
             lines.append(f"{method.name}: note: {method.note}")
     lines += [f"{name}: unavailable: {reason}" for name, reason in report.unavailable.items()]
     lines += _skipped_lines(report)
     if report.cancelled:
         lines.append("cancelled: the sizes above are the ones measured before the stop")
-    lines.append(f"measured in {report.elapsed_s:.3g} s")
+    start, end = report.load_average
+    load = f"; load average {start[0]:.2f} at the start, {end[0]:.2f} at the end" if start is not None and end is not None else ""
+    lines.append(f"measured in {report.elapsed_s:.3g} s{load}")
     return "\n".join(lines)
 
 
+SKIP_WHY = {
+    "time": "one call takes too long for the time a size may take (--max-seconds)",
+    "memory": "over the memory budget",
+}
+
+
 def _skipped_lines(report: SpeedReport) -> list[str]:
-    """One line per method and reason, with the sizes it covers."""
-    grouped: dict[tuple[str, str], list[int]] = {}
+    """One line per method and kind of skip, naming exactly the sizes skipped, with the first reason in full."""
+    grouped: dict[tuple[str, str], list[Skip]] = {}
     for skip in report.skipped:
-        reason = "one call takes too long for the time a size may take (--max-seconds)" if skip.kind == "time" else skip.reason
-        grouped.setdefault((skip.method, reason), []).append(skip.n)
-    return [f"{method}: skipped N = {', '.join(f'{n:,}' for n in sizes)}: {reason}" for (method, reason), sizes in grouped.items()]
+        grouped.setdefault((skip.method, skip.kind), []).append(skip)
+    lines = []
+    for (method, kind), skips in grouped.items():
+        sizes = ", ".join(f"{s.n:,}" for s in skips)
+        why = SKIP_WHY.get(kind)
+        reason = f"{why} ({skips[0].reason})" if why else skips[0].reason
+        lines.append(f"{method}: skipped N = {sizes}: {reason}")
+    return lines
+
+
+def warning(report: SpeedReport) -> str | None:
+    """One line for stderr when figures are not to be believed, or None."""
+    from engine.speed.report import NOISE_LIMIT
+
+    shaky = report.unreliable()
+    noisy_bounds = [b.place for b in report.bounds if b.spread > NOISE_LIMIT or (b.place == "cache" and report.cache_bound_stalled)]
+    if not shaky and not noisy_bounds:
+        return None
+    what = [f"{len(shaky)} figure{'s' if len(shaky) != 1 else ''} unreliable"] if shaky else []
+    what += [f"the {place} bound spread over {NOISE_LIMIT:.0%}" for place in noisy_bounds]
+    marked = " (marked !)" if shaky else ""
+    return f"calc-tui speed: warning: {', '.join(what)}{marked}: the machine is busy; try --threads 1 or a quieter machine"

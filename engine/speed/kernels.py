@@ -15,6 +15,7 @@ import math
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
@@ -25,6 +26,19 @@ from engine.speed.report import base_method, is_compiled
 
 Kernel = Callable[[torch.Tensor], torch.Tensor]
 Compiler = Callable[[Kernel], Kernel]
+
+
+@dataclass(frozen=True)
+class Graphs:
+    """What dynamo makes of a kernel: how many graphs, how many breaks between them, and why it broke."""
+
+    graphs: int
+    breaks: int
+    reasons: tuple[str, ...] = ()
+    complex_ops: bool = False  # an operation on complex tensors: inductor generates no code for it (eager fallback)
+
+
+GraphCheck = Callable[[Kernel, torch.Tensor], Graphs]
 
 _COMPLEX_OF = {torch.float64: torch.complex128, torch.float32: torch.complex64, torch.float16: torch.complex32}
 
@@ -69,14 +83,29 @@ def _step(dtype: torch.dtype, power: float) -> float:
     return math.pow(torch.finfo(dtype).eps, power)
 
 
+AUTOGRAD_TRACED_AS = "compiled as torch.func.grad(sum of f): dynamo cannot trace torch.autograd.grad"
+
+
 def build_kernel(compiled: Compiled, method: str, dtype: torch.dtype, device: torch.device) -> Kernel:
-    """The eager kernel of `method` (a name from SPEED_METHODS); Unavailable when it does not apply."""
+    """The kernel of `method` (a name from ALL_SPEED_METHODS) before any compiling; Unavailable when it does not apply.
+
+    autograd's compiled twin is the same reverse-mode derivative written with torch.func.grad of the sum of f (for
+    an elementwise f, d/dx_i sum f = f'(x_i)): dynamo breaks the graph at torch.autograd.grad and at requires_grad_,
+    and would run the eager code with the compiler's overhead on top.
+    """
     probe = torch.linspace(0.1, 0.9, 8, dtype=dtype, device=device)
     f = bare(compiled.function, probe)
     name = base_method(method)
     if name == "exact":
         exact: Kernel = bare(compiled.exact[0], probe)
         return exact
+    if name == "autograd" and is_compiled(method):
+
+        def summed(x: torch.Tensor) -> torch.Tensor:
+            return f(x).sum()  # type: ignore[no-any-return]
+
+        whole: Kernel = torch.func.grad(summed)
+        return whole
     if name == "autograd":
 
         def autograd(x: torch.Tensor) -> torch.Tensor:
@@ -124,6 +153,26 @@ def compile_problem(device: torch.device) -> str | None:
     if device.type == "cuda" and importlib.util.find_spec("triton") is None:
         return "triton is not installed: torch.compile on CUDA needs it"
     return None
+
+
+def explain_graphs(kernel: Kernel, probe: torch.Tensor) -> Graphs:
+    """Dynamo's account of `kernel` on `probe` (tracing only, no code generated): its graphs and graph breaks."""
+    import torch._dynamo
+
+    explained = torch._dynamo.explain(kernel)(probe)  # the caller resets dynamo before compiling for real
+    reasons = tuple(dict.fromkeys(_break_reason(str(getattr(b, "reason", b))) for b in explained.break_reasons))
+    complex_ops = any(
+        getattr(node.meta.get("example_value"), "is_complex", lambda: False)() for graph in explained.graphs for node in graph.graph.nodes
+    )
+    return Graphs(int(explained.graph_count), int(explained.graph_break_count), reasons, complex_ops)
+
+
+def _break_reason(text: str) -> str:
+    """The first line of dynamo's reason, shortened to its cause: `torch.autograd.grad` where that is the cause."""
+    line = text.strip().splitlines()[0] if text.strip() else "unknown"
+    if "torch.autograd.grad" in line:
+        return "torch.autograd.grad"
+    return line if len(line) <= 120 else line[:119] + "…"
 
 
 def torch_compile(kernel: Kernel) -> Kernel:

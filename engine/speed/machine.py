@@ -2,9 +2,11 @@
 
 Timing: on CUDA a block of calls is bracketed by CUDA events after a
 synchronisation (the events measure what the GPU did, including the gaps while
-Python was issuing launches); on the CPU by `time.perf_counter`. The first call
-is a warm-up; short calls are repeated in blocks long enough to time
-(`REPEAT_TARGET_S`), and the median and IQR are taken over the blocks.
+Python was issuing launches; `elapsed_time` is in milliseconds); on the CPU by
+`time.perf_counter`. The first call is a warm-up; short calls are repeated in
+blocks long enough to time (`REPEAT_TARGET_S`), and the median and IQR are
+taken over the blocks. The clock, the copy and the CUDA events are held by a
+`Stopwatch`, so tests can put fakes with known durations in their place.
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import os
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
-from engine.speed.report import quartiles
+from engine.speed.report import Bound, quartiles
 
 REPEAT_TARGET_S = 0.005  # a timed block of calls lasts at least this long
 MAX_CALLS_PER_REPEAT = 100_000
@@ -28,6 +31,32 @@ CPU_MEMORY_MARGIN = 0.5  # the machine is shared: a size may use half of what is
 CUDA_MEMORY_MARGIN = 0.8
 BANDWIDTH_MIN_BYTES = 64 * 2**20
 BANDWIDTH_MAX_BYTES = 2**30
+CACHE_COPY_SHARE = 4  # the cache bound's copy: two tensors of a quarter of the cache each, half of it in all
+BOUND_MIN_REPEATS = 5  # each bound is the median of at least this many timed blocks
+# Where Linux says what the machine is (parameters below, so tests can hand in files of their own).
+CPUINFO = Path("/proc/cpuinfo")
+CPU_CACHES = Path("/sys/devices/system/cpu/cpu0/cache")
+MEMINFO = Path("/proc/meminfo")
+
+
+def _copy(target: torch.Tensor, source: torch.Tensor) -> object:
+    return target.copy_(source)
+
+
+def _cuda_event() -> Any:
+    return torch.cuda.Event(enable_timing=True)
+
+
+@dataclass(frozen=True)
+class Stopwatch:
+    """What a measurement reads time from: the CPU's clock, the copy whose rate is the bound, CUDA's events."""
+
+    clock: Callable[[], float] = field(default=time.perf_counter)
+    copy: Callable[[torch.Tensor, torch.Tensor], object] = field(default=_copy)  # (target, source)
+    event: Callable[[], Any] = field(default=_cuda_event)  # a CUDA event that records time; elapsed_time in ms
+
+
+WALL = Stopwatch()
 
 
 @dataclass(frozen=True)
@@ -37,18 +66,20 @@ class Timing:
     repeats: int
     calls_per_repeat: int
     warmup_s: float
+    low_s: float = math.nan  # first quartile of one call's time
+    high_s: float = math.nan  # third quartile
 
 
 class Cancelled(Exception):
     """The caller asked to stop; raised between timed blocks."""
 
 
-def device_name(device: torch.device) -> str:
+def device_name(device: torch.device, cpuinfo: Path = CPUINFO) -> str:
     """The GPU's name, or the CPU's model name from /proc/cpuinfo (the platform's processor string elsewhere)."""
     if device.type == "cuda":
         return str(torch.cuda.get_device_name(device))
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
+        for line in cpuinfo.read_text().splitlines():
             if line.startswith("model name") and ":" in line:
                 return line.split(":", 1)[1].strip()
     except OSError:
@@ -56,13 +87,13 @@ def device_name(device: torch.device) -> str:
     return platform.processor() or platform.machine() or "cpu"
 
 
-def cache_bytes(device: torch.device) -> int | None:
+def cache_bytes(device: torch.device, caches: Path = CPU_CACHES) -> int | None:
     """The GPU's L2, or the CPU's largest cache level (sysfs); None when this machine does not say."""
     if device.type == "cuda":
         size = getattr(torch.cuda.get_device_properties(device), "L2_cache_size", 0)
         return int(size) or None
     sizes: dict[int, int] = {}
-    for index in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
+    for index in caches.glob("index*"):
         try:
             level = int((index / "level").read_text())
             sizes[level] = _parse_size((index / "size").read_text())
@@ -77,14 +108,14 @@ def _parse_size(text: str) -> int:
     return int(text.rstrip("KMG")) * scale
 
 
-def available_bytes(device: torch.device) -> int:
+def available_bytes(device: torch.device, meminfo: Path = MEMINFO) -> int:
     """Memory free for our tensors now: MemAvailable on the CPU; on CUDA, free memory plus what torch's cache holds unused."""
     if device.type == "cuda":
         free, _total = torch.cuda.mem_get_info(device)
         cached = torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device)
         return int(free + max(cached, 0))
     try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
+        for line in meminfo.read_text().splitlines():
             if line.startswith("MemAvailable:"):
                 return int(line.split()[1]) * 1024
     except (OSError, ValueError, IndexError):
@@ -104,22 +135,22 @@ def _synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def _block_seconds(call: Callable[[], object], device: torch.device, calls: int) -> float:
+def _block_seconds(call: Callable[[], object], device: torch.device, calls: int, stopwatch: Stopwatch = WALL) -> float:
     """Seconds for `calls` calls in a row, the device idle before and after."""
     _synchronize(device)
     if device.type == "cuda":
         stream = torch.cuda.current_stream(device)  # the stream the calls' kernels go to, on the device measured
-        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start, end = stopwatch.event(), stopwatch.event()
         start.record(stream)
         for _ in range(calls):
             call()
         end.record(stream)
         end.synchronize()
-        return float(start.elapsed_time(end)) / 1e3
-    begin = time.perf_counter()
+        return float(start.elapsed_time(end)) / 1e3  # CUDA events measure milliseconds
+    begin = stopwatch.clock()
     for _ in range(calls):
         call()
-    return time.perf_counter() - begin
+    return stopwatch.clock() - begin
 
 
 def time_call(
@@ -127,33 +158,36 @@ def time_call(
     device: torch.device,
     repeats: int,
     cancelled: Callable[[], bool] | None = None,
+    stopwatch: Stopwatch = WALL,
 ) -> Timing:
     """Median and IQR of one call over `repeats` timed blocks, after a warm-up call; no garbage collection meanwhile."""
     collecting = gc.isenabled()
     gc.disable()  # as timeit does: a collection of the whole heap (SymPy, torch) would land in one block
     try:
-        return _time_call(call, device, repeats, cancelled)
+        return _time_call(call, device, repeats, cancelled, stopwatch)
     finally:
         if collecting:
             gc.enable()
 
 
-def _time_call(call: Callable[[], object], device: torch.device, repeats: int, cancelled: Callable[[], bool] | None) -> Timing:
-    warmup_s = _block_seconds(call, device, 1)
-    calls, block_s = 1, _block_seconds(call, device, 1)
+def _time_call(
+    call: Callable[[], object], device: torch.device, repeats: int, cancelled: Callable[[], bool] | None, stopwatch: Stopwatch
+) -> Timing:
+    warmup_s = _block_seconds(call, device, 1, stopwatch)
+    calls, block_s = 1, _block_seconds(call, device, 1, stopwatch)
     while block_s < REPEAT_TARGET_S and calls < MAX_CALLS_PER_REPEAT:
         # Grow the block until it is long enough to time; one slow call on a busy machine only stops it early.
         calls = min(MAX_CALLS_PER_REPEAT, math.ceil(calls * min(10.0, 1.5 * REPEAT_TARGET_S / max(block_s, 1e-9))))
         if cancelled is not None and cancelled():
             raise Cancelled
-        block_s = _block_seconds(call, device, calls)
+        block_s = _block_seconds(call, device, calls, stopwatch)
     times = [block_s / calls]  # the block that was long enough is the first repeat
     while len(times) < repeats:
         if cancelled is not None and cancelled():
             raise Cancelled
-        times.append(_block_seconds(call, device, calls) / calls)
+        times.append(_block_seconds(call, device, calls, stopwatch) / calls)
     low, median, high = quartiles(times)
-    return Timing(median_s=median, iqr_s=high - low, repeats=len(times), calls_per_repeat=calls, warmup_s=warmup_s)
+    return Timing(median_s=median, iqr_s=high - low, repeats=len(times), calls_per_repeat=calls, warmup_s=warmup_s, low_s=low, high_s=high)
 
 
 def bandwidth_tensor_bytes(budget_bytes: int, cache: int | None) -> int:
@@ -162,16 +196,38 @@ def bandwidth_tensor_bytes(budget_bytes: int, cache: int | None) -> int:
     return int(max(2**20, min(wanted, BANDWIDTH_MAX_BYTES, budget_bytes // 4)))
 
 
+def bound_tensor_bytes(budget_bytes: int, cache: int | None) -> tuple[tuple[str, int], ...]:
+    """(place, bytes of each of the copy's two tensors): in the cache (half of it in all) when its size is known, and far beyond it."""
+    memory = ("memory", bandwidth_tensor_bytes(budget_bytes, cache))
+    if cache is None:
+        return (memory,)
+    return (("cache", max(2**12, cache // CACHE_COPY_SHARE)), memory)
+
+
 def measure_bandwidth(
     device: torch.device,
     dtype: torch.dtype,
     nbytes: int,
     repeats: int,
     cancelled: Callable[[], bool] | None = None,
-) -> float:
-    """Copy bandwidth in GB/s, counting the bytes read and the bytes written (2 * nbytes per copy)."""
+    stopwatch: Stopwatch = WALL,
+    place: str = "memory",
+) -> Bound:
+    """Copy bandwidth in GB/s, counting the bytes read and the bytes written (2 * nbytes per copy), median and spread."""
     itemsize = torch.empty((), dtype=dtype).element_size()
     source = torch.ones(max(1, nbytes // itemsize), dtype=dtype, device=device)  # written once: its pages are real
     target = torch.empty_like(source)
-    timing = time_call(lambda: target.copy_(source), device, max(3, repeats), cancelled)
-    return 2 * source.numel() * itemsize / timing.median_s / 1e9
+    copy = stopwatch.copy
+    timing = time_call(lambda: copy(target, source), device, max(BOUND_MIN_REPEATS, repeats), cancelled, stopwatch)
+    moved = 2 * source.numel() * itemsize
+    # The rate's quartiles are the time's, inverted: the fastest quarter of the blocks gives the highest rates.
+    median, fast, slow = (moved / seconds / 1e9 for seconds in (timing.median_s, timing.low_s, timing.high_s))
+    return Bound(place, source.numel() * itemsize, median, fast - slow, timing.repeats, upper_gbps=fast)
+
+
+def load_average() -> tuple[float, ...] | None:
+    """The machine's load over 1, 5 and 15 minutes; None where the system does not say."""
+    try:
+        return tuple(round(value, 2) for value in os.getloadavg())
+    except (OSError, AttributeError):
+        return None

@@ -1,8 +1,10 @@
 """Derivatives per second across N for each method, against the device's copy bandwidth.
 
-The order of work: the copy bandwidth; each method once at N = 8 (it must
-run at all, torch.compile compiles here, and its time is the fixed cost per
-call); then size by size, every method at that size in turn, so the curves
+The order of work: the copy bandwidth at two sizes (in the cache and far
+beyond it: the bound is a step over N); for compiled methods, dynamo's account
+of their graphs (how many, and the breaks); each method at N = 8 (it must run
+at all, torch.compile compiles at the first call, and the median of the calls
+after it is the fixed cost per call); then size by size, every method at that size in turn, so the curves
 grow together and noise that comes and goes hits all of them alike.
 
 Before a method runs at a size its memory (bytes per point times N) is checked
@@ -18,7 +20,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -26,24 +28,42 @@ from engine.compiled import Compiled, compile_expression
 from engine.devices import dtype_name, parse_dtype, resolve_device
 from engine.expression import parse_expression
 from engine.speed import kernels as kernel_module
-from engine.speed.kernels import Compiler, Kernel, Unavailable, footprint_bytes_per_point
+from engine.speed.kernels import AUTOGRAD_TRACED_AS, Compiler, GraphCheck, Graphs, Kernel, Unavailable, footprint_bytes_per_point
 from engine.speed.machine import (
+    WALL,
     Cancelled,
+    Stopwatch,
     Timing,
     available_bytes,
-    bandwidth_tensor_bytes,
+    bound_tensor_bytes,
     cache_bytes,
     default_margin,
     device_name,
+    load_average,
     measure_bandwidth,
     time_call,
 )
-from engine.speed.report import MethodResult, Sample, Skip, SpeedReport, SpeedRequest, classify, is_compiled, method_label, size_grid
+from engine.speed.report import (
+    Bound,
+    MethodResult,
+    Sample,
+    Skip,
+    SpeedReport,
+    SpeedRequest,
+    base_method,
+    bound_at,
+    classify,
+    is_compiled,
+    method_label,
+    size_grid,
+    unreliable_reason,
+)
 
 ProgressCallback = Callable[[int, int, str], None]  # (done, total, what runs next)
 SampleCallback = Callable[[str, Sample], None]  # (method, the sample just measured)
 CancelledCallback = Callable[[], bool]
 
+NO_CODEGEN = "does not support code generation"  # inductor's warning when it falls back to eager operators
 PROBE_N = 8  # the size at which each method is tried first: its time there is the fixed cost of a call
 MIN_REPEATS = 3  # fewer repeats than asked where one call is long, but never fewer than this
 
@@ -73,8 +93,12 @@ class _Method:
     note: str = ""
     samples: list[Sample] = field(default_factory=list)
     out_of_memory_at: int | None = None
+    graphs: Graphs | None = None
+    no_codegen: str = ""
 
     def result(self) -> MethodResult:
+        # Each figure judged against the same method's smaller sizes (a stall shows as a collapse of the rate).
+        judged = tuple(replace(s, unreliable=unreliable_reason(s, self.samples[:index])) for index, s in enumerate(self.samples))
         return MethodResult(
             name=self.name,
             label=method_label(self.name),
@@ -82,8 +106,12 @@ class _Method:
             footprint_bytes_per_point=self.footprint,
             overhead_s=self.overhead_s,
             compile_s=self.compile_s,
-            samples=tuple(self.samples),
+            samples=judged,
             note=self.note,
+            graphs=None if self.graphs is None else self.graphs.graphs,
+            graph_breaks=None if self.graphs is None else self.graphs.breaks,
+            break_reasons=() if self.graphs is None else self.graphs.reasons,
+            no_codegen=self.no_codegen,
         )
 
 
@@ -98,14 +126,20 @@ class _Measurement:
         on_progress: ProgressCallback | None,
         on_sample: SampleCallback | None,
         cancelled: CancelledCallback | None,
+        stopwatch: Stopwatch = WALL,
+        graph_check: GraphCheck | None = None,
     ) -> None:
         self.request, self.compiled, self.device, self.dtype, self.compiler = request, compiled, device, dtype, compiler
         self.on_progress, self.on_sample, self.cancelled_callback = on_progress, on_sample, cancelled
+        self.stopwatch = stopwatch
+        self.graph_check = graph_check or kernel_module.explain_graphs
         self.itemsize = torch.empty((), dtype=dtype).element_size()
         margin = request.memory_margin if request.memory_margin is not None else default_margin(device)
         self.budget = int(margin * available_bytes(device))
         self.cache = cache_bytes(device)
-        self.bandwidth_gbps = math.nan
+        self.bounds: tuple[Bound, ...] = ()
+        self.graphs: dict[str, Graphs] = {}
+        self.load_at_start = load_average()
         self.methods: list[_Method] = []
         self.unavailable: dict[str, str] = {}
         self.skipped: list[Skip] = []
@@ -140,12 +174,19 @@ class _Measurement:
 
     # --- the steps ---------------------------------------------------------------------------------
 
+    @property
+    def bandwidth_gbps(self) -> float:
+        """The main-memory bound (the largest copy): what a size's time is estimated from."""
+        memory = next((b for b in self.bounds if b.place == "memory"), None)
+        return memory.limit_gbps if memory is not None else math.nan
+
     def run(self) -> None:
         self.total = 1 + len(self.request.methods) + len(self.sizes) * len(self.request.methods)
-        if self.request.compiles:
-            torch.compiler.reset()  # compiled kernels of earlier measurements would count against dynamo's cache limit
         try:
             self.measure_bandwidth()
+            if self.request.compiles:
+                self.check_graphs()
+                torch.compiler.reset()  # explain's traces, and compiled kernels of earlier measurements, must not count
             for name in self.request.methods:
                 self.prepare(name)
             for n in self.sizes:
@@ -157,12 +198,33 @@ class _Measurement:
             self.progress("done")
 
     def measure_bandwidth(self) -> None:
-        self.progress("memory bandwidth (a large copy)")
-        if self.stop_requested():
-            raise Cancelled
-        nbytes = bandwidth_tensor_bytes(self.budget, self.cache)
-        self.bandwidth_gbps = measure_bandwidth(self.device, self.dtype, nbytes, self.request.repeats, self.stop_requested)
+        self.progress("memory bandwidth (a copy in the cache, a large copy)")
+        bounds = []
+        for place, nbytes in bound_tensor_bytes(self.budget, self.cache):
+            if self.stop_requested():
+                raise Cancelled
+            bounds.append(
+                measure_bandwidth(self.device, self.dtype, nbytes, self.request.repeats, self.stop_requested, self.stopwatch, place)
+            )
+        self.bounds = tuple(bounds)
         self.step_done()
+
+    def check_graphs(self) -> None:
+        """Dynamo's account of each compiled kernel (tracing only): one graph is one fused kernel, a break runs eager code."""
+        probe = torch.linspace(0.1, 0.9, PROBE_N, dtype=self.dtype, device=self.device)
+        for name in self.request.methods:
+            if not is_compiled(name):
+                continue
+            self.progress(f"{name}: checking for graph breaks")
+            if self.stop_requested():
+                raise Cancelled
+            try:
+                kernel = kernel_module.build_kernel(self.compiled, name, self.dtype, self.device)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self.graphs[name] = self.graph_check(kernel, probe)
+            except Exception:  # noqa: BLE001 - unavailable or failing: prepare() says why in the row
+                continue
 
     def prepare(self, name: str) -> None:
         """Build the kernel, run it once at PROBE_N (compiling it) and time the fixed cost of a call."""
@@ -173,16 +235,17 @@ class _Measurement:
         try:
             kernel = kernel_module.kernel_for(self.compiled, name, self.dtype, self.device, self.compiler)
             probe = torch.linspace(0.1, 0.9, PROBE_N, dtype=self.dtype, device=self.device)
+            clock = self.stopwatch.clock
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                start = time.perf_counter()
-                kernel(probe)
+                start = clock()
+                kernel(probe)  # cold: compiling, lazy loading; not the cost of a call
                 if self.device.type == "cuda":
                     torch.cuda.synchronize(self.device)
-                first_call_s = time.perf_counter() - start
+                first_call_s = clock() - start
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                overhead = time_call(lambda: kernel(probe), self.device, self.request.repeats, self.stop_requested)
+                overhead = time_call(lambda: kernel(probe), self.device, self.request.repeats, self.stop_requested, self.stopwatch)
         except Cancelled:
             raise
         except Unavailable as reason:
@@ -195,7 +258,16 @@ class _Measurement:
         method = _Method(name, kernel, footprint_bytes_per_point(self.compiled, name, self.itemsize), overhead_s=overhead.median_s)
         if is_compiled(name):
             method.compile_s = first_call_s
-        method.note = next((_first_line(w.message) for w in caught if isinstance(w.message, Warning)), "")
+            method.graphs = self.graphs.get(name)
+        warned = next((_first_line(w.message) for w in caught if isinstance(w.message, Warning)), "")
+        if is_compiled(name) and NO_CODEGEN in warned.lower():
+            # Inductor falls back to eager operators (complex numbers on the CPU): one graph, but nothing fused.
+            method.no_codegen = "the compiler generated no code for it (" + warned.split(".")[0].strip() + ")"
+        elif method.graphs is not None and method.graphs.complex_ops:
+            # The same fallback when inductor's compiled code came from its cache (no warning then): the graph says so.
+            method.no_codegen = "the compiler generated no code for it (inductor has no code generation for complex operators)"
+        traced_as = AUTOGRAD_TRACED_AS if is_compiled(name) and base_method(name) == "autograd" else ""
+        method.note = "; ".join(part for part in (traced_as, warned) if part)
         self.methods.append(method)
 
     def measure_size(self, n: int) -> None:
@@ -232,7 +304,7 @@ class _Measurement:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                timing = time_call(lambda: kernel(x), self.device, repeats, self.stop_requested)
+                timing = time_call(lambda: kernel(x), self.device, repeats, self.stop_requested, self.stopwatch)
         except Cancelled:
             raise
         except Exception as error:  # noqa: BLE001 - one size failing must not end the measurement
@@ -254,18 +326,20 @@ class _Measurement:
 
     def sample(self, method: _Method, n: int, timing: Timing) -> Sample:
         per_second = n / timing.median_s
-        gbps = per_second * 2 * self.itemsize / 1e9
+        gbps = per_second * 2 * self.itemsize / 1e9  # read x, write f'(x)
+        bound = bound_at(self.bounds, n, 2 * self.itemsize, self.cache)
         return Sample(
             n=n,
             median_s=timing.median_s,
             iqr_s=timing.iqr_s,
             per_second=per_second,
             gbps=gbps,
-            bound_fraction=gbps / self.bandwidth_gbps,
+            bound_fraction=gbps / bound.limit_gbps if bound is not None else math.nan,
             regime=classify(n, timing.median_s, method.overhead_s, method.footprint, self.cache),
             repeats=timing.repeats,
             calls_per_repeat=timing.calls_per_repeat,
             warmup_s=timing.warmup_s,
+            bound=bound.place if bound is not None else "memory",
         )
 
     # --- what may run --------------------------------------------------------------------------------
@@ -317,6 +391,8 @@ class _Measurement:
             skipped=tuple(self.skipped),
             cancelled=self.cancelled,
             elapsed_s=elapsed_s,
+            bounds=self.bounds,
+            load_average=(self.load_at_start, load_average()),
         )
 
 
@@ -327,8 +403,13 @@ def measure_speed(
     on_sample: SampleCallback | None = None,
     cancelled: CancelledCallback | None = None,
     compiler: Compiler | None = None,
+    stopwatch: Stopwatch = WALL,
+    graph_check: GraphCheck | None = None,
 ) -> SpeedReport:
     """Measure `request`; with `cancelled` returning True the report so far comes back, marked cancelled.
+
+    `stopwatch` (clock, copy, CUDA events) and `graph_check` (dynamo's explain) are the real ones unless a test
+    puts fakes with known answers in their place.
 
     Raises ExpressionError for bad text (f must be a function of x alone) and DeviceError for a device or
     dtype this torch lacks; everything that goes wrong once measuring has begun is in the report instead.
@@ -345,6 +426,8 @@ def measure_speed(
         on_progress,
         on_sample,
         cancelled,
+        stopwatch,
+        graph_check,
     )
     threads = torch.get_num_threads()
     if request.threads is not None:

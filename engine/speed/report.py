@@ -10,6 +10,13 @@ that measures the bandwidth moves the same two bytes-per-element (read the
 source, write the destination). The bound on derivatives per second is
 therefore the copy rate in elements per second, and a method's
 `bound_fraction` is its rate divided by that bound.
+
+The copy is measured at two sizes: one whose tensors fit in the last-level
+cache and one far beyond it. The bound is a step over N: the cache copy's rate
+where x and f'(x) fit in the cache, the main-memory copy's rate above. A share
+above 100% of the bound that applies is not a result: the sample is marked
+unreliable with the reason, as is a sample whose repeats spread widely or whose
+rate collapses against a smaller N (a stall on a busy machine).
 """
 
 from __future__ import annotations
@@ -44,6 +51,10 @@ REGIME_TEXT: dict[str, str] = {
 # Why a size was skipped: it would not fit, it would take too long, it ran out of memory anyway, or it failed.
 SKIP_KINDS: tuple[str, ...] = ("memory", "time", "out-of-memory", "failed")
 OVERHEAD_SHARE = 0.5  # a call is overhead-bound when the fixed cost is at least this share of its time
+NOISE_LIMIT = 0.25  # a figure whose repeats spread (IQR / median) more than this is not to be believed
+STALL_FACTOR = 8.0  # a rate this many times below the method's best at a smaller N is a stall, not a result
+# Where a bound applies, by the bytes an elementwise derivative must move at N (read x, write f'(x)).
+BOUND_PLACES: tuple[str, ...] = ("cache", "memory")
 
 
 def compiled_name(method: str) -> str:
@@ -136,6 +147,40 @@ class SpeedRequest:
 
 
 @dataclass(frozen=True)
+class Bound:
+    """The copy bandwidth measured with tensors of one size: the median over repeated blocks and its spread."""
+
+    place: str  # one of BOUND_PLACES: "cache" (both tensors fit in the last-level cache) or "memory" (far beyond it)
+    tensor_bytes: int  # each of the two tensors of the copy
+    gbps: float  # bytes read + written per second / 1e9, median over the repeats
+    iqr_gbps: float  # the spread of that rate over the repeats
+    repeats: int
+    upper_gbps: float = math.nan  # the rate of the faster repeats (upper quartile): what the copy can do
+
+    @property
+    def spread(self) -> float:
+        return self.iqr_gbps / self.gbps if self.gbps > 0 else math.inf
+
+    @property
+    def limit_gbps(self) -> float:
+        """The bound: the copy's upper-quartile rate. A busy machine only ever slows a copy down, so the faster repeats
+        are nearer what memory allows; a median taken during a stall would make healthy figures look over the bound."""
+        return self.upper_gbps if math.isfinite(self.upper_gbps) else self.gbps
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "place": self.place,
+            "tensor_bytes": self.tensor_bytes,
+            "gbps": self.gbps,
+            "upper_gbps": self.upper_gbps,
+            "limit_gbps": self.limit_gbps,
+            "iqr_gbps": self.iqr_gbps,
+            "spread": self.spread,
+            "repeats": self.repeats,
+        }
+
+
+@dataclass(frozen=True)
 class Sample:
     """One method at one size: the time of one call (median and IQR over the repeats) and what it means."""
 
@@ -144,22 +189,38 @@ class Sample:
     iqr_s: float
     per_second: float  # derivatives per second: n / median_s
     gbps: float  # achieved, with 2 * itemsize bytes per point (see the module docstring)
-    bound_fraction: float  # per_second over the bandwidth bound
+    bound_fraction: float  # gbps over the limit of the bound that applies at n (`bound`: its copy's upper quartile)
     regime: str  # one of REGIMES
     repeats: int  # timed repeats (fewer than asked where one call is long, at least 3)
     calls_per_repeat: int  # small N: several calls per repeat, so each repeat is long enough to time
     warmup_s: float  # the first call at this size (allocation, lazy loading, a recompile would show here)
+    bound: str = "memory"  # the place of the bound that applies at n (BOUND_PLACES)
+    unreliable: str = ""  # why this figure is not to be believed ("" when nothing says so)
+
+    @property
+    def spread(self) -> float:
+        """IQR / median of the time of a call: how much the repeats disagree."""
+        return self.iqr_s / self.median_s if self.median_s > 0 else math.inf
+
+    @property
+    def exceeds_bound(self) -> bool:
+        return self.bound_fraction > 1
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "n": self.n,
             "median_s": self.median_s,
+            "time_per_call_s": self.median_s,
             "iqr_s": self.iqr_s,
+            "spread": self.spread,
             "per_second": self.per_second,
             "gbps": self.gbps,
+            "bound": self.bound,
             "bound_fraction": self.bound_fraction,
             "regime": self.regime,
             "repeats": self.repeats,
+            "calls_per_repeat": self.calls_per_repeat,
+            "unreliable": self.unreliable,
         }
 
 
@@ -184,13 +245,29 @@ class MethodResult:
     label: str
     compiled: bool
     footprint_bytes_per_point: int  # memory one call needs per point (estimate, raised by what CUDA measured)
-    overhead_s: float  # median time of a call at N = 8: the fixed cost per call
+    overhead_s: float  # median time of a call at N = 8: the fixed cost per call ("overhead/call")
     compile_s: float | None  # torch.compile's first call (tracing and code generation), apart from the run times
     samples: tuple[Sample, ...] = ()
     note: str = ""  # e.g. a compiler warning that explains a slow compiled row
+    graphs: int | None = None  # compiled: the graphs dynamo traced (1 is one fused kernel); None when not checked
+    graph_breaks: int | None = None  # compiled: where dynamo broke the graph and ran eager Python instead
+    break_reasons: tuple[str, ...] = ()
+    no_codegen: str = ""  # compiled: the compiler's word that it generated no code for the kernel (it runs eager ops)
 
     def at(self, n: int) -> Sample | None:
         return next((s for s in self.samples if s.n == n), None)
+
+    @property
+    def not_compiled(self) -> str:
+        """Why a compiled row is not a compiled kernel ("" when it is, or is eager): a graph break, or no code generated."""
+        if not self.compiled:
+            return ""
+        if self.graph_breaks:
+            why = self.break_reasons[0] if self.break_reasons else f"{self.graph_breaks} graph breaks"
+            return f"not compiled: graph break ({why})"
+        if self.no_codegen:
+            return f"not compiled: {self.no_codegen}"
+        return ""
 
 
 @dataclass(frozen=True)
@@ -202,7 +279,7 @@ class SpeedReport:
     device_name: str  # the CPU model or the GPU's name
     dtype: str
     threads: int
-    bandwidth_gbps: float  # measured copy bandwidth, bytes read + written per second / 1e9
+    bandwidth_gbps: float  # main-memory copy bandwidth (its limit), bytes read + written per second / 1e9: the memory bound
     cache_bytes: int | None  # last-level cache (CPU) or L2 (GPU); None when unknown
     memory_budget_bytes: int  # what a size may use: the margin times the memory available at the start
     sizes: tuple[int, ...]
@@ -211,6 +288,8 @@ class SpeedReport:
     skipped: tuple[Skip, ...] = ()
     cancelled: bool = False
     elapsed_s: float = 0.0
+    bounds: tuple[Bound, ...] = ()  # the copy at each size measured, cache first; empty: only bandwidth_gbps
+    load_average: tuple[tuple[float, ...] | None, tuple[float, ...] | None] = (None, None)  # 1, 5, 15 min: start, end
 
     @property
     def expression(self) -> str:
@@ -227,8 +306,21 @@ class SpeedReport:
 
     @property
     def bound_per_second(self) -> float:
-        """The most derivatives per second this device's memory allows (the line on the plot)."""
+        """The most derivatives per second this device's main memory allows (the step of the bound above the cache)."""
         return self.bandwidth_gbps * 1e9 / self.bytes_per_point
+
+    def bound_at(self, n: int) -> Bound | None:
+        """The bound that applies at n: the cache copy's where x and f'(x) fit in the cache, else main memory's."""
+        return bound_at(self.bounds, n, self.bytes_per_point, self.cache_bytes)
+
+    @property
+    def cache_bound_stalled(self) -> bool:
+        """The copy in the cache came out slower than the one from memory (a stall): the memory bound applies at every N."""
+        return cache_below_memory(self.bounds)
+
+    def unreliable(self) -> tuple[tuple[str, Sample], ...]:
+        """(method, sample) of every figure marked unreliable, in the order measured."""
+        return tuple((m.name, s) for m in self.methods for s in m.samples if s.unreliable)
 
     def method(self, name: str) -> MethodResult | None:
         return next((m for m in self.methods if m.name == name), None)
@@ -264,6 +356,8 @@ class SpeedReport:
             "dtype": self.dtype,
             "threads": self.threads,
             "bandwidth_gbps": self.bandwidth_gbps,
+            "bounds": [b.as_dict() for b in self.bounds],
+            "cache_bound_stalled": self.cache_bound_stalled,
             "sizes": list(self.sizes),
             "methods": {m.name: [s.as_dict() for s in m.samples] for m in self.methods},
             "unavailable": dict(self.unavailable),
@@ -273,8 +367,14 @@ class SpeedReport:
             "cache_bytes": self.cache_bytes,
             "memory_budget_bytes": self.memory_budget_bytes,
             "compile_s": {m.name: m.compile_s for m in self.methods if m.compile_s is not None},
+            "graphs": {m.name: m.graphs for m in self.methods if m.graphs is not None},
+            "graph_breaks": {m.name: m.graph_breaks for m in self.methods if m.graph_breaks is not None},
+            "not_compiled": {m.name: m.not_compiled for m in self.methods if m.not_compiled},
             "overhead_s": {m.name: m.overhead_s for m in self.methods},
+            "overhead_per_call_s": {m.name: m.overhead_s for m in self.methods},
             "notes": {m.name: m.note for m in self.methods if m.note},
+            "unreliable": [{"method": name, "n": s.n, "reason": s.unreliable} for name, s in self.unreliable()],
+            "load_average": {"start": self.load_average[0], "end": self.load_average[1]},
             "cancelled": self.cancelled,
             "elapsed_s": self.elapsed_s,
         }
@@ -302,3 +402,36 @@ def classify(n: int, median_s: float, overhead_s: float, footprint_bytes_per_poi
     if cache_bytes is not None and n * footprint_bytes_per_point <= cache_bytes:
         return "cache"
     return "memory"
+
+
+def bound_at(bounds: Sequence[Bound], n: int, bytes_per_point: int, cache_bytes: int | None) -> Bound | None:
+    """The bound at n: the cache copy's while n * bytes_per_point fits in the cache, else the main-memory copy's."""
+    by_place = {bound.place: bound for bound in bounds}
+    cache, memory = by_place.get("cache"), by_place.get("memory")
+    if cache_bytes is not None and n * bytes_per_point <= cache_bytes and cache is not None and not cache_below_memory(bounds):
+        return cache
+    return memory
+
+
+def cache_below_memory(bounds: Sequence[Bound]) -> bool:
+    """A copy in the cache measured slower than one from main memory: a stall, so the cache step is not used."""
+    by_place = {bound.place: bound.limit_gbps for bound in bounds}
+    return "cache" in by_place and "memory" in by_place and by_place["cache"] < by_place["memory"]
+
+
+def unreliable_reason(sample: Sample, smaller: Sequence[Sample]) -> str:
+    """Why `sample` is not to be believed, given the same method's samples at smaller N; "" when nothing says so.
+
+    Over the bound that applies: no elementwise derivative can move its bytes faster than a copy, so the timing is
+    wrong. A wide spread: the repeats disagree. A collapse against a smaller N: a derivative's rate does not fall
+    by STALL_FACTOR when N grows (the cache-to-memory step costs less than that); the machine stalled it.
+    """
+    reasons = []
+    if sample.exceeds_bound:
+        reasons.append(f"exceeds the {sample.bound} bound ({sample.bound_fraction:.0%}): timing unreliable")
+    if sample.spread > NOISE_LIMIT:
+        reasons.append(f"repeats spread {sample.spread:.0%} of the median (IQR / median over {NOISE_LIMIT:.0%})")
+    best = max(smaller, key=lambda s: s.per_second, default=None)
+    if best is not None and sample.per_second * STALL_FACTOR < best.per_second:
+        reasons.append(f"{best.per_second / sample.per_second:.0f}x below its rate at N = {best.n:,}: a stall, likely a busy machine")
+    return "; ".join(reasons)

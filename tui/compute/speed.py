@@ -133,6 +133,58 @@ def partial_report(key: ReportKey, samples: Mapping[str, Sequence[Sample]], devi
     )
 
 
+# -- what is drawn: eager, compiled or both; the bound as a step -------------------------------------
+
+VIEWS: tuple[str, ...] = ("eager", "compiled", "both")  # what `c` cycles through; eager and compiled each fit 80x24
+
+
+def for_view(report: SpeedReport, view: str) -> SpeedReport:
+    """The report with only the rows `view` shows: eager methods, compiled ones, or both (the whole report)."""
+    if view == "both":
+        return report
+
+    def keep(name: str) -> bool:
+        return is_compiled(name) == (view == "compiled")
+
+    methods = tuple(name for name in report.request.methods if keep(name))
+    if not methods:
+        return report
+    return replace(
+        report,
+        request=replace(report.request, methods=methods),
+        methods=tuple(m for m in report.methods if keep(m.name)),
+        unavailable={name: why for name, why in report.unavailable.items() if keep(name)},
+        skipped=tuple(s for s in report.skipped if keep(s.method)),
+    )
+
+
+@dataclass(frozen=True)
+class BoundStep:
+    """One step of the bound: derivatives per second allowed for N from `low` to `high` (None: without end)."""
+
+    place: str  # "cache" or "memory"
+    low: float | None
+    high: float | None
+    per_second: float
+
+
+def bound_steps(report: SpeedReport) -> tuple[BoundStep, ...]:
+    """The bound over N: the cache copy's rate up to the N whose x and f'(x) fill the cache, main memory's above."""
+    memory = report.bound_at(10**15)
+    cache = report.bound_at(1)
+    per_point = report.bytes_per_point
+    if memory is None:
+        rate = report.bound_per_second
+        return (BoundStep("memory", None, None, rate),) if math.isfinite(rate) and rate > 0 else ()
+    if cache is None or cache is memory or report.cache_bytes is None:
+        return (BoundStep("memory", None, None, memory.limit_gbps * 1e9 / per_point),)
+    edge = report.cache_bytes / per_point
+    return (
+        BoundStep("cache", None, edge, cache.limit_gbps * 1e9 / per_point),
+        BoundStep("memory", edge, None, memory.limit_gbps * 1e9 / per_point),
+    )
+
+
 # -- the table ------------------------------------------------------------------------------------
 
 
@@ -144,12 +196,19 @@ class MethodRow:
     n: int | None  # the largest N measured; None: no sample (unavailable, or skipped at every size)
     per_second: float
     gbps: float
-    bound_fraction: float
-    overhead_s: float
+    bound_fraction: float  # of the bound that applies at n
+    overhead_s: float  # overhead/call: a warm call at N = 8, the fixed cost every call pays
     compile_s: float | None
     why_not: str = ""  # unavailable, or skipped everywhere: the reason
     note: str = ""
     speedup: float | None = None  # this device over the other one at the largest N both measured
+    time_per_call_s: float = math.nan  # time/call at n: the median time of one call there
+    spread: float = math.nan  # IQR / median of the repeats at n
+    unreliable: str = ""  # why the figure at n is not to be believed ("" when nothing says so)
+    exceeds_bound: bool = False  # faster than the copy at its size: a timing error, not a result
+    graphs: int | None = None  # compiled: dynamo's graphs and graph breaks
+    graph_breaks: int | None = None
+    not_compiled: str = ""  # compiled row that is not one graph: why
 
 
 def method_rows(report: SpeedReport, speedups: Mapping[str, Sequence[tuple[int, float]]] | None = None) -> tuple[MethodRow, ...]:
@@ -166,11 +225,44 @@ def method_rows(report: SpeedReport, speedups: Mapping[str, Sequence[tuple[int, 
         if not result.samples:
             reasons = [s.reason for s in report.skipped if s.method == name]
             why = reasons[0] if reasons else ("cancelled before the first size" if report.cancelled else "")
-            rows.append(MethodRow(name, None, math.nan, math.nan, math.nan, result.overhead_s, result.compile_s, why, result.note))
+            rows.append(
+                MethodRow(
+                    name,
+                    None,
+                    math.nan,
+                    math.nan,
+                    math.nan,
+                    result.overhead_s,
+                    result.compile_s,
+                    why,
+                    result.note,
+                    graphs=result.graphs,
+                    graph_breaks=result.graph_breaks,
+                    not_compiled=result.not_compiled,
+                )
+            )
             continue
         top = max(result.samples, key=lambda s: s.n)
         rows.append(
-            MethodRow(name, top.n, top.per_second, top.gbps, top.bound_fraction, result.overhead_s, result.compile_s, "", result.note, last)
+            MethodRow(
+                name,
+                top.n,
+                top.per_second,
+                top.gbps,
+                top.bound_fraction,
+                result.overhead_s,
+                result.compile_s,
+                "",
+                result.note,
+                last,
+                time_per_call_s=top.median_s,
+                spread=top.spread,
+                unreliable=top.unreliable,
+                exceeds_bound=top.exceeds_bound,
+                graphs=result.graphs,
+                graph_breaks=result.graph_breaks,
+                not_compiled=result.not_compiled,
+            )
         )
     return tuple(rows)
 
@@ -188,26 +280,49 @@ SKIP_WORDS = {
 
 @dataclass(frozen=True)
 class SkipSummary:
+    """One kind of skip: exactly which methods were skipped at which N, and one reason in full."""
+
     kind: str
-    sizes: tuple[int, ...]
-    methods: tuple[str, ...]
+    # (methods, their sizes as read: "10M, 31.6M", or a run of the grid "3.16M…316M"); methods with the same sizes share
+    # one entry, named "every method" when they are all the methods measured.
+    where: tuple[tuple[str, str], ...]
     example: str  # one reason in full, with its numbers
 
     def describe(self) -> str:
-        low, high = self.sizes[0], self.sizes[-1]
-        where = f"N = {si(low)}" if low == high else f"N = {si(low)}…{si(high)}"
-        who = "every method" if len(self.methods) > 2 else ", ".join(self.methods)
-        return f"{SKIP_MARKS[self.kind]} {where}, {who}: {SKIP_WORDS[self.kind]} ({self.example})"
+        who = "; ".join(f"{methods} at N = {sizes}" for methods, sizes in self.where)
+        return f"{SKIP_MARKS[self.kind]} {SKIP_WORDS[self.kind]}: {who} ({self.example})"
+
+
+def size_runs(sizes: Sequence[int], grid: Sequence[int]) -> str:
+    """Sizes as a user reads them: runs of consecutive grid sizes as first…last, the rest one by one."""
+    order = {n: index for index, n in enumerate(sorted(set(grid) | set(sizes)))}
+    runs: list[list[int]] = []
+    for n in sorted(sizes):
+        if runs and order[n] == order[runs[-1][-1]] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    parts = [
+        si(run[0]) if len(run) == 1 else f"{si(run[0])}, {si(run[1])}" if len(run) == 2 else f"{si(run[0])}…{si(run[-1])}" for run in runs
+    ]
+    return ", ".join(parts)
 
 
 def skip_summaries(report: SpeedReport) -> tuple[SkipSummary, ...]:
-    """The skipped sizes grouped by why, in the engine's order of kinds, each with its first reason as the example."""
+    """The skipped sizes grouped by why, in the engine's order of kinds, each method with exactly its sizes."""
     summaries = []
     for kind in SKIP_MARKS:
         skips = [s for s in report.skipped if s.kind == kind]
         if skips:
-            methods = tuple(dict.fromkeys(s.method for s in skips))
-            summaries.append(SkipSummary(kind, tuple(sorted({s.n for s in skips})), methods, skips[0].reason))
+            by_sizes: dict[str, list[str]] = {}
+            for method in dict.fromkeys(s.method for s in skips):
+                by_sizes.setdefault(size_runs([s.n for s in skips if s.method == method], report.sizes), []).append(method)
+            measured = [m.name for m in report.methods]
+            where = tuple(
+                ("every method" if len(measured) > 1 and sorted(methods) == sorted(measured) else ", ".join(methods), sizes)
+                for sizes, methods in by_sizes.items()
+            )
+            summaries.append(SkipSummary(kind, where, skips[0].reason))
     return tuple(summaries)
 
 
@@ -273,20 +388,68 @@ def report_tables(report: SpeedReport) -> dict[str, Table]:
     rows = method_rows(report)
     return {
         "methods": Table(
-            ("method", "largest_n", "per_second", "gbps", "bound_fraction", "overhead_s", "compile_s", "unavailable"),
-            [(r.name, r.n, r.per_second, r.gbps, r.bound_fraction, r.overhead_s, r.compile_s, r.why_not) for r in rows],
+            (
+                "method",
+                "largest_n",
+                "per_second",
+                "gbps",
+                "bound_fraction",
+                "overhead_per_call_s",
+                "time_per_call_s",
+                "spread",
+                "compile_s",
+                "graphs",
+                "graph_breaks",
+                "not_compiled",
+                "unreliable",
+                "unavailable",
+            ),
+            [
+                (
+                    r.name,
+                    r.n,
+                    r.per_second,
+                    r.gbps,
+                    r.bound_fraction,
+                    r.overhead_s,
+                    r.time_per_call_s,
+                    r.spread,
+                    r.compile_s,
+                    r.graphs,
+                    r.graph_breaks,
+                    r.not_compiled,
+                    r.unreliable,
+                    r.why_not,
+                )
+                for r in rows
+            ],
         ),
         "samples": Table(
-            ("method", "n", "median_s", "iqr_s", "per_second", "gbps", "bound_fraction", "regime"),
+            ("method", "n", "median_s", "iqr_s", "spread", "per_second", "gbps", "bound", "bound_fraction", "regime", "unreliable"),
             [
-                (m.name, s.n, s.median_s, s.iqr_s, s.per_second, s.gbps, s.bound_fraction, s.regime)
+                (m.name, s.n, s.median_s, s.iqr_s, s.spread, s.per_second, s.gbps, s.bound, s.bound_fraction, s.regime, s.unreliable)
                 for m in report.methods
                 for s in m.samples
             ],
         ),
+        "bounds": Table(
+            ("place", "tensor_bytes", "gbps", "upper_gbps", "limit_gbps", "iqr_gbps", "spread", "repeats"),
+            [(b.place, b.tensor_bytes, b.gbps, b.upper_gbps, b.limit_gbps, b.iqr_gbps, b.spread, b.repeats) for b in report.bounds],
+        ),
         "skipped": Table(("n", "method", "kind", "reason"), [(s.n, s.method, s.kind, s.reason) for s in report.skipped]),
         "device": Table(
-            ("device", "device_name", "dtype", "threads", "bandwidth_gbps", "bound_per_second", "cancelled", "elapsed_s"),
+            (
+                "device",
+                "device_name",
+                "dtype",
+                "threads",
+                "bandwidth_gbps",
+                "bound_per_second",
+                "cancelled",
+                "elapsed_s",
+                "load_average_start",
+                "load_average_end",
+            ),
             [
                 (
                     report.device,
@@ -297,7 +460,14 @@ def report_tables(report: SpeedReport) -> dict[str, Table]:
                     report.bound_per_second,
                     report.cancelled,
                     report.elapsed_s,
+                    _load(report.load_average[0]),
+                    _load(report.load_average[1]),
                 )
             ],
         ),
     }
+
+
+def _load(load: tuple[float, ...] | None) -> float | None:
+    """The 1-minute load average, or None where the system does not say."""
+    return load[0] if load else None

@@ -12,11 +12,14 @@ from textual.widgets import ProgressBar, Static
 
 from engine.speed import REGIME_TEXT, SpeedReport
 from tui.compute.speed import (
+    VIEWS,
     ReportKey,
     SpeedMeasure,
     SpeedView,
+    bound_steps,
     counterpart,
     cuda_over_cpu,
+    for_view,
     is_cuda,
     measure,
     method_rows,
@@ -40,7 +43,7 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
     PRESETS = LAB_PRESETS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("m", "measure", "Measure"),
-        Binding("c", "toggle_compiled", "Compiled"),
+        Binding("c", "cycle_view", "Eager/compiled"),
         Binding("s", "toggle_speedup", "Speed-up"),
         Binding("t", "toggle_table", "Table"),
         Binding("T", "toggle_threads", "Threads", show=False),
@@ -52,7 +55,7 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
         self.reports: dict[ReportKey, SpeedReport] = {}  # every report measured this session, kept for coming back
         self._report_runs: dict[ReportKey, int] = {}  # the run (m presses) that made each kept report
         self._runs: dict[ReportKey, int] = {}  # the run asked for each key
-        self.compiled = False
+        self.view_mode = VIEWS[0]  # eager, compiled or both (c cycles)
         self.threads: int | None = None  # None: torch's own count (one per core); 1 is steadier on a busy machine
         self.speedup_view = False
         self.measuring: SpeedMeasure | None = None  # the measurement whose progress and samples are shown
@@ -82,6 +85,11 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
         if precision.device is None:
             return None
         return ReportKey(self.state.lab.function, precision.device, precision.dtype, self.compiled, self.threads)
+
+    @property
+    def compiled(self) -> bool:
+        """Whether the shown view needs the compiled rows measured."""
+        return self.view_mode != "eager"
 
     def request(self) -> SpeedMeasure | None:
         """A measurement when this key has no kept report (or m asked again); None shows the kept one."""
@@ -175,8 +183,10 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
             return
         other_key = None if live else counterpart(self.reports, key)
         other = self.reports.get(other_key) if other_key is not None else None
-        speedups = cuda_over_cpu(report, other) if other is not None else {}
         info.update(self.describe(report, live, other))
+        report = for_view(report, self.view_mode)
+        other = for_view(other, self.view_mode) if other is not None else None
+        speedups = cuda_over_cpu(report, other) if other is not None else {}
         if self.speedup_view and speedups:
             cuda, cpu = (report, other) if is_cuda(report.device) else (other, report)
             assert cuda is not None and cpu is not None
@@ -186,6 +196,8 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
         notes = [f"{m.name}: {m.note}" for m in report.methods if m.note]
         if report.cancelled:
             notes.insert(0, "cancelled: a partial report (m measures again)")
+        if report.unreliable():
+            notes.insert(0, "! marks a figure not to be believed (why below): T measures with one thread, steadier on a busy machine")
         label = "GPU/CPU" if speedups else None
         table.show(method_rows(report, speedups), skip_summaries(report), self.state.look, label, notes)
         if live:
@@ -195,13 +207,19 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
         """The line above the plot: what measured it (device, threads) and the bound, or what is being measured."""
         if live:
             return f"measuring on [b]{report.device_name}[/] · {report.dtype} · Esc stops; the rest of the app stays usable"
+        steps = bound_steps(report)
         bound = (
-            f"copy {report.bandwidth_gbps:.3g} GB/s → bound [b]{si(report.bound_per_second)}/s[/]"
-            if math.isfinite(report.bandwidth_gbps)
+            "bound "
+            + ", ".join(
+                f"{step.place} [b]{si(step.per_second)}/s[/]" + (f" to N = {si(step.high)}" if step.high is not None else "")
+                for step in steps
+            )
+            + f" (copy {report.bandwidth_gbps:.3g} GB/s)"
+            if steps and math.isfinite(report.bandwidth_gbps)
             else "bandwidth not measured"
         )
         threads = f"{report.threads} thread{'s' if report.threads != 1 else ''}"
-        line = f"[b]{report.device_name}[/] · {threads} · {bound} · took {report.elapsed_s:.1f} s"
+        line = f"[b]{report.device_name}[/] · {threads} · took {report.elapsed_s:.1f} s\n{bound}"
         if other is not None:
             line += f"\n[dim]also measured on {other.device_name} ({other.device}): s plots the speed-up[/]"
         return line
@@ -215,7 +233,7 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
 
     def show_panel(self, key: ReportKey | None) -> None:
         lines = [
-            f"compiled [b]{'on' if self.compiled else 'off'}[/] [dim](c)[/]",
+            f"showing [b]{self.view_mode}[/] [dim](c)[/]",
             f"threads [b]{'all cores' if self.threads is None else self.threads}[/] [dim](T)[/]",
         ]
         if key is not None:
@@ -227,7 +245,7 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
 
     def summary_details(self) -> list[str]:
         threads = [] if self.threads is None else [f"{self.threads} thread"]
-        return [f"compiled {'on' if self.compiled else 'off'}", *threads]
+        return [f"showing {self.view_mode}", *threads]
 
     def export_tables(self) -> dict[str, Table]:
         _key, report, _live = self.shown_report()
@@ -253,10 +271,11 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
         self.computation.cancel()
         self.set_status("[yellow]stopping after the current timing…[/]")
 
-    def action_toggle_compiled(self) -> None:
-        self.compiled = not self.compiled
-        if self.compiled:
-            self.notify("compiled on: each method also through torch.compile (seconds to compile each)", timeout=4)
+    def action_cycle_view(self) -> None:
+        was_compiled = self.compiled
+        self.view_mode = VIEWS[(VIEWS.index(self.view_mode) + 1) % len(VIEWS)]
+        if self.compiled and not was_compiled:
+            self.notify("compiled: each method also through torch.compile (seconds to compile each); c again shows both", timeout=4)
         self.refresh_from_state()
 
     def action_toggle_threads(self) -> None:

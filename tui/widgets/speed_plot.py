@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from engine.speed import SpeedReport
 from engine.speed.report import base_method, compiled_name, is_compiled
-from tui.compute.speed import MethodRow, SkipSummary, seconds, si, skip_marks
+from tui.compute.speed import BoundStep, MethodRow, SkipSummary, bound_steps, seconds, si, skip_marks
 from tui.look import Look
 from tui.style import METHOD_COLORS
 from tui.widgets.plotting import BasePlot, painted, plot_with_gaps
@@ -31,6 +31,7 @@ SPEED_COLORS: dict[str, tuple[int, int, int]] = {
 SPEED_LETTERS: dict[str, str] = {"exact": "e", "autograd": "a", "vmap-grad": "v", "central": "c", "complex-step": "i"}
 BOUND_COLOR = "gray"
 SKIP_COLORS: dict[str, tuple[int, int, int]] = {"!": (230, 60, 60), "x": (230, 60, 60), "m": (210, 150, 30), "t": (210, 150, 30)}
+UNRELIABLE_COLOR = (230, 60, 60)  # a figure not to be believed: "!" on its point
 REGIME_SHORT = {"overhead": "ovh", "cache": "cache", "memory": "mem"}
 
 
@@ -68,22 +69,23 @@ class SpeedPlot(BasePlot):
             message = "cancelled before the first size: m measures again" if report.cancelled else "no size measured yet"
             self.show_message(title, message)
             return
-        bound = report.bound_per_second if math.isfinite(report.bandwidth_gbps) and report.bandwidth_gbps > 0 else None
+        steps = bound_steps(report)
         sizes = [*report.sizes, *(n for _, ns, _ in curves for n in ns)]
-        rates = [r for _, _, rs in curves for r in rs if r > 0] + ([bound] if bound else [])
+        rates = [r for _, _, rs in curves for r in rs if r > 0] + [step.per_second for step in steps if _in_range(step, sizes)]
         (x_low, x_high), (y_low, y_high) = _decades(sizes), _decades(rates)
         row = (y_high - y_low) / self._canvas_rows
         # A row above the curves for the regime names, one below them for the skipped sizes' marks.
         box = (x_low - 0.03 * (x_high - x_low), x_high + 0.03 * (x_high - x_low), y_low - 1.2 * row, y_high + 1.2 * row)
         plt = self.start(title)
         look = self.look
-        if bound is not None:
-            y = math.log10(bound)
-            plot_with_gaps(plt, [box[0], box[1]], [y, y], BOUND_COLOR, box, "=" if look.plain_markers else "braille")
-            # Its label above the line, or below it where the regime names are right above.
-            self._text_before(f"memory bound {si(bound)}/s", box[1], y + 0.6 * row if y + 1.5 * row < y_high else y - 0.6 * row, box)
+        self._bound(steps, box, row, y_high, look)
         self._regimes(report, box, y_high + 0.7 * row, look)
         self._curves(curves, box, look)
+        shaky = [
+            (math.log10(s.n), math.log10(s.per_second)) for m in report.methods for s in m.samples if s.unreliable and s.per_second > 0
+        ]
+        if shaky:
+            plt.scatter([x for x, _ in shaky], [y for _, y in shaky], color=UNRELIABLE_COLOR, marker="!")
         for n, mark in skip_marks(report):
             plt.scatter([math.log10(n)], [y_low - 0.6 * row], color=SKIP_COLORS.get(mark, BOUND_COLOR), marker=mark)
         self._axes(box, (x_low, x_high), (y_low, y_high), "{}/s")
@@ -107,6 +109,25 @@ class SpeedPlot(BasePlot):
         self._axes(box, (x_low, x_high), (y_low, y_high), "{}×" if not look.ascii else "{}x")
 
     # -- pieces ---------------------------------------------------------------------------------
+
+    def _bound(self, steps: Sequence[BoundStep], box: Box, row: float, y_high: float, look: Look) -> None:
+        """The bound as a step over N: the cache copy's rate up to the cache's size, main memory's beyond; each labelled."""
+        marker = "=" if look.plain_markers else "braille"
+        previous: tuple[float, float] | None = None
+        for step in steps:
+            left = box[0] if step.low is None else max(box[0], math.log10(step.low))
+            right = box[1] if step.high is None else min(box[1], math.log10(step.high))
+            y = math.log10(step.per_second)
+            if previous is not None and box[0] <= previous[0] <= box[1]:
+                plot_with_gaps(self.plt, [previous[0], previous[0]], [previous[1], y], BOUND_COLOR, box, marker)  # the riser
+            previous = (right, y)
+            if right <= left:
+                continue
+            plot_with_gaps(self.plt, [left, right], [y, y], BOUND_COLOR, box, marker)
+            label = f"{step.place} bound {si(step.per_second)}/s"
+            if (right - left) * self._columns_per_unit(box) >= len(label) + 2:
+                # Above the line, or below it where the regime names are right above.
+                self._text_before(label, right, y + 0.6 * row if y + 1.5 * row < y_high else y - 0.6 * row, box)
 
     @property
     def _canvas_rows(self) -> int:
@@ -181,6 +202,12 @@ class SpeedPlot(BasePlot):
             plt.xlabel("N")
 
 
+def _in_range(step: BoundStep, sizes: Sequence[int]) -> bool:
+    """Whether the step covers any of the sizes drawn (a step off the axes must not stretch them)."""
+    low, high = min(sizes), max(sizes)
+    return (step.low is None or step.low <= high) and (step.high is None or step.high >= low)
+
+
 def _decades(values: Sequence[float]) -> tuple[float, float]:
     """log10 limits around positive values, at least one decade wide."""
     low, high = math.log10(min(values)), math.log10(max(values))
@@ -191,43 +218,66 @@ def _decades(values: Sequence[float]) -> tuple[float, float]:
 
 
 # The table's columns: (header, eager or compiled part, cell, priority): the highest priority number goes first when
-# the table is wider than its place (0 stays).
-_EAGER_COLUMNS = [
-    ("N", "e", "n", 1),
+# the table is wider than its place (0 stays). Every part keeps its own N: eager and compiled rates come from different N.
+_SINGLE_COLUMNS = [
+    ("N", "e", "n", 0),
     ("deriv/s", "e", "rate", 0),
-    ("GB/s", "e", "gbps", 3),
+    ("GB/s", "e", "gbps", 5),
     ("bound", "e", "bound", 0),
-    ("call", "e", "call", 2),
+    ("spread", "e", "spread", 4),
+    ("overhead/call", "e", "call", 2),
+    ("time/call at N", "e", "time", 2),
 ]
+_COMPILED_COLUMNS = [("compile", "e", "compile", 1), ("graphs", "e", "graphs", 1)]
 _PAIRED_COLUMNS = [
-    ("N", "e", "n", 2),
+    ("N", "e", "n", 0),
     ("eager/s", "e", "rate", 0),
-    ("GB/s", "e", "gbps", 4),
+    ("GB/s", "e", "gbps", 6),
     ("bound", "e", "bound", 1),
-    ("call", "e", "call", 3),
+    ("spread", "e", "spread", 5),
+    ("overhead/call", "e", "call", 4),
+    ("time/call at N", "e", "time", 4),
     ("│", "e", "bar", 0),
-    ("N", "c", "n", 2),
+    ("N", "c", "n", 0),
     ("compiled/s", "c", "rate", 0),
-    ("GB/s", "c", "gbps", 4),
+    ("GB/s", "c", "gbps", 6),
     ("bound", "c", "bound", 1),
-    ("compile", "c", "compile", 0),
+    ("spread", "c", "spread", 5),
+    ("overhead/call", "c", "call", 4),
+    ("time/call at N", "c", "time", 4),
+    ("compile", "c", "compile", 2),
+    ("graphs", "c", "graphs", 3),
 ]
+_EMPTY = ("n", "rate", "gbps", "bound", "spread", "call", "time", "compile", "graphs", "speedup")
 
 
 def _cells(row: MethodRow | None, ascii_only: bool) -> dict[str, str]:
     times = "x" if ascii_only else "×"
     if row is None:
-        return {"n": "", "rate": "", "gbps": "", "bound": "", "call": "", "compile": "", "speedup": "", "bar": "│"}
+        return {**dict.fromkeys(_EMPTY, ""), "bar": "│"}
+    graphs = "—" if row.graphs is None else f"{row.graphs}{'!' if row.graph_breaks else ''}"
     if row.n is None:
-        cells = dict.fromkeys(("rate", "gbps", "bound", "speedup"), "—" if row.why_not else "…")
-        return {**cells, "n": "n/a" if row.why_not else "…", "call": seconds(row.overhead_s), "compile": seconds(row.compile_s), "bar": "│"}
+        cells = dict.fromkeys(("rate", "gbps", "bound", "spread", "time", "speedup"), "—" if row.why_not else "…")
+        return {
+            **cells,
+            "n": "n/a" if row.why_not else "…",
+            "call": seconds(row.overhead_s),
+            "compile": seconds(row.compile_s),
+            "graphs": graphs,
+            "bar": "│",
+        }
+    # A share above the bound is a timing error, not a figure; any other reason to doubt marks the rate with "!".
+    bound = "over!" if row.exceeds_bound else f"{row.bound_fraction:.0%}" if math.isfinite(row.bound_fraction) else "—"
     return {
         "n": si(row.n),
-        "rate": si(row.per_second),
+        "rate": si(row.per_second) + ("!" if row.unreliable or row.not_compiled else ""),
         "gbps": f"{row.gbps:.3g}",
-        "bound": f"{row.bound_fraction:.0%}" if math.isfinite(row.bound_fraction) else "—",
+        "bound": bound,
+        "spread": f"{row.spread:.0%}" if math.isfinite(row.spread) else "—",
         "call": seconds(row.overhead_s),
+        "time": seconds(row.time_per_call_s),
         "compile": seconds(row.compile_s),
+        "graphs": graphs,
         "speedup": f"{row.speedup:.3g}{times}" if row.speedup is not None else "—",
         "bar": "│",
     }
@@ -245,9 +295,14 @@ class SpeedTable(Static):
     ) -> None:
         by_name = {row.name: row for row in rows}
         bases = list(dict.fromkeys(base_method(row.name) for row in rows))
-        paired = any(is_compiled(row.name) for row in rows)
-        lines = [(base, by_name.get(base), by_name.get(compiled_name(base))) for base in bases]
-        columns = list(_PAIRED_COLUMNS if paired else _EAGER_COLUMNS)
+        paired = any(is_compiled(row.name) for row in rows) and not all(is_compiled(row.name) for row in rows)
+        if paired:
+            lines = [(base, by_name.get(base), by_name.get(compiled_name(base))) for base in bases]
+            columns = list(_PAIRED_COLUMNS)
+        else:  # one kind only (eager, or compiled alone): one row a method, in the first part
+            lines = [(base_method(row.name), row, None) for row in rows]
+            compiled_only = any(is_compiled(row.name) for row in rows)
+            columns = [*_SINGLE_COLUMNS, *(_COMPILED_COLUMNS if compiled_only else [])]
         if speedup_label:
             columns.insert(columns.index(("│", "e", "bar", 0)) if paired else len(columns), (speedup_label, "e", "speedup", 1))
             if paired:
@@ -266,9 +321,12 @@ class SpeedTable(Static):
         for base, eager, compiled in lines:
             style = _style(base, look)
             for row in (eager, compiled):
-                if row is not None and row.why_not:
-                    label = base + (", compiled" if is_compiled(row.name) else "")
-                    reasons.append(Text.assemble((f"{label}: ", f"bold {style}"), row.why_not))
+                if row is None:
+                    continue
+                label = base + (", compiled" if is_compiled(row.name) else "")
+                for why in (row.why_not, row.not_compiled, f"at N = {si(row.n)}: {row.unreliable}" if row.unreliable and row.n else ""):
+                    if why:
+                        reasons.append(Text.assemble((f"{label}: ", f"bold {style}"), why))
         extra = [Text(note, style="dim") for note in notes] + reasons
         if skips:
             extra.append(Text("skipped (marked under the curves):", style="dim"))
