@@ -123,10 +123,12 @@ def compact(value: float | None) -> str:
 
 
 def terms(values: tuple[float, ...], limit: int = MAX_TERMS) -> str:
-    """`0.8415 + 0.5403`, or the first few and how many when a leaf is reached by many paths."""
+    """`0.9093 − 0.8323`, or the first few and how many when a leaf is reached by many paths."""
+    from engine.backprop import signed_sum
+
     if len(values) > limit:
-        return " + ".join(short(v) for v in values[: limit - 1]) + f" + … ({len(values)} terms)"
-    return " + ".join(short(v) for v in values)
+        return signed_sum(values[: limit - 1]) + f" + … ({len(values)} terms)"
+    return signed_sum(values)
 
 
 def run_at(result: BackwardPass, node: str) -> int:
@@ -204,22 +206,26 @@ def grad_cell(result: BackwardPass, leaf: LeafGrad, k: int) -> str:
 
 
 def check_table(result: BackwardPass, k: int, values: bool) -> Table:
-    """Each leaf: .grad after k steps (and its value, for the network's changing parameters), and this pass's
-    gradient against SymPy and the 50-digit reference."""
+    """Each leaf: .grad after k steps (and its value, for the network's changing parameters), then this pass's
+    gradient on its own (what backward() added: .grad itself only after zero_grad) against SymPy and the
+    50-digit reference. The difference is this pass's, as its header says: an accumulated .grad is the sum of
+    several passes and is not the derivative."""
     table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="dim", expand=False)
     table.add_column("leaf", no_wrap=True)
     if values:
         table.add_column("value", justify="right", no_wrap=True)
     table.add_column(".grad", overflow="fold")
+    table.add_column("this pass", justify="right", no_wrap=True)
     table.add_column("exact (SymPy)", justify="right", no_wrap=True)
     table.add_column("50-digit ref", justify="right", no_wrap=True)
-    table.add_column(".grad − ref", justify="right", no_wrap=True)
+    table.add_column("pass − ref", justify="right", no_wrap=True)
     for leaf in result.leaves.values():
         done = leaf.node is not None and k >= run_at(result, leaf.node)
         difference = f"{leaf.difference:.1e}" if done and math.isfinite(leaf.difference) else "·"
+        received = short(leaf.received) if done else "·"
         reference = f"{leaf.reference:.10g}" if math.isfinite(leaf.reference) else "undefined"
         value = (short(leaf.value),) if values else ()
-        table.add_row(leaf.name, *value, grad_cell(result, leaf, k), f"{leaf.exact:.10g}", reference, difference)
+        table.add_row(leaf.name, *value, grad_cell(result, leaf, k), received, f"{leaf.exact:.10g}", reference, difference)
     return table
 
 
