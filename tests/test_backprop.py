@@ -369,3 +369,124 @@ def test_sgd_with_accumulated_grads_takes_a_double_step() -> None:
     for name, value in network.parameters.items():
         assert double.parameters[name] - value == pytest.approx(2 * (single.parameters[name] - value), rel=1e-12)
     assert sgd_step(network, zero_grad(once.grads), 0.1) == network  # no .grad, no step
+
+
+def test_the_sgd_step_leaves_every_grad_as_zero_grad_would_and_the_next_pass_is_the_hand_gradient() -> None:
+    network = Network()
+    step = train_step(network, 0.3)
+    stepped = Network(**{name: value - 0.3 * hand_gradient(network)[name] for name, value in network.parameters.items()})
+    assert all(leaf.grad_before is None for leaf in step.after.leaves.values())  # zero_grad(set_to_none=True) before it
+    expected = hand_gradient(stepped)
+    for name, leaf in step.after.leaves.items():
+        assert leaf.grad == pytest.approx(expected[name], rel=1e-13), name  # not the sum with the step's own .grad
+        assert leaf.received == leaf.grad
+
+
+def test_training_with_a_learning_rate_follows_the_hand_computed_losses() -> None:
+    network, losses = train(Network(), 3, 0.5)
+    hand, expected = Network(), []
+    for _ in range(3):
+        expected.append(hand_loss(hand))
+        gradient = hand_gradient(hand)
+        hand = Network(**{name: value - 0.5 * gradient[name] for name, value in hand.parameters.items()})
+    expected.append(hand_loss(hand))
+    assert losses == pytest.approx(expected, rel=1e-12)
+    assert network.parameters == pytest.approx(hand.parameters, rel=1e-12)
+    assert train(Network(), 3)[1] != pytest.approx(expected, rel=1e-3)  # the default rate gives other losses
+
+
+def hand_loss(n: Network) -> float:
+    return (n.w2 * math.tanh(n.w1 * n.x + n.b1) + n.b2 - n.t) ** 2
+
+
+# --- depths, the first undefined node, kinks, the graph as typed -----------------------------------------------
+
+
+def longest_paths(result: BackwardPass) -> dict[str, int]:
+    """Each node's depth by definition: 0 at the output, else one more than its deepest parent (here by recursion)."""
+    parents: dict[str, list[str]] = {node.id: [] for node in result.nodes}
+    for node in result.nodes:
+        for target in node.inputs:
+            parents[target].append(node.id)
+
+    def depth(node_id: str) -> int:
+        return 0 if not parents[node_id] else 1 + max(depth(parent) for parent in parents[node_id])
+
+    return {node.id: depth(node.id) for node in result.nodes}
+
+
+@pytest.mark.parametrize(
+    ("text", "leaf_depth"),
+    [
+        ("(x + 1)*sin(sin(sin(x)))", 4),  # x's parents: Add at depth 1 and the innermost Sin at depth 3
+        ("sin(sin(sin(x)))*(x + 1)", 4),  # the same with the short path second in torch's order
+        ("x*sin(x)", 2),
+        ("exp(x)*x^2 + x", 3),  # x from Add (depth 0), Exp and Pow (depth 2)
+    ],
+)
+def test_a_nodes_depth_is_one_more_than_its_deepest_parent(text: str, leaf_depth: int) -> None:
+    from tui.compute.backprop import graph_shapes
+    from tui.widgets.graph_layout import layout_graph
+
+    result = run(text, x=0.7)
+    assert {node.id: node.depth for node in result.nodes} == longest_paths(result)
+    assert result.node(result.leaves["x"].node or "").depth == leaf_depth
+    layout = layout_graph(graph_shapes(result))  # raises when an edge points up a layer
+    for node in result.nodes:
+        for target in node.inputs:
+            assert layout.boxes[node.id].y < layout.boxes[target].y
+
+
+def test_the_undefined_value_message_names_the_first_node_that_is_not_finite() -> None:
+    # log(0) = -inf comes first; sin(-inf) = nan and the product after it are downstream
+    with pytest.raises(BackpropError) as error:
+        run("sin(log(x))*x", x=0.0)
+    message = str(error.value)
+    assert "LogBackward0" in message and "-inf" in message
+    assert "SinBackward0" not in message and "MulBackward0" not in message
+    with pytest.raises(BackpropError) as error:  # the first in the order they ran forward, not in the graph's order
+        run("exp(x)*sqrt(x - 2)", x=1.0)
+    assert "SqrtBackward0" in str(error.value) and "MulBackward0" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "x0", "left", "right"), [("abs(x)", 0.0, -1, 1), ("abs(x) + relu(x - 1)", 1.0, 1, 2), ("relu(x)", 0.0, 0, 1)]
+)
+def test_at_a_kink_the_pass_says_the_derivative_does_not_exist(text: str, x0: float, left: int, right: int) -> None:
+    result = run(text, x=x0)
+    assert result.notice is not None
+    assert f"f'(x) does not exist at x = {x0:g}: a kink, {left} from the left and {right} from the right" in result.notice
+    assert "convention" in result.notice
+    assert run(text, x=x0 + 0.25).notice is None  # beside it the derivative exists
+
+
+def test_text_typed_twice_is_one_node_whose_gradient_sums_both_uses() -> None:
+    result = run("sin(x)^2 + sin(x)*x", x=2.0)
+    sines = [node for node in result.nodes if node.op == "SinBackward0"]
+    assert len(sines) == 1  # fan-out in the middle of the graph
+    sine = sines[0]
+    s = math.sin(2.0)
+    by_source = {result.node(a.source).op: a.value for a in sine.arrivals}
+    assert by_source == {"PowBackward0": pytest.approx(2 * s, rel=1e-15), "MulBackward0": 2.0}  # d/ds of s^2 and of s*x
+    assert sine.grad == pytest.approx(2 * s + 2.0, rel=1e-15)
+    assert result.leaves["x"].grad == pytest.approx((2 * s + 2.0) * math.cos(2.0) + s, rel=1e-14)
+    assert result.leaves["x"].sum_text() == f"x.grad = {s:.4f} − {-(2 * s + 2) * math.cos(2.0):.4f} = {result.leaves['x'].grad:.4f}"
+    typed_apart = run("sin(x)^2 + sin(1*x)*x", x=2.0)  # typed differently: two nodes
+    assert sum(node.op == "SinBackward0" for node in typed_apart.nodes) == 2
+    assert typed_apart.leaves["x"].grad == pytest.approx(result.leaves["x"].grad, rel=1e-14)
+
+
+def test_a_product_typed_with_x_twice_is_a_mul_of_x_with_itself() -> None:
+    result = run("x*x + sin(x)", x=1.0)
+    (mul,) = [node for node in result.nodes if node.op == "MulBackward0"]
+    leaf = result.leaves["x"].node
+    assert mul.inputs == (leaf, leaf) and not any(node.op == "PowBackward0" for node in result.nodes)
+    assert sorted(result.leaves["x"].contributions) == pytest.approx(sorted([1.0, 1.0, math.cos(1.0)]), rel=1e-15)
+
+
+def test_sums_with_negative_terms_are_written_as_differences() -> None:
+    from engine.backprop import signed_sum
+
+    assert signed_sum([0.9093, -0.8323]) == "0.9093 − 0.8323"
+    assert signed_sum([-0.5, 0.25, -1e-9]) == "-0.5000 + 0.2500 − 1.0000e-09"
+    assert signed_sum([]) == ""
