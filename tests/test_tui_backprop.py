@@ -359,6 +359,146 @@ async def test_ascii_mode_draws_the_graph_and_the_chain_rule_in_ascii() -> None:
         assert app.failures == []
 
 
+async def test_the_difference_column_is_this_passs_gradient_against_the_reference_as_its_header_says(pilot) -> None:
+    app = pilot.app
+    await open_backprop(pilot, "f2", "d", "end", "b")  # float32, x*sin(x) at 1, backward() twice: .grad holds 2 passes
+    header = panel(app, "leaves").splitlines()[0]
+    assert header.split() == ["leaf", ".grad", "this", "pass", "exact", "(SymPy)", "50-digit", "ref", "pass", "−", "ref"]
+    row = check_row(app, "x")
+    once = math.sin(1) + math.cos(1)
+    assert row[1] == f"{2 * once:.4f}" and row[2:7] == [SIN1, "+", COS1, "=", f"{once:.4f}"]
+    difference = float(row[-1])
+    assert 0 < abs(difference) < 1e-6  # float32's rounding of one pass, not 2.76 - 1.38
+    result = app.screen.result
+    assert difference == pytest.approx(result.leaves["x"].received - once, rel=0.05)
+
+    await open_backprop(pilot, "f8", "end", "b")  # the network, backward() twice
+    for name, grad in zip(("w1", "b1", "w2", "b2"), network_gradient(0.6, -0.4, 0.9, 0.1), strict=True):
+        row = check_row(app, name)
+        assert row[2:4] == [f"{2 * grad:.4f}", f"{grad:.4f}"]  # .grad accumulated, this pass on its own
+        assert abs(float(row[-1])) < 1e-6  # still float32: this pass against the reference (not 2·grad − grad)
+
+
+async def test_backprop_export_reads_back_with_every_column_as_on_screen(tmp_path) -> None:
+    import csv
+    import json
+
+    app = CalcApp(device="cpu", dtype="float64", export_dir=tmp_path)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await ready(pilot)
+        await open_backprop(pilot, "f2", "end", "b")  # x*sin(x) at 1, backward() twice: grad_before, grad and this pass differ
+        await pilot.press("x")
+        await pilot.pause(0.2)
+        document = json.loads(next(tmp_path.glob("*.json")).read_text())
+        screen_row = check_row(app, "x")
+    once = math.sin(1) + math.cos(1)
+    leaves = document["tables"]["leaves"]
+    assert leaves["columns"] == ["leaf", "value", "grad_before", "grad", "this_pass", "contributions", "exact", "reference", "difference"]
+    (row,) = leaves["rows"]
+    leaf = dict(zip(leaves["columns"], row, strict=True))
+    assert leaf["leaf"] == "x" and leaf["value"] == 1.0
+    assert leaf["grad_before"] == pytest.approx(once, rel=1e-15)  # the first pass's .grad
+    assert leaf["grad"] == pytest.approx(2 * once, rel=1e-15) and f"{leaf['grad']:.4f}" == screen_row[1]
+    assert leaf["this_pass"] == pytest.approx(once, rel=1e-15) and f"{leaf['this_pass']:.4f}" == screen_row[6]
+    assert [float(c) for c in leaf["contributions"].split()] == [math.sin(1), math.cos(1)]
+    assert leaf["exact"] == pytest.approx(once, rel=1e-15) and leaf["reference"] == pytest.approx(once, rel=1e-15)
+    assert leaf["difference"] == leaf["this_pass"] - leaf["reference"]
+    nodes = document["tables"]["nodes"]
+    assert nodes["columns"] == ["id", "op", "label", "depth", "value", "grad", "inputs", "step"]
+    by_op = {row[1]: dict(zip(nodes["columns"], row, strict=True)) for row in nodes["rows"]}
+    assert by_op["MulBackward0"] | {"value": 0, "grad": 0} == {
+        "id": "n0", "op": "MulBackward0", "label": "n0", "depth": 0, "value": 0, "grad": 0, "inputs": "n1 n2", "step": 1
+    }  # fmt: skip
+    assert (by_op["MulBackward0"]["value"], by_op["MulBackward0"]["grad"]) == (math.sin(1), 1.0)
+    assert (by_op["SinBackward0"]["value"], by_op["SinBackward0"]["grad"], by_op["SinBackward0"]["depth"]) == (math.sin(1), 1.0, 1)
+    assert (by_op["AccumulateGrad"]["label"], by_op["AccumulateGrad"]["depth"], by_op["AccumulateGrad"]["step"]) == ("x", 2, 3)
+    assert by_op["AccumulateGrad"]["value"] == 1.0 and by_op["AccumulateGrad"]["grad"] == pytest.approx(once, rel=1e-15)
+    csv_path = next(tmp_path.glob("*-leaves.csv"))
+    with csv_path.open() as file:
+        rows = list(csv.reader(file))
+    assert rows[0] == leaves["columns"]
+    assert [float(rows[1][i]) for i in (1, 2, 3, 4, 6, 7, 8)] == [
+        leaf[c] for c in ("value", "grad_before", "grad", "this_pass", "exact", "reference", "difference")
+    ]
+
+
+async def test_network_losses_export_is_the_hand_computed_sequence(tmp_path) -> None:
+    import json
+
+    app = CalcApp(device="cpu", dtype="float64", export_dir=tmp_path)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await ready(pilot)
+        await open_backprop(pilot, "f8", "end", "o", "o")  # two SGD steps at lr 0.05
+        await pilot.press("x")
+        await pilot.pause(0.2)
+        document = json.loads(next(tmp_path.glob("*.json")).read_text())
+    params, expected = (0.6, -0.4, 0.9, 0.1), []
+    for _ in range(3):
+        expected.append(network_loss(*params))
+        params = tuple(p - 0.05 * g for p, g in zip(params, network_gradient(*params), strict=True))
+    losses = document["tables"]["losses"]
+    assert losses["columns"] == ["step", "loss"] and [row[0] for row in losses["rows"]] == [0, 1, 2]
+    assert [row[1] for row in losses["rows"]] == pytest.approx(expected, rel=1e-13)
+    shown = (0.6, -0.4, 0.9, 0.1)
+    for _ in range(2):  # the parameters after two steps, where the last pass ran
+        shown = tuple(p - 0.05 * g for p, g in zip(shown, network_gradient(*shown), strict=True))
+    leaves = document["tables"]["leaves"]
+    for row in leaves["rows"]:
+        leaf = dict(zip(leaves["columns"], row, strict=True))
+        index = ("w1", "b1", "w2", "b2").index(leaf["leaf"])
+        assert leaf["value"] == pytest.approx(shown[index], rel=1e-13)
+        assert leaf["grad_before"] is None  # the SGD step zeroed .grad before this pass
+        assert leaf["grad"] == pytest.approx(network_gradient(*shown)[index], rel=1e-12)
+
+
+async def test_at_a_kink_the_screen_says_the_derivative_does_not_exist(pilot) -> None:
+    app = pilot.app
+    screen = await open_backprop(pilot)
+    await apply_function(pilot, "abs(x)")
+    field = screen.query_one("#x0", Input)
+    field.focus()
+    field.value = "0"
+    await pilot.press("enter")
+    await settle(pilot)
+    assert "f'(x) does not exist at x = 0: a kink, -1 from the left and 1 from the right" in screen.status_text
+    await pilot.press("end")
+    assert check_row(app, "x")[1:3] == ["0.0000", "0.0000"]  # torch's convention, which the notice explains
+    field.focus()
+    field.value = "0.5"
+    await pilot.press("enter")
+    await settle(pilot)
+    assert "does not exist" not in screen.status_text
+
+
+async def test_the_graph_is_torchs_graph_of_the_text_as_typed(pilot) -> None:
+    app = pilot.app
+    await open_backprop(pilot)
+    await apply_function(pilot, "x*x + sin(x)")
+    text = screen_text(app)
+    assert "Mul n1" in text and "Pow" not in text  # SymPy would have made x*x a power
+    rows = text.splitlines()
+    leaf = next(i for i, row in enumerate(rows) if "x.grad None" in row)
+    assert rows[leaf - 1].count(ARROW) == 3  # Mul sends to x twice, Sin once
+
+    await apply_function(pilot, "sin(x)^2 + sin(x)*x")  # sin(x) typed twice: one node, used twice
+    field = app.screen.query_one("#x0", Input)
+    field.focus()
+    field.value = "2"
+    await pilot.press("enter")
+    await settle(pilot)
+    result = app.screen.result
+    assert sum(node.op == "SinBackward0" for node in result.nodes) == 1
+    await pilot.press("end", "down", "down")  # Add n0, then Pow or Mul, then the one Sin node
+    s = math.sin(2)
+    detail = panel(app, "node-detail")
+    assert "SinBackward0" in detail
+    both = {f"{2.0:.4f} + {2 * s:.4f} = {2 + 2 * s:.4f}", f"{2 * s:.4f} + {2.0:.4f} = {2 + 2 * s:.4f}"}
+    assert any(text in detail for text in both)  # d/ds of s*x (x = 2) and of s^2, summed at the node
+    await pilot.press("down")  # the leaf: one contribution is negative, written as a subtraction
+    through_sin = (2 * s + 2) * math.cos(2)
+    assert f"x.grad = {s:.4f} − {-through_sin:.4f} = {s + through_sin:.4f}" in panel(app, "node-detail")
+
+
 # -- the compute function and the layout, without the app ---------------------------------------------
 
 
