@@ -499,6 +499,58 @@ async def test_the_graph_is_torchs_graph_of_the_text_as_typed(pilot) -> None:
     assert f"x.grad = {s:.4f} − {-through_sin:.4f} = {s + through_sin:.4f}" in panel(app, "node-detail")
 
 
+WIDE_GRAPH = "tanh(softplus(x)) + sigmoid(x^2)*exp(-x) + log(1 + x^2)*cos(x) + sqrt(x)*sin(x) + tanh(x)*atan(x)"
+
+
+def graph_rows(view: GraphView) -> list[str]:
+    """The graph widget's visible rows as text, as it paints them."""
+    return ["".join(segment.text for segment in view.render_line(y)) for y in range(view.scrollable_content_region.height)]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_a_wide_graph_is_never_cut_mid_label_and_keeps_off_the_border(size: tuple[int, int]) -> None:
+    app = CalcApp(device="cpu", dtype="float64")
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot)
+        screen = await open_backprop(pilot)
+        await apply_function(pilot, WIDE_GRAPH)
+        result = screen.result
+        assert result is not None and len(result.nodes) >= 22
+        view = screen.query_one(GraphView)
+        layout = view.graph
+        assert layout is not None and layout.width + 2 > view.scrollable_content_region.width  # it must scroll
+        for keys in ((), ("home",), ("pagedown",), ("left",) * 4, ("right",) * 4, ("end",), ("pageup",)):
+            await pilot.press(*keys)
+            await settle(pilot)
+            rows = graph_rows(view)
+            width = view.scrollable_content_region.width
+            scroll_x, scroll_y = int(view.scroll_offset.x), int(view.scroll_offset.y)
+            for box in layout.boxes.values():
+                row = box.y - scroll_y
+                if not 0 <= row < len(rows):
+                    continue
+                start = box.x + 1 - scroll_x  # one column of margin
+                text = box.text
+                shown = rows[row][max(0, start) : min(width, start + len(text))]
+                if start >= 0 and start + len(text) <= width:
+                    assert shown == text, (keys, box.id, rows[row])  # whole
+                elif start + len(text) > 0 and start < width:
+                    assert "…" in shown, (keys, box.id, rows[row])  # cut, and it says so
+            assert screen.cursor in layout.boxes
+            cursor = layout.boxes[screen.cursor]
+            start = cursor.x + 1 - scroll_x
+            assert start >= 0 and start + cursor.width <= width  # the selected node is always whole
+        for x in (0, view.max_scroll_x):  # scrolled to either side, a blank column between the graph and the border
+            view.scroll_to(x=x, y=0, animate=False, immediate=True)
+            await pilot.pause()
+            rows = graph_rows(view)
+            assert all(line[0 if x == 0 else -1] == " " for line in rows), (x, rows)
+            for box in layout.boxes.values():
+                if x == 0 and box.x == 0 and box.y < len(rows):
+                    assert rows[box.y][1:].startswith(box.text)  # the leftmost node, whole, one column in
+        assert app.failures == []
+
+
 # -- the compute function and the layout, without the app ---------------------------------------------
 
 
@@ -563,3 +615,37 @@ def test_layout_of_a_long_chain_stays_narrow_and_stubs_what_would_not_fit() -> N
     for layer in layout.layers:  # boxes of a layer do not overlap
         boxes = sorted((layout.boxes[node] for node in layer), key=lambda b: b.x)
         assert all(a.x + a.width <= b.x for a, b in pairwise(boxes))
+
+
+def test_layout_drops_columns_that_hold_only_horizontal_lines_and_keeps_every_edge() -> None:
+    from engine.backprop import backprop
+    from engine.expression import parse_expression
+    from tui.compute.backprop import graph_shapes
+    from tui.widgets.graph_layout import GAP
+
+    result = backprop(parse_expression(WIDE_GRAPH), {"x": 1.0})
+    shapes = graph_shapes(result)
+    layout = layout_graph(shapes)
+    picture = ascii_picture(layout).splitlines()
+    grid = [line.ljust(layout.width) for line in layout.lines] + [""] * (layout.height - len(layout.lines))
+    covered = {(box.y, box.x + i) for box in layout.boxes.values() for i in range(box.width)}
+    free = [
+        all((row, column) not in covered and (grid[row][column:column + 1] or " ") in " ─" for row in range(layout.height))
+        for column in range(layout.width)
+    ]  # fmt: skip
+    longest, run = 0, 0
+    for is_free in free:
+        run = run + 1 if is_free else 0
+        longest = max(longest, run)
+    assert longest <= GAP and not free[0]  # stretches of nothing but ─ are squeezed to the gap; none at the left edge
+    assert not any(grid[row][column] != " " for row, column in covered if column < len(grid[row]))  # no line under a box
+    for layer in layout.layers:
+        boxes = sorted((layout.boxes[node] for node in layer), key=lambda b: b.x)
+        assert all(a.x + a.width + GAP <= b.x for a, b in pairwise(boxes))
+    into: dict[str, int] = {}
+    for shape in shapes:
+        for target in shape.targets:
+            into[target] = into.get(target, 0) + 1
+    for node, count in into.items():  # every edge still ends in an arrow over its target
+        box = layout.boxes[node]
+        assert picture[box.y - 1][box.x : box.x + box.width].count(ARROW) == count, node
