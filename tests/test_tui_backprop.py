@@ -318,6 +318,22 @@ async def test_compact_layout_shows_the_selected_node_and_its_neighbours(pilot) 
     assert "w1.grad" in text and "Mul n8" in text  # the node and the node that feeds it
 
 
+@pytest.mark.size(80, 24)
+async def test_selecting_a_leaf_near_the_top_keeps_the_top_of_the_network_graph_in_sight(pilot) -> None:
+    app = pilot.app
+    await open_backprop(pilot, "f8", "end")
+    graph = app.screen.query_one(GraphView)
+    await pilot.press("down", "down", "down")  # Mul n3: its inputs below make the view scroll down
+    await settle(pilot)
+    assert graph.scroll_offset.y > 0
+    await pilot.press("right")  # the leaf b2, joined only to Add n2 above it: both fit with the top of the graph
+    await settle(pilot)
+    assert "b2 leaf tensor" in panel(app, "node-detail")
+    assert graph.scroll_offset.y == 0
+    text = screen_text(app)
+    assert "Pow n0" in text and "b2.grad" in text and "L = (w2·tanh(w1·x + b1) + b2 − t)²" in text
+
+
 async def test_the_largest_graph_the_parser_allows_scrolls_to_the_selected_node(pilot) -> None:
     app = pilot.app
     screen = await open_backprop(pilot, "s")

@@ -98,7 +98,8 @@ class GraphView(ScrollView, can_focus=False):
         return Region(box.x + PAD, box.y, box.width, 1)
 
     def keep_in_view(self, node: str) -> None:
-        """Scroll the least that shows the node with the boxes it is joined to (or the node alone, centred, if they do not fit)."""
+        """Show the node with the boxes it is joined to, scrolled as near the top as that allows (the output and the
+        first layers stay in sight whenever they can), sideways the least; or the node alone, centred, if they do not fit."""
         graph = self.graph
         if graph is None or node not in graph.boxes:
             return
@@ -108,7 +109,12 @@ class GraphView(ScrollView, can_focus=False):
             joined = joined.union(self.region_of(neighbour))
         view = self.scrollable_content_region.size
         if joined.width <= view.width and joined.height <= view.height:
-            self.scroll_to_region(joined, animate=False, immediate=True)
+            x = int(self.scroll_offset.x)
+            if joined.x < x:
+                x = joined.x
+            elif joined.right > x + view.width:
+                x = joined.right - view.width
+            self.scroll_to(x=x, y=max(0, joined.bottom - view.height), animate=False, immediate=True)
         else:
             self.scroll_to_region(own, animate=False, immediate=True, center=True)
 
