@@ -76,7 +76,14 @@ at the top, the leaves at the bottom; the number after a node is the gradient th
 far, after a leaf its `.grad`. Step with `space` and watch the gradient flow down, in the order
 torch's engine ran the nodes. The panel under the graph shows the selected node: its operation and
 forward value, the gradient that arrived, and what it sends to each input, written as the chain rule.
-The last panel checks each leaf's gradient against SymPy's exact derivative and a 50-digit reference.
+The last panel checks each leaf's gradient against SymPy's exact derivative and a 50-digit reference:
+`.grad` is what the tensor holds, `this pass` what this `backward()` added, and `pass − ref` compares that.
+
+**The graph is f as you typed it.** `x*x` is one Mul whose two edges go to x (not SymPy's x²), and a
+piece of text typed twice the same way (`sin(x)` in `sin(x)^2 + sin(x)*x`) is computed once, as if
+you had written `s = sin(x)`: its node feeds both uses and the two gradients are added there. Type
+`sin(1*x)` for a second, separate node. At a kink (`abs(x)` at 0) f' does not exist: torch and SymPy
+still give a number by convention (sign(0) = 0), and the status line says so.
 
 **.grad accumulates.** A second `backward()` without zeroing adds to `.grad` (press `b`: it doubles);
 `optimizer.zero_grad()` sets it back to None (`z`). That is why a training loop calls `zero_grad()`
