@@ -516,3 +516,42 @@ def test_the_typed_function_has_the_value_of_sympys(text: str) -> None:
         expected = compile_expression(parse_expression(text)).function(torch.tensor(x0, dtype=torch.float64)).item()
         assert result.value == pytest.approx(expected, rel=1e-14)
         assert result.leaves["x"].grad == pytest.approx(result.leaves["x"].reference, rel=1e-13)
+
+
+@pytest.mark.parametrize(
+    ("text", "point", "options", "message"),
+    [
+        ("x", {"x": 1e5}, {"dtype": torch.float16}, "x = 100000 is beyond the range of float16 (it rounds to inf)"),
+        ("x*sin(x)", {"x": 1.0}, {"max_nodes": 2}, "the graph is too large: torch built more than 2 nodes; try a shorter function"),
+        ("2*pi", {"x": 1.0}, {}, "2*pi does not depend on x: torch records no graph, so backward() has nothing to run"),
+        ("2", {"x": 1.0, "y": 1.0}, {}, "2 does not depend on x or y: torch records no graph, so backward() has nothing to run"),
+        ("log(x)*y", {"x": 0.0, "y": 1.5}, {}, "log(x)*y is undefined at x = 0, y = 1.5: LogBackward0 (node n1) gives -inf"),
+        ("x*y", {"x": 1.0}, {}, "the point must give exactly x, y: missing ['y'], extra nothing"),
+    ],
+)
+def test_each_error_says_all_of_what_is_wrong(text: str, point: dict[str, float], options: dict, message: str) -> None:
+    variables = ("x", "y") if "y" in text or len(point) == 2 else ("x",)
+    with pytest.raises(BackpropError) as error:
+        backprop(parse_expression(text, variables), point, **options)
+    assert str(error.value) == message
+    with pytest.raises(BackpropError) as error:
+        backprop(parse_expression("x"), {"x": 1.0, "y": 2.0})
+    assert str(error.value) == "the point must give exactly x: missing nothing, extra ['y']"
+
+
+def test_each_notice_and_sum_says_all_of_what_happened() -> None:
+    expression = parse_expression("x^2", ("x", "y"))
+    fresh = backprop(expression, {"x": 1.0, "y": 3.0})
+    assert fresh.notice == "x^2 does not depend on y: backward() never reaches it, so its .grad stays None"
+    assert fresh.leaves["y"].sum_text() == "y.grad = None (not reached)"
+    assert fresh.leaves["x"].sum_text() == "x.grad = 2.0000"  # one path, nothing before: no sum to write out
+    kept = backprop(expression, {"x": 1.0, "y": 3.0}, grads={"x": 2.0, "y": 0.5})
+    assert kept.notice == "x^2 does not depend on y: backward() never reaches it, so its .grad stays what it was"
+    assert kept.leaves["x"].sum_text() == "x.grad = 2.0000 + (2.0000) = 4.0000"
+    assert kept.leaves["y"].sum_text() == "y.grad = 0.5000 + (0) = 0.5000"
+    assert run("sqrt(x)", x=0.0).notice == "the gradient is not finite here: SqrtBackward0 (node n0) sent inf to n1"
+    assert run("abs(x)", x=0.0).notice == (
+        "f'(x) does not exist at x = 0: a kink, -1 from the left and 1 from the right. The .grad, exact and reference give a "
+        "number by the convention of SymPy and torch (sign(0) = 0, relu'(0) = 0): a subgradient, not a derivative"
+    )
+    assert run("abs(x - 0.125)", x=0.125).notice.startswith("f'(x) does not exist at x = 0.125: a kink, -1 from the left")
