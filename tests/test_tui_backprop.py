@@ -665,3 +665,18 @@ def test_layout_drops_columns_that_hold_only_horizontal_lines_and_keeps_every_ed
     for node, count in into.items():  # every edge still ends in an arrow over its target
         box = layout.boxes[node]
         assert picture[box.y - 1][box.x : box.x + box.width].count(ARROW) == count, node
+
+
+def test_compute_names_nodes_as_the_graph_shows_them() -> None:
+    from tui.compute.backprop import box_text, op_name
+
+    assert [op_name(op) for op in ("MulBackward0", "RsubBackward1", "PowBackward1", "CatBackward2", "AccumulateGrad")] == [
+        "Mul",
+        "Rsub",
+        "Pow",
+        "Cat",
+        "AccumulateGrad",
+    ]
+    assert (box_text("SinBackward0", "n2", None), box_text("AccumulateGrad", "n1", "x")) == ("Sin n2", "x.grad")
+    view = compute_backprop(BackpropRequest(LAB, "2 - x", (1.0,)))  # torch's RsubBackward1 for a number minus a tensor
+    assert view.layout is not None and "Rsub n0" in ascii_picture(view.layout)

@@ -90,10 +90,6 @@ class BackpropView:
         return tables
 
 
-def _joined(values: tuple[float, ...]) -> str:
-    return " ".join(repr(value) for value in values)
-
-
 def op_name(op: str) -> str:
     """`MulBackward0` -> `Mul`: torch's node class without the suffix, as the graph's boxes show it."""
     for suffix in ("Backward0", "Backward1", "Backward2"):
