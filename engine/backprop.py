@@ -94,10 +94,6 @@ class GraphNode:
     def inputs(self) -> tuple[str, ...]:
         return tuple(edge.target for edge in self.edges)
 
-    @property
-    def is_leaf(self) -> bool:
-        return self.leaf is not None
-
 
 @dataclass(frozen=True)
 class LeafGrad:

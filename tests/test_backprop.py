@@ -556,3 +556,15 @@ def test_each_notice_and_sum_says_all_of_what_happened() -> None:
         "number by the convention of SymPy and torch (sign(0) = 0, relu'(0) = 0): a subgradient, not a derivative"
     )
     assert (run("abs(x - 0.125)", x=0.125).notice or "").startswith("f'(x) does not exist at x = 0.125: a kink, -1 from the left")
+
+
+def test_an_operation_torch_cannot_run_in_the_dtype_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.backprop
+
+    def missing_kernel(value: torch.Tensor) -> torch.Tensor:
+        raise RuntimeError(f'"sin_cpu" not implemented for {value.dtype}')
+
+    monkeypatch.setitem(engine.backprop._TYPED_FUNCTIONS, "sin", missing_kernel)
+    with pytest.raises(BackpropError) as error:
+        backprop(parse_expression("x*sin(x)"), {"x": 1.0}, dtype=torch.float16)
+    assert str(error.value) == 'torch cannot evaluate this in float16: "sin_cpu" not implemented for torch.float16'
