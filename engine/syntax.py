@@ -345,6 +345,9 @@ class _TypedWalker(Walker[Typed]):
 
 
 def parse_typed(text: str, variables: Sequence[str] = ("x",)) -> Typed:
-    """`text` as typed (no simplification, no SymPy): the whitelist walk with the same errors as parse_expression."""
+    """`text` as typed (no simplification, no SymPy): the same whitelist walk, and syntax errors, as parse_expression.
+
+    Checks on values (division by zero, constants beyond float64, powers too large to compute) belong to the SymPy
+    backend: parse the text with parse_expression first, as engine.backprop does, then build this tree of it."""
     tree, columns = parse_tree(text)
     return _TypedWalker(variables, columns).walk(tree)

@@ -568,3 +568,24 @@ def test_an_operation_torch_cannot_run_in_the_dtype_is_a_clear_error(monkeypatch
     with pytest.raises(BackpropError) as error:
         backprop(parse_expression("x*sin(x)"), {"x": 1.0}, dtype=torch.float16)
     assert str(error.value) == 'torch cannot evaluate this in float16: "sin_cpu" not implemented for torch.float16'
+
+
+def test_the_typed_tree_is_the_text_as_written_with_the_parsers_errors() -> None:
+    from engine.syntax import Typed, parse_typed
+
+    x = Typed("variable", name="x")
+    assert parse_typed("x*x + sin(x)") == Typed("+", (Typed("*", (x, x)), Typed("sin", (x,))))
+    two = Typed("number", value=2.0)
+    minus_two_x_squared = Typed("*", (Typed("negate", (two,)), Typed("**", (x, two))))
+    assert parse_typed("-2x^2 + pi") == Typed("+", (minus_two_x_squared, Typed("number", value=math.pi)))
+    assert parse_typed("e - pow(x, y)", ("x", "y")) == Typed(
+        "-", (Typed("number", value=math.e), Typed("pow", (x, Typed("variable", name="y"))))
+    )
+    for bad in ("sin(x", "2x +", "x + y", "x^^2", "import os", "x.grad", "9" * 400):
+        with pytest.raises(ExpressionError) as typed:
+            parse_typed(bad)
+        if bad != "9" * 400:  # the SymPy backend keeps the exact integer; the typed tree needs a float
+            with pytest.raises(ExpressionError) as sympy:
+                parse_expression(bad)
+            assert (typed.value.message, typed.value.column) == (sympy.value.message, sympy.value.column)
+    assert "too large for float64" in str(typed.value)
