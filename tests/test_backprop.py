@@ -589,3 +589,82 @@ def test_the_typed_tree_is_the_text_as_written_with_the_parsers_errors() -> None
                 parse_expression(bad)
             assert (typed.value.message, typed.value.column) == (sympy.value.message, sympy.value.column)
     assert "too large for float64" in str(typed.value)
+
+
+def test_short_numbers_switch_to_scientific_form_at_a_thousandth_and_a_million() -> None:
+    assert [short(v) for v in (1e-3, 0.0015, 9.9999e-4, 999999.0, 1.5e6, -1.5e6, 1e6)] == [
+        "0.0010",
+        "0.0015",
+        "9.9999e-04",
+        "999999.0000",
+        "1.5000e+06",
+        "-1.5000e+06",
+        "1.0000e+06",
+    ]
+
+
+def test_a_zero_term_is_added_not_subtracted() -> None:
+    from engine.backprop import signed_sum
+
+    assert signed_sum([1.0, 0.0]) == "1.0000 + 0.0000"
+    assert signed_sum([0.0, -2.0]) == "0.0000 − 2.0000"
+
+
+def test_a_node_whose_first_input_was_seen_still_leads_to_its_others() -> None:
+    # Add(x, Mul(x, Sin(x))): when the walk reaches Mul, x is known already; Sin is reached only through Mul
+    result = run("x + x*sin(x)", x=1.0)
+    assert sorted(node.op for node in result.nodes) == ["AccumulateGrad", "AddBackward0", "MulBackward0", "SinBackward0"]
+    assert result.leaves["x"].grad == pytest.approx(1 + math.sin(1.0) + math.cos(1.0), rel=1e-15)
+
+
+def test_an_input_that_needs_no_gradient_first_does_not_hide_the_ones_after_it() -> None:
+    # The network's data x and t are tensors without requires_grad; written first, torch's next_functions start with None
+    from engine.backprop import Checks, make_leaves, run_backward, trace
+
+    constant = torch.tensor(2.0, dtype=torch.float64)
+    leaves = make_leaves({"w": 0.5}, torch.float64, "cpu")
+    result = run_backward("2·sin(w) + w", trace(lambda w: constant * torch.sin(w) + w, leaves), Checks({}, {}))
+    assert sorted(node.op for node in result.nodes) == ["AccumulateGrad", "AddBackward0", "MulBackward0", "SinBackward0"]
+    assert {node.id: node.depth for node in result.nodes} == longest_paths(result)
+    assert result.leaves["w"].grad == pytest.approx(2 * math.cos(0.5) + 1, rel=1e-15)
+
+
+def test_a_failing_backward_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing(self: torch.Tensor, *args: object, **kwargs: object) -> None:
+        raise RuntimeError("the engine gave up")
+
+    monkeypatch.setattr(torch.Tensor, "backward", failing)
+    with pytest.raises(BackpropError) as error:
+        run("x*sin(x)", x=1.0)
+    assert str(error.value) == "backward() failed in float64 on cpu: the engine gave up"
+
+
+def test_an_exact_derivative_torch_cannot_evaluate_is_nan_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.backprop
+    from engine.compiled import EvaluationError
+
+    real = engine.backprop.compile_expression
+
+    def unevaluable(*arguments: torch.Tensor) -> torch.Tensor:
+        raise EvaluationError("cannot evaluate cos(x)*x + sin(x): not implemented for 'Half'")
+
+    def compiled_without_exact(expression: object) -> object:
+        from dataclasses import replace
+
+        return replace(real(expression), exact=(unevaluable,))
+
+    monkeypatch.setattr(engine.backprop, "compile_expression", compiled_without_exact)
+    leaf = run("x*sin(x)", x=1.0).leaves["x"]
+    assert math.isnan(leaf.exact) and leaf.grad == pytest.approx(math.sin(1) + math.cos(1), rel=1e-15)
+
+
+def test_the_network_starts_where_its_help_and_the_cli_say() -> None:
+    from engine.cli.backprop import DEFAULT_LEARNING_RATE_TEXT
+    from engine.network import FORMULA
+    from tui.compute.backprop import NETWORK_FORMULA, NETWORK_LEARNING_RATE
+
+    assert Network().parameters == {"w1": 0.6, "b1": -0.4, "w2": 0.9, "b2": 0.1}
+    assert (Network().x, Network().t) == (1.5, 1.2)
+    assert DEFAULT_LEARNING_RATE == float(DEFAULT_LEARNING_RATE_TEXT) == NETWORK_LEARNING_RATE == 0.05
+    assert FORMULA == NETWORK_FORMULA == "L = (w2·tanh(w1·x + b1) + b2 − t)²"
+    assert network_backprop().value == pytest.approx((0.9 * math.tanh(0.6 * 1.5 - 0.4) + 0.1 - 1.2) ** 2, rel=1e-15)
