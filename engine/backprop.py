@@ -10,6 +10,14 @@ backward() pre-hooks record the order torch's engine runs the nodes and the
 adjoint each one receives, and post-hooks record the gradient each sends along
 every edge. Nothing shown is re-derived by hand.
 
+The graph is torch's graph of f as typed, not of SymPy's rewrite of it: `x*x` is a MulBackward0
+whose two edges go to x (SymPy would make it x**2), `x - x` is a SubBackward0. A piece of text
+typed twice identically (`sin(x)` in `sin(x)^2 + sin(x)*x`) is computed once, as if the user had
+written `s = sin(x)` and used s twice: its one node feeds both uses, so a value used twice in the
+middle of the graph shows as fan-out, and the gradients of both uses are summed at that node. Type
+it differently (`sin(1*x)`) for two separate nodes. Only the exact derivative and the 50-digit
+reference come from SymPy.
+
 Accumulation is explicit state: `backprop(..., grads=previous.grads)` puts the
 earlier .grad values on the leaves before backward(), so torch's AccumulateGrad
 adds to them exactly as in a training loop that forgot `zero_grad()`.
@@ -22,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any, cast
 
@@ -33,7 +41,8 @@ from torch.overrides import TorchFunctionMode
 from engine.compiled import EvaluationError, TorchCallable, compile_expression
 from engine.devices import dtype_name
 from engine.expression import Expression
-from engine.syntax import MAX_LENGTH
+from engine.namespaces import TORCH_NAMESPACE
+from engine.syntax import MAX_LENGTH, Typed, parse_typed
 
 # Every torch node of a parsed function comes from an operator or a function name in the text, and each
 # takes at least two characters ("+x", "^2"), so the parser's 500-character limit gives about 250 nodes
@@ -85,10 +94,6 @@ class GraphNode:
     def inputs(self) -> tuple[str, ...]:
         return tuple(edge.target for edge in self.edges)
 
-    @property
-    def is_leaf(self) -> bool:
-        return self.leaf is not None
-
 
 @dataclass(frozen=True)
 class LeafGrad:
@@ -111,7 +116,7 @@ class LeafGrad:
 
     def sum_text(self) -> str:
         """`x.grad = 0.8415 + 0.5403 = 1.3818`, with the earlier .grad in front when it accumulates."""
-        terms = " + ".join(short(value) for value in self.contributions) or "0"
+        terms = signed_sum(self.contributions) or "0"
         if self.grad_before is not None:
             terms = f"{short(self.grad_before)} + ({terms})"
         if len(self.contributions) > 1 or self.grad_before is not None:
@@ -165,6 +170,19 @@ def short(value: float | None) -> str:
     if value == 0 or 1e-3 <= abs(value) < 1e6:
         return f"{value:.4f}"
     return f"{value:.4e}"
+
+
+def signed_sum(values: Iterable[float]) -> str:
+    """`0.9093 − 0.8323 + 0.1000`: a sum as one writes it, a negative term after the first as a subtraction."""
+    text = ""
+    for value in values:
+        if not text:
+            text = short(value)
+        elif value < 0:
+            text += f" − {short(-value)}"
+        else:
+            text += f" + {short(value)}"
+    return text
 
 
 def zero_grad(grads: Grads, set_to_none: bool = True) -> dict[str, float | None]:
@@ -439,6 +457,72 @@ def _notice(label: str, nodes: tuple[GraphNode, ...], leaves: Mapping[str, LeafG
 
 # -- a parsed function ----------------------------------------------------------------------------
 
+Value = torch.Tensor | float  # a float is a constant part of f: folded in float64, it adds no node to the graph
+
+# The vocabulary's functions as torch runs them (the same ones SymPy's lambdified code calls), by the name typed.
+_TYPED_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    **{name: TORCH_NAMESPACE[name] for name in ("sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh")},
+    **{name: TORCH_NAMESPACE[name] for name in ("exp", "log", "sqrt", "abs", "sign", "sigmoid", "relu", "softplus")},
+    "ln": TORCH_NAMESPACE["log"],
+    "log10": torch.log10,
+    "log2": torch.log2,
+}
+_TYPED_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "**": lambda a, b: a**b,
+    "pow": lambda a, b: a**b,
+}
+
+
+def _operate(kind: str, args: list[Any]) -> Any:
+    if kind == "negate":
+        return -args[0]
+    if kind in _TYPED_OPERATORS:
+        return _TYPED_OPERATORS[kind](args[0], args[1])
+    return _TYPED_FUNCTIONS[kind](args[0])
+
+
+def _run_typed(node: Typed, leaves: Mapping[str, torch.Tensor], done: dict[Typed, Value]) -> Value:
+    """One typed operation on torch tensors; `done` holds what is computed already, so identical text runs once."""
+    if node in done:
+        return done[node]
+    value: Value
+    if node.kind == "number":
+        value = node.value
+    elif node.kind == "variable":
+        value = leaves[node.name]
+    else:
+        args = [_run_typed(arg, leaves, done) for arg in node.args]
+        if all(isinstance(arg, float) for arg in args):
+            with torch.no_grad():  # a constant: float64, so that 2*pi is the same number in every dtype
+                value = float(_operate(node.kind, [torch.tensor(arg, dtype=torch.float64) for arg in args]))
+        else:
+            value = _operate(node.kind, args)
+    done[node] = value
+    return value
+
+
+def typed_function(tree: Typed, variables: tuple[str, ...]) -> Callable[..., torch.Tensor]:
+    """f(*leaves) built operation by operation from the formula as typed (see the module's notes)."""
+
+    def function(*arguments: torch.Tensor) -> torch.Tensor:
+        leaves = dict(zip(variables, arguments, strict=True))
+        try:
+            value = _run_typed(tree, leaves, {})
+        except (RuntimeError, OverflowError, TypeError, ValueError, ZeroDivisionError) as error:
+            raise EvaluationError(f"torch cannot evaluate this in {dtype_name(arguments[0].dtype)}: {error}") from None
+        return value if isinstance(value, torch.Tensor) else torch.full_like(arguments[0], value).detach()
+
+    return function
+
+
+@lru_cache(maxsize=64)
+def _typed(text: str, variables: tuple[str, ...]) -> Typed:
+    return parse_typed(text, variables)
+
 
 def _evaluate(function: TorchCallable, arguments: tuple[torch.Tensor, ...]) -> float:
     try:
@@ -485,8 +569,28 @@ def backprop(
         wanted = ", ".join(expression.variables)
         raise BackpropError(f"the point must give exactly {wanted}: missing {missing or 'nothing'}, extra {extra or 'nothing'}")
     leaves = make_leaves({name: point[name] for name in expression.variables}, dtype, device)
+    function = typed_function(_typed(expression.text, expression.variables), expression.variables)
     try:
-        traced = trace(compile_expression(expression).function, leaves)
+        traced = trace(function, leaves)
     except EvaluationError as error:
         raise BackpropError(str(error)) from None
-    return run_backward(expression.text, traced, _checks(expression, leaves), grads, max_nodes)
+    result = run_backward(expression.text, traced, _checks(expression, leaves), grads, max_nodes)
+    kink = _kink_notice(expression, result.point)
+    return result if kink is None else replace(result, notice=kink)
+
+
+def _kink_notice(expression: Expression, point: Mapping[str, float]) -> str | None:
+    """`f'(x) does not exist at x = 0: a kink, ...`, worded as derive and Compare word it; None away from a kink."""
+    from engine.kinks import kinks
+
+    if len(expression.variables) != 1:  # engine.kinks finds kinks of functions of one variable
+        return None
+    found = kinks(expression, torch.tensor([point[expression.variables[0]]], dtype=torch.float64))
+    if not found:
+        return None
+    kink = found[0]
+    return (
+        f"f'(x) does not exist at x = {kink.x:.3g}: a kink, {kink.left:.4g} from the left and {kink.right:.4g} from the right. "
+        "The .grad, exact and reference give a number by the convention of SymPy and torch "
+        "(sign(0) = 0, relu'(0) = 0): a subgradient, not a derivative"
+    )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import itertools
 import keyword
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -309,3 +310,58 @@ class Walker(Generic[T]):
             plural = "argument" if arity == 1 else "arguments"
             raise ExpressionError(f"{name}() takes {arity} {plural}, got {len(node.args)}", column)
         return self.call(name, [self.walk(arg, depth) for arg in node.args], column)
+
+
+# -- the formula as typed -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Typed:
+    """One operation of a formula exactly as typed, before any algebra: what a torch program written from it runs.
+
+    `kind` is "number" (`value` holds it, pi and e included), "variable" (`name`), "negate", one of
+    + - * / ** (two `args`, left then right), or a function name from the vocabulary ("sin", "pow", ...).
+    Frozen, so two identical pieces of text are equal values (`sin(x)` typed twice is one `Typed`).
+    """
+
+    kind: str
+    args: tuple[Typed, ...] = ()
+    value: float = 0.0
+    name: str = ""
+
+
+_CONSTANT_VALUES = {"pi": math.pi, "e": math.e}
+
+
+class _TypedWalker(Walker[Typed]):
+    """The backend that keeps the formula as typed: `x*x` stays a product of x with itself, `x - x` a difference."""
+
+    def number(self, value: int | float, column: int | None) -> Typed:
+        try:
+            return Typed("number", value=float(value))
+        except OverflowError:  # an integer literal beyond float64
+            raise ExpressionError("this number is too large for float64 (over 1.8e308)", column) from None
+
+    def variable(self, name: str) -> Typed:
+        return Typed("variable", name=name)
+
+    def constant(self, name: str) -> Typed:
+        return Typed("number", value=_CONSTANT_VALUES[name])
+
+    def negate(self, value: Typed) -> Typed:
+        return Typed("negate", (value,))
+
+    def binary(self, operator: str, left: Typed, right: Typed, column: int | None) -> Typed:
+        return Typed(operator, (left, right))
+
+    def call(self, name: str, args: list[Typed], column: int | None) -> Typed:
+        return Typed(name, tuple(args))
+
+
+def parse_typed(text: str, variables: Sequence[str] = ("x",)) -> Typed:
+    """`text` as typed (no simplification, no SymPy): the same whitelist walk, and syntax errors, as parse_expression.
+
+    Checks on values (division by zero, constants beyond float64, powers too large to compute) belong to the SymPy
+    backend: parse the text with parse_expression first, as engine.backprop does, then build this tree of it."""
+    tree, columns = parse_tree(text)
+    return _TypedWalker(variables, columns).walk(tree)

@@ -32,7 +32,24 @@ Y_WITHOUT_ITS_VALUE = ("backprop", "sin(y)", "--at", "1")
 UNDEFINED = ("backprop", "log(x)", "--at", "0")
 CONSTANT = ("backprop", "2*pi", "--at", "1")
 NETWORK_WITH_EXPRESSION = ("backprop", "x^2", "--network")
-ALL = (FAN_OUT_JSON, TWO_VARIABLES_JSON, FAN_OUT_TABLE, NETWORK_JSON, Y_WITHOUT_ITS_VALUE, UNDEFINED, CONSTANT, NETWORK_WITH_EXPRESSION)
+NETWORK_LR_JSON = ("backprop", "--network", "--steps", "3", "--lr", "0.5", "--json")
+KINK_TABLE = ("backprop", "abs(x)", "--at", "0")
+KINK_JSON = ("backprop", "abs(x)", "--at", "0", "--json")
+TYPED_TABLE = ("backprop", "x*x + sin(x)", "--at", "1")
+ALL = (
+    FAN_OUT_JSON,
+    TWO_VARIABLES_JSON,
+    FAN_OUT_TABLE,
+    NETWORK_JSON,
+    Y_WITHOUT_ITS_VALUE,
+    UNDEFINED,
+    CONSTANT,
+    NETWORK_WITH_EXPRESSION,
+    NETWORK_LR_JSON,
+    KINK_TABLE,
+    KINK_JSON,
+    TYPED_TABLE,
+)
 
 
 @cache
@@ -64,7 +81,8 @@ def user_error(args: tuple[str, ...]) -> str:
 
 def test_json_has_the_issue_shape_and_the_engines_numbers() -> None:
     data = output_json(FAN_OUT_JSON)
-    assert list(data) == ["expression", "point", "value", "nodes", "order", "leaves", "exact", "reference"]
+    assert list(data) == ["expression", "point", "value", "nodes", "order", "leaves", "exact", "reference", "notice"]
+    assert data["notice"] is None
     assert data["expression"] == "x*sin(x)" and data["point"] == {"x": 1.0}
     assert data["value"] == math.sin(1.0)
     assert [(n["id"], n["op"], n["inputs"]) for n in data["nodes"]] == [
@@ -142,3 +160,52 @@ def test_user_errors_are_one_line_and_exit_2(args: tuple[str, ...], fragments: l
     assert line.startswith("calc-tui: error: ")
     for fragment in fragments:
         assert fragment in line
+
+
+def hand_network_losses(learning_rate: float, steps: int) -> list[float]:
+    """The loss of L = (w2·tanh(w1·x + b1) + b2 − t)² before each SGD step and after the last, by hand."""
+    w1, b1, w2, b2, x, t = 0.6, -0.4, 0.9, 0.1, 1.5, 1.2
+    losses = []
+    for _ in range(steps + 1):
+        hidden = math.tanh(w1 * x + b1)
+        residual = w2 * hidden + b2 - t
+        losses.append(residual**2)
+        through_tanh = 2 * residual * w2 * (1 - hidden**2)
+        w1, b1, w2, b2 = (
+            w1 - learning_rate * through_tanh * x,
+            b1 - learning_rate * through_tanh,
+            w2 - learning_rate * 2 * residual * hidden,
+            b2 - learning_rate * 2 * residual,
+        )
+    return losses
+
+
+def test_network_trains_with_the_learning_rate_it_was_given() -> None:
+    data = output_json(NETWORK_LR_JSON)
+    assert data["lr"] == 0.5
+    assert data["losses"] == pytest.approx(hand_network_losses(0.5, 3), rel=1e-12)
+    assert data["losses"] != pytest.approx(hand_network_losses(DEFAULT_LEARNING_RATE, 3), rel=1e-3)
+    assert data["value"] == pytest.approx(data["losses"][-1], rel=1e-15)
+
+
+def test_at_a_kink_the_cli_says_the_derivative_does_not_exist() -> None:
+    done = run_command(*KINK_TABLE)
+    assert done.returncode == 0, done.stderr
+    note = done.stdout.splitlines()[-1]
+    assert note.startswith("note: f'(x) does not exist at x = 0: a kink, -1 from the left and 1 from the right")
+    data = output_json(KINK_JSON)
+    assert data["notice"] == note.removeprefix("note: ")
+    assert data["leaves"]["x"]["grad"] == 0.0  # torch's convention, which the note explains
+
+
+def test_the_graph_is_the_one_of_the_text_as_typed() -> None:
+    done = run_command(*TYPED_TABLE)
+    assert done.returncode == 0, done.stderr
+    text = done.stdout
+    assert text.startswith("f(x) = x*x + sin(x)   at x = 1.0")  # not SymPy's x**2 + sin(x)
+    assert "PowBackward0" not in text
+    rows = {line.split()[0]: line.split() for line in text.splitlines() if line.startswith("n")}
+    mul = next(row for row in rows.values() if row[1] == "MulBackward0")
+    leaf = next(name for name, row in rows.items() if row[1] == "AccumulateGrad")
+    assert mul[-2:] == [leaf, leaf]  # x used twice by one Mul
+    assert f"x.grad = {math.cos(1):.4f} + 1.0000 + 1.0000 = {2 + math.cos(1):.4f}" in text

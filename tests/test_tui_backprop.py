@@ -29,6 +29,11 @@ def panel(app, name: str) -> str:
     return widget_text(app.screen.query_one(f"#{name}"))
 
 
+def check_row(app, name: str) -> list[str]:
+    """The leaf's row of the check table, split into words: leaf, (value,) .grad, this pass, exact, reference, difference."""
+    return next(line.split() for line in panel(app, "leaves").splitlines() if line.startswith(f"{name} "))
+
+
 async def open_backprop(pilot, *keys: str) -> BackpropScreen:
     await pilot.press("5")
     await settle(pilot)
@@ -94,11 +99,11 @@ async def test_space_steps_through_x_sin_x_and_the_leaf_sums_both_paths(pilot) -
     detail = panel(app, "node-detail")
     assert f"∂f/∂x = ∂f/∂n0 · ∂n0/∂x = 1.0000 × {SIN1} = {SIN1}" in detail
     assert "∂f/∂n2 = ∂f/∂n0 · ∂n0/∂n2 = 1.0000 × 1.0000 = 1.0000" in detail
-    assert f"None (arrived {SIN1} …)" in panel(app, "leaves")  # arrived, but AccumulateGrad has not run
+    assert check_row(app, "x")[:4] == ["x", "None", SIN1, "…"]  # arrived, but AccumulateGrad has not run: .grad is None
 
     await pilot.press("space")  # SinBackward0: cos(x) along the second path
     assert f"∂f/∂x = ∂f/∂n2 · ∂n2/∂x = 1.0000 × {COS1} = {COS1}" in panel(app, "node-detail")
-    assert f"None (arrived {SIN1} + {COS1})" in panel(app, "leaves")
+    assert check_row(app, "x")[:5] == ["x", "None", SIN1, "+", COS1]
 
     await pilot.press("space")  # AccumulateGrad: x.grad is the sum of the two contributions
     assert f"x.grad = {FAN_OUT}" in panel(app, "node-detail")
@@ -130,11 +135,11 @@ async def test_backward_again_doubles_grad_and_zero_grad_sets_it_to_none(pilot) 
     assert "backward() runs since zero_grad(): 1" in panel(app, "grad-state")
     await pilot.press("b")  # a second backward() without zero_grad: torch adds to .grad
     once = math.sin(1) + math.cos(1)
-    assert f"{once:.4f} + ({SIN1} + {COS1}) = {2 * once:.4f}" in panel(app, "leaves")
+    assert check_row(app, "x")[:2] == ["x", f"{2 * once:.4f}"] and FAN_OUT in panel(app, "leaves")  # .grad, this pass
     assert "backward() runs since zero_grad(): 2" in panel(app, "grad-state")
     assert f"x.grad {2 * once:.4f}" in screen_text(app)
     await pilot.press("b")
-    assert f"= {3 * once:.4f}" in panel(app, "leaves")
+    assert check_row(app, "x")[1] == f"{3 * once:.4f}"
     await pilot.press("z")  # zero_grad(): .grad is None until the next backward()
     assert "backward() runs since zero_grad(): 0" in panel(app, "grad-state")
     assert "x.grad None" in screen_text(app) and "3 nodes to run" in panel(app, "graph-title")
@@ -313,6 +318,22 @@ async def test_compact_layout_shows_the_selected_node_and_its_neighbours(pilot) 
     assert "w1.grad" in text and "Mul n8" in text  # the node and the node that feeds it
 
 
+@pytest.mark.size(80, 24)
+async def test_selecting_a_leaf_near_the_top_keeps_the_top_of_the_network_graph_in_sight(pilot) -> None:
+    app = pilot.app
+    await open_backprop(pilot, "f8", "end")
+    graph = app.screen.query_one(GraphView)
+    await pilot.press("down", "down", "down")  # Mul n3: its inputs below make the view scroll down
+    await settle(pilot)
+    assert graph.scroll_offset.y > 0
+    await pilot.press("right")  # the leaf b2, joined only to Add n2 above it: both fit with the top of the graph
+    await settle(pilot)
+    assert "b2 leaf tensor" in panel(app, "node-detail")
+    assert graph.scroll_offset.y == 0
+    text = screen_text(app)
+    assert "Pow n0" in text and "b2.grad" in text and "L = (w2·tanh(w1·x + b1) + b2 − t)²" in text
+
+
 async def test_the_largest_graph_the_parser_allows_scrolls_to_the_selected_node(pilot) -> None:
     app = pilot.app
     screen = await open_backprop(pilot, "s")
@@ -350,7 +371,199 @@ async def test_ascii_mode_draws_the_graph_and_the_chain_rule_in_ascii() -> None:
         text = screen_text(app)
         assert text.isascii(), sorted({c for c in text if not c.isascii()})
         assert f"df/dx = df/dn2 . dn2/dx = 1.0000 x {COS1} = {COS1}" in text  # ∂, · and × spelled in ASCII
-        assert f"None (arrived {SIN1} + {COS1})" in text and "x.grad None" in text
+        assert f" x     None {SIN1} + {COS1}  " in text and "x.grad None" in text
+        assert app.failures == []
+
+
+async def test_the_difference_column_is_this_passs_gradient_against_the_reference_as_its_header_says(pilot) -> None:
+    app = pilot.app
+    await open_backprop(pilot, "f2", "d", "end", "b")  # float32, x*sin(x) at 1, backward() twice: .grad holds 2 passes
+    header = panel(app, "leaves").splitlines()[0]
+    assert header.split() == ["leaf", ".grad", "this", "pass", "exact", "(SymPy)", "50-digit", "ref", "pass", "−", "ref"]
+    row = check_row(app, "x")
+    once = math.sin(1) + math.cos(1)
+    assert row[1] == f"{2 * once:.4f}" and row[2:7] == [SIN1, "+", COS1, "=", f"{once:.4f}"]
+    difference = float(row[-1])
+    assert 0 < abs(difference) < 1e-6  # float32's rounding of one pass, not 2.76 - 1.38
+    result = app.screen.result
+    assert difference == pytest.approx(result.leaves["x"].received - once, rel=0.05)
+
+    await open_backprop(pilot, "f8", "end", "b")  # the network, backward() twice
+    for name, grad in zip(("w1", "b1", "w2", "b2"), network_gradient(0.6, -0.4, 0.9, 0.1), strict=True):
+        row = check_row(app, name)
+        assert row[2:4] == [f"{2 * grad:.4f}", f"{grad:.4f}"]  # .grad accumulated, this pass on its own
+        assert abs(float(row[-1])) < 1e-6  # still float32: this pass against the reference (not 2·grad − grad)
+
+
+async def test_backprop_export_reads_back_with_every_column_as_on_screen(tmp_path) -> None:
+    import csv
+    import json
+
+    app = CalcApp(device="cpu", dtype="float64", export_dir=tmp_path)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await ready(pilot)
+        await open_backprop(pilot, "f2", "end", "b")  # x*sin(x) at 1, backward() twice: grad_before, grad and this pass differ
+        await pilot.press("x")
+        await pilot.pause(0.2)
+        document = json.loads(next(tmp_path.glob("*.json")).read_text())
+        screen_row = check_row(app, "x")
+    once = math.sin(1) + math.cos(1)
+    leaves = document["tables"]["leaves"]
+    assert leaves["columns"] == ["leaf", "value", "grad_before", "grad", "this_pass", "contributions", "exact", "reference", "difference"]
+    (row,) = leaves["rows"]
+    leaf = dict(zip(leaves["columns"], row, strict=True))
+    assert leaf["leaf"] == "x" and leaf["value"] == 1.0
+    assert leaf["grad_before"] == pytest.approx(once, rel=1e-15)  # the first pass's .grad
+    assert leaf["grad"] == pytest.approx(2 * once, rel=1e-15) and f"{leaf['grad']:.4f}" == screen_row[1]
+    assert leaf["this_pass"] == pytest.approx(once, rel=1e-15) and f"{leaf['this_pass']:.4f}" == screen_row[6]
+    assert [float(c) for c in leaf["contributions"].split()] == [math.sin(1), math.cos(1)]
+    assert leaf["exact"] == pytest.approx(once, rel=1e-15) and leaf["reference"] == pytest.approx(once, rel=1e-15)
+    assert leaf["difference"] == leaf["this_pass"] - leaf["reference"]
+    nodes = document["tables"]["nodes"]
+    assert nodes["columns"] == ["id", "op", "label", "depth", "value", "grad", "inputs", "step"]
+    by_op = {row[1]: dict(zip(nodes["columns"], row, strict=True)) for row in nodes["rows"]}
+    assert by_op["MulBackward0"] | {"value": 0, "grad": 0} == {
+        "id": "n0", "op": "MulBackward0", "label": "n0", "depth": 0, "value": 0, "grad": 0, "inputs": "n1 n2", "step": 1
+    }  # fmt: skip
+    assert (by_op["MulBackward0"]["value"], by_op["MulBackward0"]["grad"]) == (math.sin(1), 1.0)
+    assert (by_op["SinBackward0"]["value"], by_op["SinBackward0"]["grad"], by_op["SinBackward0"]["depth"]) == (math.sin(1), 1.0, 1)
+    assert (by_op["AccumulateGrad"]["label"], by_op["AccumulateGrad"]["depth"], by_op["AccumulateGrad"]["step"]) == ("x", 2, 3)
+    assert by_op["AccumulateGrad"]["value"] == 1.0 and by_op["AccumulateGrad"]["grad"] == pytest.approx(once, rel=1e-15)
+    csv_path = next(tmp_path.glob("*-leaves.csv"))
+    with csv_path.open() as file:
+        rows = list(csv.reader(file))
+    assert rows[0] == leaves["columns"]
+    assert [float(rows[1][i]) for i in (1, 2, 3, 4, 6, 7, 8)] == [
+        leaf[c] for c in ("value", "grad_before", "grad", "this_pass", "exact", "reference", "difference")
+    ]
+
+
+async def test_network_losses_export_is_the_hand_computed_sequence(tmp_path) -> None:
+    import json
+
+    app = CalcApp(device="cpu", dtype="float64", export_dir=tmp_path)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await ready(pilot)
+        await open_backprop(pilot, "f8", "end", "o", "o")  # two SGD steps at lr 0.05
+        await pilot.press("x")
+        await pilot.pause(0.2)
+        document = json.loads(next(tmp_path.glob("*.json")).read_text())
+    params, expected = (0.6, -0.4, 0.9, 0.1), []
+    for _ in range(3):
+        expected.append(network_loss(*params))
+        params = tuple(p - 0.05 * g for p, g in zip(params, network_gradient(*params), strict=True))
+    losses = document["tables"]["losses"]
+    assert losses["columns"] == ["step", "loss"] and [row[0] for row in losses["rows"]] == [0, 1, 2]
+    assert [row[1] for row in losses["rows"]] == pytest.approx(expected, rel=1e-13)
+    shown = (0.6, -0.4, 0.9, 0.1)
+    for _ in range(2):  # the parameters after two steps, where the last pass ran
+        shown = tuple(p - 0.05 * g for p, g in zip(shown, network_gradient(*shown), strict=True))
+    leaves = document["tables"]["leaves"]
+    for row in leaves["rows"]:
+        leaf = dict(zip(leaves["columns"], row, strict=True))
+        index = ("w1", "b1", "w2", "b2").index(leaf["leaf"])
+        assert leaf["value"] == pytest.approx(shown[index], rel=1e-13)
+        assert leaf["grad_before"] is None  # the SGD step zeroed .grad before this pass
+        assert leaf["grad"] == pytest.approx(network_gradient(*shown)[index], rel=1e-12)
+
+
+async def test_at_a_kink_the_screen_says_the_derivative_does_not_exist(pilot) -> None:
+    app = pilot.app
+    screen = await open_backprop(pilot)
+    await apply_function(pilot, "abs(x)")
+    field = screen.query_one("#x0", Input)
+    field.focus()
+    field.value = "0"
+    await pilot.press("enter")
+    await settle(pilot)
+    assert "f'(x) does not exist at x = 0: a kink, -1 from the left and 1 from the right" in screen.status_text
+    await pilot.press("end")
+    assert check_row(app, "x")[1:3] == ["0.0000", "0.0000"]  # torch's convention, which the notice explains
+    field.focus()
+    field.value = "0.5"
+    await pilot.press("enter")
+    await settle(pilot)
+    assert "does not exist" not in screen.status_text
+
+
+async def test_the_graph_is_torchs_graph_of_the_text_as_typed(pilot) -> None:
+    app = pilot.app
+    await open_backprop(pilot)
+    await apply_function(pilot, "x*x + sin(x)")
+    text = screen_text(app)
+    assert "Mul n1" in text and "Pow" not in text  # SymPy would have made x*x a power
+    rows = text.splitlines()
+    leaf = next(i for i, row in enumerate(rows) if "x.grad None" in row)
+    assert rows[leaf - 1].count(ARROW) == 3  # Mul sends to x twice, Sin once
+
+    await apply_function(pilot, "sin(x)^2 + sin(x)*x")  # sin(x) typed twice: one node, used twice
+    field = app.screen.query_one("#x0", Input)
+    field.focus()
+    field.value = "2"
+    await pilot.press("enter")
+    await settle(pilot)
+    result = app.screen.result
+    assert sum(node.op == "SinBackward0" for node in result.nodes) == 1
+    await pilot.press("end", "down", "down")  # Add n0, then Pow or Mul, then the one Sin node
+    s = math.sin(2)
+    detail = panel(app, "node-detail")
+    assert "SinBackward0" in detail
+    both = {f"{2.0:.4f} + {2 * s:.4f} = {2 + 2 * s:.4f}", f"{2 * s:.4f} + {2.0:.4f} = {2 + 2 * s:.4f}"}
+    assert any(text in detail for text in both)  # d/ds of s*x (x = 2) and of s^2, summed at the node
+    await pilot.press("down")  # the leaf: one contribution is negative, written as a subtraction
+    through_sin = (2 * s + 2) * math.cos(2)
+    assert f"x.grad = {s:.4f} − {-through_sin:.4f} = {s + through_sin:.4f}" in panel(app, "node-detail")
+
+
+WIDE_GRAPH = "tanh(softplus(x)) + sigmoid(x^2)*exp(-x) + log(1 + x^2)*cos(x) + sqrt(x)*sin(x) + tanh(x)*atan(x)"
+
+
+def graph_rows(view: GraphView) -> list[str]:
+    """The graph widget's visible rows as text, as it paints them."""
+    return ["".join(segment.text for segment in view.render_line(y)) for y in range(view.scrollable_content_region.height)]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_a_wide_graph_is_never_cut_mid_label_and_keeps_off_the_border(size: tuple[int, int]) -> None:
+    app = CalcApp(device="cpu", dtype="float64")
+    async with app.run_test(size=size) as pilot:
+        await ready(pilot)
+        screen = await open_backprop(pilot)
+        await apply_function(pilot, WIDE_GRAPH)
+        result = screen.result
+        assert result is not None and len(result.nodes) >= 22
+        view = screen.query_one(GraphView)
+        layout = view.graph
+        assert layout is not None and layout.width + 2 > view.scrollable_content_region.width  # it must scroll
+        for keys in ((), ("home",), ("pagedown",), ("left",) * 4, ("right",) * 4, ("end",), ("pageup",)):
+            await pilot.press(*keys)
+            await settle(pilot)
+            rows = graph_rows(view)
+            width = view.scrollable_content_region.width
+            scroll_x, scroll_y = int(view.scroll_offset.x), int(view.scroll_offset.y)
+            for box in layout.boxes.values():
+                row = box.y - scroll_y
+                if not 0 <= row < len(rows):
+                    continue
+                start = box.x + 1 - scroll_x  # one column of margin
+                text = box.text
+                shown = rows[row][max(0, start) : min(width, start + len(text))]
+                if start >= 0 and start + len(text) <= width:
+                    assert shown == text, (keys, box.id, rows[row])  # whole
+                elif start + len(text) > 0 and start < width:
+                    assert "…" in shown, (keys, box.id, rows[row])  # cut, and it says so
+            assert screen.cursor in layout.boxes
+            cursor = layout.boxes[screen.cursor]
+            start = cursor.x + 1 - scroll_x
+            assert start >= 0 and start + cursor.width <= width  # the selected node is always whole
+        for x in (0, view.max_scroll_x):  # scrolled to either side, a blank column between the graph and the border
+            view.scroll_to(x=x, y=0, animate=False, immediate=True)
+            await pilot.pause()
+            rows = graph_rows(view)
+            assert all(line[0 if x == 0 else -1] == " " for line in rows), (x, rows)
+            for box in layout.boxes.values():
+                if x == 0 and box.x == 0 and box.y < len(rows):
+                    assert rows[box.y][1:].startswith(box.text)  # the leftmost node, whole, one column in
         assert app.failures == []
 
 
@@ -418,3 +631,52 @@ def test_layout_of_a_long_chain_stays_narrow_and_stubs_what_would_not_fit() -> N
     for layer in layout.layers:  # boxes of a layer do not overlap
         boxes = sorted((layout.boxes[node] for node in layer), key=lambda b: b.x)
         assert all(a.x + a.width <= b.x for a, b in pairwise(boxes))
+
+
+def test_layout_drops_columns_that_hold_only_horizontal_lines_and_keeps_every_edge() -> None:
+    from engine.backprop import backprop
+    from engine.expression import parse_expression
+    from tui.compute.backprop import graph_shapes
+    from tui.widgets.graph_layout import GAP
+
+    result = backprop(parse_expression(WIDE_GRAPH), {"x": 1.0})
+    shapes = graph_shapes(result)
+    layout = layout_graph(shapes)
+    picture = ascii_picture(layout).splitlines()
+    grid = [line.ljust(layout.width) for line in layout.lines] + [""] * (layout.height - len(layout.lines))
+    covered = {(box.y, box.x + i) for box in layout.boxes.values() for i in range(box.width)}
+    free = [
+        all((row, column) not in covered and (grid[row][column:column + 1] or " ") in " ─" for row in range(layout.height))
+        for column in range(layout.width)
+    ]  # fmt: skip
+    longest, run = 0, 0
+    for is_free in free:
+        run = run + 1 if is_free else 0
+        longest = max(longest, run)
+    assert longest <= GAP and not free[0]  # stretches of nothing but ─ are squeezed to the gap; none at the left edge
+    assert not any(grid[row][column] != " " for row, column in covered if column < len(grid[row]))  # no line under a box
+    for layer in layout.layers:
+        boxes = sorted((layout.boxes[node] for node in layer), key=lambda b: b.x)
+        assert all(a.x + a.width + GAP <= b.x for a, b in pairwise(boxes))
+    into: dict[str, int] = {}
+    for shape in shapes:
+        for target in shape.targets:
+            into[target] = into.get(target, 0) + 1
+    for node, count in into.items():  # every edge still ends in an arrow over its target
+        box = layout.boxes[node]
+        assert picture[box.y - 1][box.x : box.x + box.width].count(ARROW) == count, node
+
+
+def test_compute_names_nodes_as_the_graph_shows_them() -> None:
+    from tui.compute.backprop import box_text, op_name
+
+    assert [op_name(op) for op in ("MulBackward0", "RsubBackward1", "PowBackward1", "CatBackward2", "AccumulateGrad")] == [
+        "Mul",
+        "Rsub",
+        "Pow",
+        "Cat",
+        "AccumulateGrad",
+    ]
+    assert (box_text("SinBackward0", "n2", None), box_text("AccumulateGrad", "n1", "x")) == ("Sin n2", "x.grad")
+    view = compute_backprop(BackpropRequest(LAB, "2 - x", (1.0,)))  # torch's RsubBackward1 for a number minus a tensor
+    assert view.layout is not None and "Rsub n0" in ascii_picture(view.layout)

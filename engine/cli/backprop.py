@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> Output:
     result = backprop(expression, point, dtype, device)
     data = {"expression": args.expression, **pass_data(result, scalar_checks=args.y is None)}
     header = [
-        f"f({', '.join(point)}) = {expression}   at {_point_text(result.point)}   dtype {result.dtype}   device {result.device}",
+        f"f({', '.join(point)}) = {expression.text}   at {_point_text(result.point)}   dtype {result.dtype}   device {result.device}",
         f"f = {result.value:.17g}",
     ]
     return Output("\n".join([*header, "", *pass_table(result)]), data)
@@ -135,6 +135,7 @@ def pass_data(result: BackwardPass, scalar_checks: bool) -> dict[str, Any]:
         "leaves": {name: {"grad": leaf.grad, "contributions": list(leaf.contributions)} for name, leaf in leaves.items()},
         "exact": exact,
         "reference": reference,
+        "notice": result.notice,  # a kink, a gradient that is not finite, a leaf never reached; null when none
     }
 
 
@@ -155,10 +156,11 @@ def pass_table(result: BackwardPass) -> list[str]:
         prefix = f"{step:>3}  {node.id:<5}{node.op:<22}"
         texts = texts or ["(no inputs need a gradient)"]
         lines += [(prefix if index == 0 else " " * len(prefix)) + text for index, text in enumerate(texts)]
+    # One fresh backward(): .grad is this pass's gradient, the one the difference is about.
     lines += ["", f"{'leaf':<6}{'.grad':>24}{'exact (SymPy)':>24}{'reference (50 digits)':>24}{'.grad - reference':>20}"]
     for name, leaf in result.leaves.items():
         grad = "None" if leaf.grad is None else f"{leaf.grad:.17g}"
-        difference = scientific(leaf.difference, 1) if leaf.grad is not None else "-"
+        difference = scientific(leaf.difference, 1) if leaf.received is not None else "-"
         reference = "undefined" if math.isnan(leaf.reference) else f"{leaf.reference:.17g}"
         lines.append(f"{name:<6}{grad:>24}{leaf.exact:>24.17g}{reference:>24}{difference:>20}")
     if result.notice:

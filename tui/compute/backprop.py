@@ -66,14 +66,16 @@ class BackpropView:
             ("id", "op", "label", "depth", "value", "grad", "inputs", "step"),
             [(n.id, n.op, n.label, n.depth, n.value, n.grad, " ".join(n.inputs), step.get(n.id)) for n in result.nodes],
         )
+        # `this_pass` is what this backward() added to .grad; `difference` is this_pass − reference (as on screen)
         leaves = Table(
-            ("leaf", "value", "grad_before", "grad", "contributions", "exact", "reference", "difference"),
+            ("leaf", "value", "grad_before", "grad", "this_pass", "contributions", "exact", "reference", "difference"),
             [
                 (
                     leaf.name,
                     leaf.value,
                     leaf.grad_before,
                     leaf.grad,
+                    leaf.received,
                     " ".join(repr(c) for c in leaf.contributions),
                     leaf.exact,
                     leaf.reference,
@@ -86,10 +88,6 @@ class BackpropView:
         if self.losses:
             tables["losses"] = Table(("step", "loss"), list(enumerate(self.losses)))
         return tables
-
-
-def _joined(values: tuple[float, ...]) -> str:
-    return " ".join(repr(value) for value in values)
 
 
 def op_name(op: str) -> str:

@@ -75,10 +75,12 @@ def compact(value: float | None) -> str:
 
 
 def terms(values: tuple[float, ...], limit: int = MAX_TERMS) -> str:
-    """`0.8415 + 0.5403`, or the first few and how many when a leaf is reached by many paths."""
+    """`0.9093 − 0.8323`, or the first few and how many when a leaf is reached by many paths."""
+    from engine.backprop import signed_sum
+
     if len(values) > limit:
-        return " + ".join(short(v) for v in values[: limit - 1]) + f" + … ({len(values)} terms)"
-    return " + ".join(short(v) for v in values)
+        return signed_sum(values[: limit - 1]) + f" + … ({len(values)} terms)"
+    return signed_sum(values)
 
 
 def run_at(result: BackwardPass, node: str) -> int:
@@ -146,32 +148,48 @@ def detail_lines(result: BackwardPass, node_id: str, k: int) -> list[str]:
 
 
 def grad_cell(result: BackwardPass, leaf: LeafGrad, k: int) -> str:
-    """The check table's .grad: `0.8415 + 0.5403 = 1.3818` once AccumulateGrad has run, else what .grad holds."""
-    text = grad_text(result, leaf, k, limit=2).split(" = ", 1)[1]
+    """The check table's .grad, what the tensor holds after k steps: the earlier .grad until AccumulateGrad runs,
+    then the new one (the selected leaf's panel writes out how it is made up)."""
     if leaf.node is not None and k < run_at(result, leaf.node):
-        arrived = result.arrived(k)[leaf.node]
+        return short(leaf.grad_before)
+    return short(leaf.grad)
+
+
+def pass_cell(result: BackwardPass, leaf: LeafGrad, k: int) -> str:
+    """This backward()'s gradient for the leaf: what has arrived so far (`0.8415 …`: more is on its way), then
+    the sum AccumulateGrad adds to .grad (`0.8415 + 0.5403 = 1.3818` when several paths reach the leaf)."""
+    if leaf.node is None:
+        return "·"
+    arrived = result.arrived(k)[leaf.node]
+    if k < run_at(result, leaf.node):
         more = " …" if len(arrived) < len(result.node(leaf.node).arrivals) else ""
-        return f"{short(leaf.grad_before)} (arrived {terms(arrived, 2)}{more})" if arrived else short(leaf.grad_before)
-    return text
+        return f"{terms(arrived, 2)}{more}" if arrived else "·"
+    if len(leaf.contributions) > 1:
+        return f"{terms(leaf.contributions, 2)} = {short(leaf.received)}"
+    return short(leaf.received)
 
 
 def check_table(result: BackwardPass, k: int, values: bool) -> Table:
-    """Each leaf: .grad after k steps (and its value, for the network's changing parameters), and this pass's
-    gradient against SymPy and the 50-digit reference."""
-    table = Table(box=None, padding=(0, 1), pad_edge=False, header_style="dim", expand=False)
+    """Each leaf: .grad after k steps (and its value, for the network's changing parameters), then this pass's
+    gradient on its own (what backward() adds to .grad: .grad itself only on fresh leaves) against SymPy and the
+    50-digit reference. The difference is this pass's, as its header says: an accumulated .grad is the sum of
+    several passes, not the derivative."""
+    table = Table(box=None, padding=(0, 0, 0, 1), pad_edge=False, header_style="dim", expand=False)
     table.add_column("leaf", no_wrap=True)
     if values:
         table.add_column("value", justify="right", no_wrap=True)
-    table.add_column(".grad", overflow="fold")
+    table.add_column(".grad", justify="right", no_wrap=True)
+    table.add_column("this pass", overflow="fold")
     table.add_column("exact (SymPy)", justify="right", no_wrap=True)
     table.add_column("50-digit ref", justify="right", no_wrap=True)
-    table.add_column(".grad − ref", justify="right", no_wrap=True)
+    table.add_column("pass − ref", justify="right", no_wrap=True)
     for leaf in result.leaves.values():
         done = leaf.node is not None and k >= run_at(result, leaf.node)
         difference = f"{leaf.difference:.1e}" if done and math.isfinite(leaf.difference) else "·"
         reference = f"{leaf.reference:.10g}" if math.isfinite(leaf.reference) else "undefined"
         value = (short(leaf.value),) if values else ()
-        table.add_row(leaf.name, *value, grad_cell(result, leaf, k), f"{leaf.exact:.10g}", reference, difference)
+        cells = (grad_cell(result, leaf, k), pass_cell(result, leaf, k), f"{leaf.exact:.10g}", reference, difference)
+        table.add_row(leaf.name, *value, *cells)
     return table
 
 
@@ -385,7 +403,8 @@ class BackpropScreen(SteppingScreen[BackpropRequest, BackpropView]):
         title.update(self.title_text(shown) + error)
         self.query_one(GraphView).show(shown.layout, graph_marks(result, self.k, self.cursor))
         self.query_one("#node-detail", Static).update("\n".join(detail_lines(result, self.cursor, self.k)))
-        table = check_table(result, self.k, values=shown.request.source == NETWORK)
+        network = shown.request.source == NETWORK
+        table = check_table(result, self.k, values=network)
         leaves: RenderableType = Group(table, Text.from_markup(self.loss_line(shown))) if shown.request.source == NETWORK else table
         self.query_one("#leaves", Static).update(leaves)
 

@@ -16,7 +16,7 @@ and the layers stay narrow.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
@@ -430,16 +430,42 @@ def _draw(layers: list[list[_Item]], texts: dict[str, Box], stubbed: frozenset[E
             if item.key in texts:
                 text = texts[item.key]
                 boxes[item.key] = Box(item.key, int(item.x), rows[layer_index], text.text, text.stubs)
+    column_of = _compaction(grid, boxes.values())
+    width = max(column_of[box.x] + box.width for box in boxes.values())
+    lines = tuple("".join(char for column, char in enumerate(row) if column in column_of).rstrip() for row in grid)
     ordered = tuple(tuple(item.key for item in sorted(layer, key=lambda i: i.x) if item.key in texts) for layer in layers)
     return GraphLayout(
         width=width,
         height=height,
-        boxes=boxes,
-        lines=tuple("".join(row).rstrip() for row in grid),
-        owners={cell: tuple(edges) for cell, edges in owners.items()},
+        boxes={key: replace(box, x=column_of[box.x]) for key, box in boxes.items()},
+        lines=lines,
+        owners={(row, column_of[column]): tuple(edges) for (row, column), edges in owners.items() if column in column_of},
         layers=ordered,
         stubbed=stubbed,
     )
+
+
+def _compaction(grid: list[list[str]], boxes: Iterable[Box]) -> dict[int, int]:
+    """Which columns stay, and where each goes: the placement centres children under parents, which leaves wide
+    stretches that hold nothing but horizontal lines. A column with no box and no vertical line in any row can go
+    without changing what the picture says (the horizontal lines through it get shorter); of each run of such
+    columns GAP stay, so boxes keep their distance, and none at the edges."""
+    width = len(grid[0]) if grid else 0
+    covered = [False] * width
+    for box in boxes:
+        for column in range(box.x, min(width, box.x + box.width)):
+            covered[column] = True
+    free = [not covered[column] and all(row[column] in (" ", GLYPHS[EAST | WEST]) for row in grid) for column in range(width)]
+    keep: list[int] = []
+    run: list[int] = []
+    for column in range(width):
+        if free[column]:
+            run.append(column)
+            continue
+        keep += run[:GAP] if keep else []  # a run before the first kept column is the left edge: none of it stays
+        run = []
+        keep.append(column)
+    return {column: index for index, column in enumerate(keep)}
 
 
 def ascii_picture(layout: GraphLayout, values: dict[str, str] | None = None) -> str:

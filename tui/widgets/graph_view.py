@@ -21,6 +21,8 @@ from textual.strip import Strip
 from tui.widgets.graph_layout import VALUE_WIDTH, Box, EdgeKey, GraphLayout
 
 PENDING, DONE, CURRENT = "pending", "done", "current"
+PAD = 1  # blank columns kept between the graph and the view's sides, so no node touches the border
+CUT = "…"  # drawn where the view's edge cuts a node: it runs on outside the view
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ class GraphView(ScrollView, can_focus=False):
             self._rows = {}
             for box in graph.boxes.values():
                 self._rows.setdefault(box.y, []).append(box)
-            self.virtual_size = Size(graph.width, graph.height)
+            self.virtual_size = Size(graph.width + 2 * PAD, graph.height)
         self.marks = marks
         self.refresh()
         if marks.cursor is not None:
@@ -93,10 +95,11 @@ class GraphView(ScrollView, can_focus=False):
         """The node's box on the canvas."""
         assert self.graph is not None
         box = self.graph.boxes[node]
-        return Region(box.x, box.y, box.width, 1)
+        return Region(box.x + PAD, box.y, box.width, 1)
 
     def keep_in_view(self, node: str) -> None:
-        """Scroll the least that shows the node with the boxes it is joined to (or the node alone, centred, if they do not fit)."""
+        """Show the node with the boxes it is joined to, scrolled as near the top as that allows (the output and the
+        first layers stay in sight whenever they can), sideways the least; or the node alone, centred, if they do not fit."""
         graph = self.graph
         if graph is None or node not in graph.boxes:
             return
@@ -106,7 +109,12 @@ class GraphView(ScrollView, can_focus=False):
             joined = joined.union(self.region_of(neighbour))
         view = self.scrollable_content_region.size
         if joined.width <= view.width and joined.height <= view.height:
-            self.scroll_to_region(joined, animate=False, immediate=True)
+            x = int(self.scroll_offset.x)
+            if joined.x < x:
+                x = joined.x
+            elif joined.right > x + view.width:
+                x = joined.right - view.width
+            self.scroll_to(x=x, y=max(0, joined.bottom - view.height), animate=False, immediate=True)
         else:
             self.scroll_to_region(own, animate=False, immediate=True, center=True)
 
@@ -128,15 +136,17 @@ class GraphView(ScrollView, can_focus=False):
                 state = self._edge_state(row, column)
                 cells[column + left - scroll_x] = (char, base + styles["edge" if state == PENDING else f"edge-{state}"])
         for box in self._rows.get(row, ()):
-            for offset, (char, style) in enumerate(self._box_cells(box)):
-                column = box.x + offset + left - scroll_x
+            start = box.x + left - scroll_x  # in view columns
+            box_cells = self._box_cells(box)
+            for offset, (char, style) in enumerate(box_cells):
+                column = start + offset
                 if 0 <= column < width:
-                    cells[column] = (char, base + style)
+                    cells[column] = (CUT if _cut(box_cells, offset, column, width, len(box.text)) else char, base + style)
         return Strip(_runs(cells), width)
 
     def margin_left(self, width: int) -> int:
-        """A graph narrower than the view is drawn in its middle."""
-        return max(0, (width - self.graph.width) // 2) if self.graph is not None else 0
+        """A graph narrower than the view is drawn in its middle; a wider one scrolls, PAD columns from each side."""
+        return max(PAD, (width - self.graph.width) // 2) if self.graph is not None else PAD
 
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"graph-view--{name}")
@@ -165,6 +175,17 @@ class GraphView(ScrollView, can_focus=False):
             stub_style = self._style("edge")
             cells += [(char, stub_style) for char in " " + box.stubs]
         return cells
+
+
+def _cut(cells: list[tuple[str, Style]], offset: int, column: int, width: int, label: int) -> bool:
+    """Whether the cell at the view's edge marks a cut node: something of it (label, value or stubs) is hidden
+    beyond the edge, so a fragment such as `nh n17` or `-1.3` would read as another word or another number. A label
+    that ends exactly at the right edge stays whole (only its value is hidden: no fragment of it shows)."""
+    if column == 0 and offset > 0:
+        return any(char != " " for char, _ in cells[:offset])
+    if column == width - 1 and offset < len(cells) - 1 and offset != label - 1:
+        return any(char != " " for char, _ in cells[offset + 1 :])
+    return False
 
 
 def _runs(cells: list[tuple[str, Style]]) -> list[Segment]:
