@@ -183,15 +183,10 @@ def importers(target: str) -> Iterator[tuple[str, str]]:
                 yield module, name
 
 
-# pure layout code still in widgets/: the lead moves graph_layout out of tui/widgets (issue 16); delete this then
-KNOWN_COMPUTE_IMPORTS = {("tui.compute.backprop", "tui.widgets.graph_layout")}
-
-
 def test_the_compute_layer_imports_neither_screens_nor_widgets() -> None:
     """tui.compute turns a frozen request into a frozen view off the UI thread: it knows nothing of what draws it."""
     found = {(m, i) for layer in ("tui.screens", "tui.widgets", "tui.app") for m, i in importers(layer) if m.startswith("tui.compute")}
-    assert found - KNOWN_COMPUTE_IMPORTS == set()
-    assert KNOWN_COMPUTE_IMPORTS - found == set(), "graph_layout moved: remove it from KNOWN_COMPUTE_IMPORTS"
+    assert found == set()
 
 
 def test_widgets_import_neither_screens_nor_the_app() -> None:

@@ -429,7 +429,7 @@ def longest_paths(result: BackwardPass) -> dict[str, int]:
 )
 def test_a_nodes_depth_is_one_more_than_its_deepest_parent(text: str, leaf_depth: int) -> None:
     from tui.compute.backprop import graph_shapes
-    from tui.widgets.graph_layout import layout_graph
+    from tui.graph_layout import layout_graph
 
     result = run(text, x=0.7)
     assert {node.id: node.depth for node in result.nodes} == longest_paths(result)

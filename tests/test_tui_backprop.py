@@ -15,10 +15,10 @@ from engine.network import DEFAULT_LEARNING_RATE, FORMULA
 from tests.tui_helpers import ready, screen_text, settle, type_text, widget_text
 from tui.app import CalcApp
 from tui.compute.backprop import LAB, NETWORK, NETWORK_FORMULA, NETWORK_LEARNING_RATE, SURFACE, BackpropRequest, compute_backprop
+from tui.graph_layout import ARROW, Shape, ascii_picture, layout_graph
 from tui.look import Look
 from tui.screens.backprop import BackpropScreen
 from tui.widgets.function_input import FunctionInput
-from tui.widgets.graph_layout import ARROW, Shape, ascii_picture, layout_graph
 from tui.widgets.graph_view import GraphView
 
 SIN1, COS1 = f"{math.sin(1):.4f}", f"{math.cos(1):.4f}"  # 0.8415, 0.5403
@@ -637,7 +637,7 @@ def test_layout_drops_columns_that_hold_only_horizontal_lines_and_keeps_every_ed
     from engine.backprop import backprop
     from engine.expression import parse_expression
     from tui.compute.backprop import graph_shapes
-    from tui.widgets.graph_layout import GAP
+    from tui.graph_layout import GAP
 
     result = backprop(parse_expression(WIDE_GRAPH), {"x": 1.0})
     shapes = graph_shapes(result)

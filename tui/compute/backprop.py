@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from tui.export import Table
-from tui.widgets.graph_layout import GraphLayout, Shape, layout_graph
+from tui.graph_layout import GraphLayout, Shape, layout_graph
 
 if TYPE_CHECKING:
     from engine.backprop import BackwardPass

@@ -27,11 +27,11 @@ from tui.compute.backprop import (
     BackpropView,
     compute_backprop,
 )
+from tui.graph_layout import VALUE_WIDTH
 from tui.presets import SURFACE_PRESETS, Preset
 from tui.screens.stepping import SteppingScreen
 from tui.state import with_function
 from tui.widgets.function_input import FunctionInput
-from tui.widgets.graph_layout import VALUE_WIDTH
 from tui.widgets.graph_view import CURRENT, DONE, PENDING, GraphMarks, GraphView
 from tui.widgets.inline_error import InlineError
 from tui.widgets.log_value_input import LEARNING_RATE_BOUNDS, LogValueInput

@@ -18,7 +18,7 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.widgets.graph_layout import VALUE_WIDTH, Box, EdgeKey, GraphLayout
+from tui.graph_layout import VALUE_WIDTH, Box, EdgeKey, GraphLayout
 
 PENDING, DONE, CURRENT = "pending", "done", "current"
 PAD = 1  # blank columns kept between the graph and the view's sides, so no node touches the border
