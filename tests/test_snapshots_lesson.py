@@ -24,6 +24,9 @@ from tui.look import Look
 
 SIZES = [(80, 24), (120, 40)]
 
+# Every view comes from tests/recorded_views/, so that no snapshot shows this CPU's round-off (see that module).
+pytestmark = pytest.mark.usefixtures("recorded_views")
+
 
 @pytest.fixture(autouse=True)
 def made_up_speed(monkeypatch: pytest.MonkeyPatch) -> None:
