@@ -33,6 +33,19 @@ def made_up_speed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine.speed, "measure_speed", FakeMeasure())
 
 
+async def measured(pilot: Pilot[int]) -> None:
+    """On Speed, until its (made-up) measurement is on screen: the last step quotes it, so passing through must see it."""
+    app = pilot.app
+    assert isinstance(app, CalcApp)
+    for _ in range(100):
+        screen = app.screen
+        if app.current_mode != "speed" or (getattr(screen, "view", None) is not None and not screen.computation.busy):
+            return
+        await pilot.pause(0.05)
+        await settle(pilot)
+    raise AssertionError("the made-up speed measurement never reached the screen")
+
+
 def lesson_at(step: int, *keys: str) -> Callable[[Pilot[int]], Awaitable[None]]:
     """A run_before: wait for torch, open the lesson (L), turn to `step` (n), press `keys`, and let the pane catch up
     with the views drawn (its timer would, a moment later)."""
@@ -42,11 +55,14 @@ def lesson_at(step: int, *keys: str) -> Callable[[Pilot[int]], Awaitable[None]]:
         for key in ("L", *["n"] * (step - 1), *keys):
             await pilot.press(key)
             await settle(pilot)
+            await measured(pilot)
         await still(pilot)
         app = pilot.app
         assert isinstance(app, CalcApp) and app.lesson is not None
         app.lesson.tick()
-        await pilot.pause()
+        await settle(pilot)
+        await pilot.wait_for_scheduled_animations()
+        await pilot.pause(0.2)  # the pane's new text may change its height, and the demo's plots are laid out again
 
     return run_before
 

@@ -455,3 +455,10 @@ async def test_with_every_method_off_the_plot_names_every_key_that_turns_one_on(
         await pilot.press(method(name).key)
     await settle(pilot)
     assert "no method enabled: press e, a, w, b, c, v, i or R" in pilot.app.screen.query_one(DerivativePlot).plt.build()
+
+
+@pytest.mark.parametrize("rows", [1, 2])
+def test_a_tiny_plot_gets_one_tick_label_a_row(rows: int) -> None:
+    """Two ticks on one row (-1 and 0 on a 2-row plot) made plotext print either label, varying from run to run."""
+    axis = row_aligned_axis(-1.16, 1.16, rows, 3, 4)
+    assert axis.ticks == [0.0] and axis.labels == ["0"]

@@ -156,7 +156,17 @@ def row_aligned_axis(low: float, high: float, rows: int, max_ticks: int, sub_row
     tick value sits in the middle of a row, so a curve crossing a tick's row crosses that value.
     """
     span = high - low
-    fallback = YAxis(low, high, *linear_ticks(low, high, max_ticks))
+    ticks, labels = linear_ticks(low, high, max_ticks)
+    if len(ticks) > max(1, rows - 1):
+        # More ticks than rows: two would share a row, and which label plotext then prints varies from run to run.
+        # Keep the one nearest the middle (on a tiny plot) or every other one until each has a row of its own.
+        if rows < 3:
+            middle = min(range(len(ticks)), key=lambda i: abs(ticks[i] - (low + high) / 2))
+            ticks, labels = [ticks[middle]], [labels[middle]]
+        else:
+            while len(ticks) > rows - 1:
+                ticks, labels = ticks[::2], labels[::2]
+    fallback = YAxis(low, high, ticks, labels)
     if rows < 2 or not (math.isfinite(span) and span > 0):
         return fallback
     window_rows = rows - 1 / sub_rows  # the limits span this many rows' heights (plotext maps them to dot centres)
