@@ -13,10 +13,8 @@ import re
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import textual.visual
-import textual.widget
-import textual.widgets._static
 from rich.console import Group
 from rich.segment import Segment
 from rich.table import Table
@@ -25,9 +23,10 @@ from textual.color import Color
 from textual.content import Content
 from textual.content import Span as ContentSpan
 from textual.filter import LineFilter
-from textual.visual import Visual
-from textual.widget import Widget
-from textual_plotext import PlotextPlot
+
+if TYPE_CHECKING:
+    from textual.visual import Visual
+    from textual.widget import Widget
 
 from engine.vocabulary import method
 
@@ -154,18 +153,23 @@ def _widen_renderable(renderable: object) -> object:
 
 
 _ASCII_APPS: weakref.WeakSet[object] = weakref.WeakSet()
-_ORIGINAL_VISUALIZE = textual.visual.visualize
+# Textual's own visualize, kept when the first ASCII app wraps it: importing textual.widget here would pull in the
+# whole of Textual, which the headless commands (calc-tui lesson --check) must not pay for.
+_ORIGINAL_VISUALIZE: list[Any] = []
 
 
 def _visualize(widget: Widget, obj: object, markup: bool = True) -> Visual:
     """Textual's visualize; for a widget of an app in ASCII mode, with the wider replacements made first."""
+    from textual_plotext import PlotextPlot
+
+    original = _ORIGINAL_VISUALIZE[0]
     try:
         ascii_app = widget.app in _ASCII_APPS
     except Exception:  # noqa: BLE001 - a widget outside a running app: nothing to change
         ascii_app = False
     if not ascii_app or isinstance(widget, PlotextPlot):  # a plot's canvas is laid out by plotext, cell by cell
-        return _ORIGINAL_VISUALIZE(widget, obj, markup)
-    visual = _ORIGINAL_VISUALIZE(widget, _widen_renderable(obj), markup)
+        return original(widget, obj, markup)  # type: ignore[no-any-return]
+    visual = original(widget, _widen_renderable(obj), markup)
     return widen_content(visual) if isinstance(visual, Content) else visual
 
 
@@ -175,6 +179,12 @@ def widen_text_in(app: object) -> None:
     Textual has no public hook between a widget's text and its layout; `visualize` is that point (Static and every
     widget's render go through it), so this wraps it, for the apps registered here only.
     """
+    import textual.visual
+    import textual.widget
+    import textual.widgets._static
+
+    if not _ORIGINAL_VISUALIZE:
+        _ORIGINAL_VISUALIZE.append(textual.visual.visualize)
     _ASCII_APPS.add(app)
     for module in (textual.widget, textual.widgets._static):
         setattr(module, "visualize", _visualize)  # noqa: B010 - a module's global, not an attribute mypy knows
