@@ -147,3 +147,14 @@ def smallest_half_width(x0: float) -> float:
 def grid_index(h: float) -> int:
     """The index of the grid point nearest to h (in log scale)."""
     return round(math.log10(h) * H_STEPS_PER_DECADE)
+
+
+def format_seconds(value: float | None, *, micro: str = "µs", missing: str = "—") -> str:
+    """A duration in the unit that reads best: 26 µs, 1.6 ms, 12.3 s (`micro`, `missing`: the plain-text CLI's us, -)."""
+    if value is None or not math.isfinite(value):
+        return missing
+    if value < 1e-3:
+        return f"{value * 1e6:.3g} {micro}"
+    if value < 1:
+        return f"{value * 1e3:.3g} ms"
+    return f"{value:.3g} s"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.cli.arguments import UserError, add_output, add_precision, count, positive
 from engine.cli.output import Output
+from engine.vocabulary import format_seconds
 
 if TYPE_CHECKING:
     from engine.speed import Skip, SpeedReport
@@ -135,14 +136,7 @@ def _rate(per_second: float) -> str:
 
 
 def _seconds(value: float | None) -> str:
-    """A duration in the unit that reads best: 26 us, 1.6 ms, 12.3 s ('-' when there is none)."""
-    if value is None or not math.isfinite(value):
-        return "-"
-    if value < 1e-3:
-        return f"{value * 1e6:.3g} us"
-    if value < 1:
-        return f"{value * 1e3:.3g} ms"
-    return f"{value:.3g} s"
+    return format_seconds(value, micro="us", missing="-")  # plain text: the CLI's output may not be UTF-8
 
 
 def _bound_lines(report: SpeedReport) -> list[str]:

@@ -24,6 +24,7 @@ from engine.speed import (
     parse_speed_methods,
 )
 from engine.speed.report import is_compiled
+from engine.vocabulary import format_seconds
 from tui import loading
 from tui.export import Table
 
@@ -374,13 +375,7 @@ def si(value: float, unit: str = "") -> str:
 
 def seconds(value: float | None) -> str:
     """A duration a user can read: 26 µs, 1.6 ms, 12.3 s."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    if value < 1e-3:
-        return f"{value * 1e6:.3g} µs"
-    if value < 1:
-        return f"{value * 1e3:.3g} ms"
-    return f"{value:.3g} s"
+    return format_seconds(value)
 
 
 def report_tables(report: SpeedReport) -> dict[str, Table]:
