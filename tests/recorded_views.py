@@ -1,6 +1,6 @@
 """Snapshots drawn from recorded views, so that a screen snapshot is the same on every CPU.
 
-A demo's numbers come from `compute(request) -> view` in a worker (tui/compute/). Round-off
+A demo's numbers come from `compute(request) -> view` in a worker (tui/demos/<demo>/compute.py). Round-off
 at tiny h differs between CPUs (torch picks AVX2 or AVX-512 kernels, and even forcing one
 does not make two CPUs agree), so a snapshot of a computed view is a snapshot of one machine.
 The snapshot tests therefore replay views recorded once, keyed by the computation and its

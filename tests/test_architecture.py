@@ -49,7 +49,14 @@ def test_the_engine_never_imports_the_ui(path: Path) -> None:
 
 # The app's screens, widgets and state; the loader, the compute layer and the command-line helpers may touch torch.
 NOT_UI = ("loading.py", "doctor.py", "serve.py", "entry.py", "__main__.py")
-UI = [p for p in TUI if "compute" not in p.parts and p.name not in NOT_UI]
+
+
+def is_compute(path: Path) -> bool:
+    """The compute layer: the shared tui/compute/ and each demo's compute.py."""
+    return path.parent.name == "compute" or path.name == "compute.py"
+
+
+UI = [p for p in TUI if not is_compute(p) and p.name not in NOT_UI]
 
 
 @pytest.mark.parametrize("path", UI, ids=relative)
@@ -58,7 +65,7 @@ def test_screens_and_widgets_never_import_torch_or_the_math(path: Path) -> None:
     assert not imports(path) & {"torch", "sympy", "mpmath", "numpy"}
 
 
-@pytest.mark.parametrize("path", [p for p in TUI if "compute" in p.parts], ids=relative)
+@pytest.mark.parametrize("path", [p for p in TUI if is_compute(p)], ids=relative)
 def test_the_compute_layer_imports_torch_only_inside_its_functions(path: Path) -> None:
     assert not imports(path, top_level_only=True) & {"torch", "sympy", "mpmath", "numpy"}
 
@@ -77,8 +84,8 @@ def test_nothing_is_evaluated(path: Path) -> None:
 def test_starting_the_app_imports_neither_torch_sympy_nor_numpy() -> None:
     """What the first frame needs: the CLI, the app and the Compare screen, with its quick preview drawn."""
     code = (
-        "import sys; import engine.cli.main, tui.app, tui.screens.compare;"
-        "from tui.compute.compare import preview_compare; preview_compare('sin(x)', -3, 3, 400, 1e-4, 1.0);"
+        "import sys; import engine.cli.main, tui.app, tui.demos.compare.screen;"
+        "from tui.demos.compare.compute import preview_compare; preview_compare('sin(x)', -3, 3, 400, 1e-4, 1.0);"
         "print(sorted(m for m in ('torch', 'sympy', 'numpy', 'mpmath') if m in sys.modules))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120, check=True)
@@ -183,14 +190,53 @@ def importers(target: str) -> Iterator[tuple[str, str]]:
                 yield module, name
 
 
+def compute_module(name: str) -> bool:
+    return name.startswith("tui.compute") or name.endswith(".compute")
+
+
 def test_the_compute_layer_imports_neither_screens_nor_widgets() -> None:
-    """tui.compute turns a frozen request into a frozen view off the UI thread: it knows nothing of what draws it."""
-    found = {(m, i) for layer in ("tui.screens", "tui.widgets", "tui.app") for m, i in importers(layer) if m.startswith("tui.compute")}
+    """The compute layer turns a frozen request into a frozen view off the UI thread: it knows nothing of what draws it,
+    so from tui it imports only other compute modules and the plain helpers (exports, the graph layout, the loader)."""
+    plain = ("tui.export", "tui.graph_layout", "tui.loading", "tui")
+    found = {
+        (module, name)
+        for module, imported in GRAPH.items()
+        if compute_module(module)
+        for name in imported
+        if name.startswith("tui") and not compute_module(name) and name not in plain
+    }
     assert found == set()
 
 
-def test_widgets_import_neither_screens_nor_the_app() -> None:
-    assert [(m, i) for layer in ("tui.screens", "tui.app") for m, i in importers(layer) if m.startswith("tui.widgets")] == []
+def test_widgets_import_neither_screens_demos_nor_the_app() -> None:
+    """Widgets are shared by the demos: they know none of them."""
+    layers = ("tui.screens", "tui.demos", "tui.app")
+    assert [(m, i) for layer in layers for m, i in importers(layer) if m.startswith("tui.widgets")] == []
+
+
+def demo_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if len(parts) > 2 and parts[:2] == ["tui", "demos"] else None
+
+
+def test_a_demo_lives_in_its_own_folder_and_imports_no_other_demo() -> None:
+    """tui/demos/<name>/ holds a demo's screen, compute, plots, styles and help; demos share only what lies outside."""
+    crossing = {
+        (module, name)
+        for module, imported in GRAPH.items()
+        for name in imported
+        if demo_of(module) and demo_of(name) and demo_of(module) != demo_of(name)
+    }
+    assert crossing == set()
+    shared = ("tui.screens", "tui.widgets", "tui.compute", "tui.state", "tui.export", "tui.look", "tui.graph_layout")
+    assert {(m, i) for m, i in importers("tui.demos") if m.startswith(shared)} == set(), "the shared layers know no demo"
+    for demo in DEMOS:
+        module = demo.screen.partition(":")[0]
+        folder = ROOT / Path(*module.split(".")).parent
+        assert module.startswith("tui.demos.") and module.endswith(".screen"), demo.screen
+        assert {"screen.py", "compute.py", "help.md"} <= {p.name for p in folder.iterdir()}, folder
+    shared_screens = {p.name for p in (ROOT / "tui" / "screens").iterdir() if p.suffix in (".py", ".md", ".tcss")}
+    assert not {f"{demo.mode.replace('-', '_')}.py" for demo in DEMOS} & shared_screens
 
 
 def test_nothing_below_the_app_imports_it() -> None:
@@ -226,7 +272,7 @@ def test_every_help_file_belongs_to_a_demo_and_help_is_never_code() -> None:
     """No stray help file, and no screen keeps a help string in its code (HELP / HELP_TITLE, as before)."""
     used = {help_path(screen) for screen in demo_screens()} | {SHARED_KEYS}
     assert set((ROOT / "tui").rglob("*.md")) == used
-    for path in (ROOT / "tui" / "screens").glob("*.py"):
+    for path in [*(ROOT / "tui" / "screens").glob("*.py"), *(ROOT / "tui" / "demos").rglob("*.py")]:
         assignments = [node for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Assign)]
         names = {target.id for node in assignments for target in node.targets if isinstance(target, ast.Name)}
         assert not names & {"HELP", "HELP_TITLE"}, relative(path)

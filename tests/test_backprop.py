@@ -428,7 +428,7 @@ def longest_paths(result: BackwardPass) -> dict[str, int]:
     ],
 )
 def test_a_nodes_depth_is_one_more_than_its_deepest_parent(text: str, leaf_depth: int) -> None:
-    from tui.compute.backprop import graph_shapes
+    from tui.demos.backprop.compute import graph_shapes
     from tui.graph_layout import layout_graph
 
     result = run(text, x=0.7)
@@ -661,7 +661,7 @@ def test_an_exact_derivative_torch_cannot_evaluate_is_nan_not_a_crash(monkeypatc
 def test_the_network_starts_where_its_help_and_the_cli_say() -> None:
     from engine.cli.backprop import DEFAULT_LEARNING_RATE_TEXT
     from engine.network import FORMULA
-    from tui.compute.backprop import NETWORK_FORMULA, NETWORK_LEARNING_RATE
+    from tui.demos.backprop.compute import NETWORK_FORMULA, NETWORK_LEARNING_RATE
 
     assert Network().parameters == {"w1": 0.6, "b1": -0.4, "w2": 0.9, "b2": 0.1}
     assert (Network().x, Network().t) == (1.5, 1.2)

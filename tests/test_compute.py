@@ -12,11 +12,11 @@ import engine.derive
 from engine.vocabulary import METHOD_NAMES, STEP_METHOD_NAMES, h_on_grid
 from tests.tui_helpers import settle
 from tui.app import CalcApp
-from tui.compute.compare import PREVIEW, CompareRequest, compute_compare, preview_compare
-from tui.compute.error_vs_h import SweepRequest, compute_sweep
-from tui.compute.gradient_field import FieldRequest, compute_gradient_field
-from tui.compute.slope_field import SlopeRequest, compute_slope_field
-from tui.screens.compare import CompareScreen
+from tui.demos.compare.compute import PREVIEW, CompareRequest, compute_compare, preview_compare
+from tui.demos.compare.screen import CompareScreen
+from tui.demos.error_vs_h.compute import SweepRequest, compute_sweep
+from tui.demos.gradient_field.compute import FieldRequest, compute_gradient_field
+from tui.demos.slope_field.compute import SlopeRequest, compute_slope_field
 
 
 def test_compare_view_has_every_method_the_errors_and_the_tangent() -> None:

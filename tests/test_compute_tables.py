@@ -1,5 +1,5 @@
 """Each demo's export tables, straight from its compute function (no app): every named column against a value
-computed here. Fast, so that scripts/mutation can run them for every mutant of tui/compute/ (the app-level
+computed here. Fast, so that scripts/mutation can run them for every mutant of the demos' compute modules (the app-level
 read-back, with the screen, is tests/test_exports.py)."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import pytest
 import torch
 
 from engine.vocabulary import METHOD_NAMES, STEP_METHOD_NAMES
-from tui.compute.compare import ERROR_COLUMNS, CompareRequest, compute_compare
 from tui.compute.descent import PathView
-from tui.compute.error_vs_h import SweepRequest, compute_sweep
-from tui.compute.gradient_field import FieldRequest, compute_gradient_field
-from tui.compute.slope_field import SlopeRequest, compute_slope_field
+from tui.demos.compare.compute import ERROR_COLUMNS, CompareRequest, compute_compare
+from tui.demos.error_vs_h.compute import SweepRequest, compute_sweep
+from tui.demos.gradient_field.compute import FieldRequest, compute_gradient_field
+from tui.demos.slope_field.compute import SlopeRequest, compute_slope_field
 from tui.export import Table
 
 EPS = sys.float_info.epsilon

@@ -20,9 +20,9 @@ from textual.widgets import Static
 
 from tests.tui_helpers import ready, screen_text, settle, type_text, widget_text
 from tui.app import CalcApp
+from tui.demos.compare.plots import ErrorTable
+from tui.demos.error_vs_h.plot import Explanation
 from tui.export import Table, write_data
-from tui.widgets.derivative_plots import ErrorTable
-from tui.widgets.error_plot import Explanation
 
 EPS = sys.float_info.epsilon
 H = 1e-4

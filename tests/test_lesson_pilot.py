@@ -201,7 +201,7 @@ async def test_a_learner_walks_the_whole_lesson_and_every_task_is_checked_done(p
     # 10: Speed quotes the rates its report measured.
     await press(pilot, "n")
     text = await on_step(pilot, 10)
-    from tui.compute.speed import method_rows
+    from tui.demos.speed.compute import method_rows
 
     rate = next(row.per_second for row in method_rows(app.screen.view.report) if row.name == "autograd")
     assert f"autograd: {rate:.3g} derivatives a second" in text

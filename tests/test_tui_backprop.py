@@ -14,12 +14,12 @@ from textual.widgets import Input
 from engine.network import DEFAULT_LEARNING_RATE, FORMULA
 from tests.tui_helpers import ready, screen_text, settle, type_text, widget_text
 from tui.app import CalcApp
-from tui.compute.backprop import LAB, NETWORK, NETWORK_FORMULA, NETWORK_LEARNING_RATE, SURFACE, BackpropRequest, compute_backprop
+from tui.demos.backprop.compute import LAB, NETWORK, NETWORK_FORMULA, NETWORK_LEARNING_RATE, SURFACE, BackpropRequest, compute_backprop
+from tui.demos.backprop.graph_view import GraphView
+from tui.demos.backprop.screen import BackpropScreen
 from tui.graph_layout import ARROW, Shape, ascii_picture, layout_graph
 from tui.look import Look
-from tui.screens.backprop import BackpropScreen
 from tui.widgets.function_input import FunctionInput
-from tui.widgets.graph_view import GraphView
 
 SIN1, COS1 = f"{math.sin(1):.4f}", f"{math.cos(1):.4f}"  # 0.8415, 0.5403
 FAN_OUT = f"{SIN1} + {COS1} = {math.sin(1) + math.cos(1):.4f}"  # x*sin(x) at 1: both paths into x
@@ -186,6 +186,26 @@ async def test_one_sgd_step_lowers_the_loss_and_a_forgotten_zero_grad_doubles_th
     assert f"(lr {screen.learning_rate:g})" in panel(app, "leaves")
 
 
+async def test_a_typed_y0_moves_the_surfaces_start_and_a_value_outside_its_box_is_refused(pilot) -> None:
+    app = pilot.app
+    screen = await open_backprop(pilot, "s")  # f(x, y) at the gradient field's start (-1.6, 1.4) in [-4, 4]^2
+    box = app.state.surface
+    y0 = screen.query_one("#y0-input", Input)
+    y0.focus()
+    y0.value = "100"
+    await pilot.press("enter")
+    assert panel(app, "y0-error") == f"✗ y0 must be inside the gradient field's box [{box.y_min:g}, {box.y_max:g}]"
+    assert app.state.surface.start == (-1.6, 1.4)
+    y0.value = "0.5"
+    await pilot.press("enter")
+    await settle(pilot)
+    assert app.state.surface.start == (-1.6, 0.5) and panel(app, "y0-error") == ""
+    assert "at x = -1.6, y = 0.5" in panel(app, "graph-title")
+    await pilot.press("s", "s")  # round to f(x): x0 is Compare's again, typed into the same field
+    x0 = screen.query_one("#x0-input", Input)
+    assert x0.value == f"{app.state.lab.x0:.6g}"
+
+
 async def test_s_cycles_the_source_and_functions_and_points_are_shared(pilot) -> None:
     app = pilot.app
     await open_backprop(pilot, "s")  # f(x, y): the gradient field's x^2 + 3y^2 at its start (-1.6, 1.4)
@@ -225,12 +245,12 @@ async def test_typed_point_and_the_errors_that_keep_the_last_good_graph(pilot) -
     assert app.state.lab.function == "sin(x)"
 
     await apply_function(pilot, "log(x)")
-    field = screen.query_one("#x0", Input)
+    field = screen.query_one("#x0-input", Input)
     for text, message in (("abc", "x0: column 1: not a number"), ("100", "x0 must be inside Compare's x range")):
         field.focus()
         field.value = text
         await pilot.press("enter")
-        assert message in panel(app, "point-error")
+        assert message in panel(app, "x0-error")
     field.focus()
     field.value = "0"
     await pilot.press("enter")
@@ -471,7 +491,7 @@ async def test_at_a_kink_the_screen_says_the_derivative_does_not_exist(pilot) ->
     app = pilot.app
     screen = await open_backprop(pilot)
     await apply_function(pilot, "abs(x)")
-    field = screen.query_one("#x0", Input)
+    field = screen.query_one("#x0-input", Input)
     field.focus()
     field.value = "0"
     await pilot.press("enter")
@@ -497,7 +517,7 @@ async def test_the_graph_is_torchs_graph_of_the_text_as_typed(pilot) -> None:
     assert rows[leaf - 1].count(ARROW) == 3  # Mul sends to x twice, Sin once
 
     await apply_function(pilot, "sin(x)^2 + sin(x)*x")  # sin(x) typed twice: one node, used twice
-    field = app.screen.query_one("#x0", Input)
+    field = app.screen.query_one("#x0-input", Input)
     field.focus()
     field.value = "2"
     await pilot.press("enter")
@@ -636,7 +656,7 @@ def test_layout_of_a_long_chain_stays_narrow_and_stubs_what_would_not_fit() -> N
 def test_layout_drops_columns_that_hold_only_horizontal_lines_and_keeps_every_edge() -> None:
     from engine.backprop import backprop
     from engine.expression import parse_expression
-    from tui.compute.backprop import graph_shapes
+    from tui.demos.backprop.compute import graph_shapes
     from tui.graph_layout import GAP
 
     result = backprop(parse_expression(WIDE_GRAPH), {"x": 1.0})
@@ -668,7 +688,7 @@ def test_layout_drops_columns_that_hold_only_horizontal_lines_and_keeps_every_ed
 
 
 def test_compute_names_nodes_as_the_graph_shows_them() -> None:
-    from tui.compute.backprop import box_text, op_name
+    from tui.demos.backprop.compute import box_text, op_name
 
     assert [op_name(op) for op in ("MulBackward0", "RsubBackward1", "PowBackward1", "CatBackward2", "AccumulateGrad")] == [
         "Mul",

@@ -12,8 +12,8 @@ from engine.vocabulary import METHOD_NAMES as ALL_METHODS
 from engine.vocabulary import method
 from tests.tui_helpers import ready, screen_text, settle, type_text, widget_text
 from tui.app import CalcApp
+from tui.demos.compare.plots import DerivativePlot, TangentPlot
 from tui.look import Look
-from tui.widgets.derivative_plots import DerivativePlot, TangentPlot
 from tui.widgets.function_input import FunctionInput
 from tui.widgets.inline_error import InlineError
 from tui.widgets.log_value_input import LogValueInput

@@ -6,8 +6,8 @@ import math
 
 from engine.vocabulary import method
 from tests.tui_helpers import ready, screen_text, settle, type_text, widget_text
-from tui.screens.error_vs_h import ErrorVsHScreen
-from tui.widgets.error_plot import ErrorPlot, Explanation
+from tui.demos.error_vs_h.plot import ErrorPlot, Explanation
+from tui.demos.error_vs_h.screen import ErrorVsHScreen
 
 
 async def open_error_demo(pilot) -> ErrorVsHScreen:

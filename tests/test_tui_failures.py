@@ -11,9 +11,10 @@ from textual.pilot import Pilot
 
 from tests.tui_helpers import make_app, ready, screen_text, settle
 from tui.app import CalcApp
-from tui.widgets.derivative_plots import DerivativePlot
-from tui.widgets.error_plot import ErrorPlot
-from tui.widgets.field_plots import GradientFieldPlot, SlopeFieldPlot
+from tui.demos.compare.plots import DerivativePlot
+from tui.demos.error_vs_h.plot import ErrorPlot
+from tui.demos.gradient_field.plot import GradientFieldPlot
+from tui.demos.slope_field.plot import SlopeFieldPlot
 from tui.widgets.plotting import BasePlot
 
 # demo key, the engine function its computation calls, the plot that must keep the last good drawing, the notice's title

@@ -7,10 +7,11 @@ import math
 from textual.widgets import Input
 
 from tests.tui_helpers import ready, settle, type_text, widget_text
-from tui.screens.gradient_field import GradientFieldScreen
-from tui.screens.slope_field import SlopeFieldScreen
+from tui.demos.gradient_field.plot import GradientFieldPlot
+from tui.demos.gradient_field.screen import GradientFieldScreen
+from tui.demos.slope_field.plot import SlopeFieldPlot
+from tui.demos.slope_field.screen import SlopeFieldScreen
 from tui.widgets.arrows import GLYPHS
-from tui.widgets.field_plots import GradientFieldPlot, SlopeFieldPlot
 from tui.widgets.function_input import FunctionInput
 from tui.widgets.inline_error import InlineError
 from tui.widgets.log_value_input import LogValueInput
@@ -81,7 +82,7 @@ async def test_space_steps_r_runs_and_pauses_backspace_resets(pilot) -> None:
 async def test_descent_converges_to_the_tutorial_minimum_from_both_sides(pilot) -> None:
     screen = await open_demo(pilot, "3")
     for start in ("2.5", "-2.5"):
-        field = screen.query_one("#start", Input)
+        field = screen.query_one("#start-input", Input)
         field.focus()
         field.value = start
         await pilot.press("enter")
@@ -144,7 +145,7 @@ async def test_bad_inputs_on_the_slope_field_are_inline_messages(pilot) -> None:
         lr.value = text
         await pilot.press("enter")
         assert "lr must be a positive number" in screen.query_one("#lr-error", InlineError).message
-    start = screen.query_one("#start", Input)
+    start = screen.query_one("#start-input", Input)
     start.focus()
     start.value = "foo"
     await pilot.press("enter")
@@ -240,7 +241,7 @@ async def test_two_d_function_undefined_on_part_of_the_domain_is_a_notice(pilot)
 async def test_slope_start_must_be_inside_the_range_and_an_undefined_start_says_so(pilot) -> None:
     app = pilot.app
     screen = await open_demo(pilot, "3")
-    start = screen.query_one("#start", Input)
+    start = screen.query_one("#start-input", Input)
     start.focus()
     start.value = "1e9"
     await pilot.press("enter")

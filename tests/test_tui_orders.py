@@ -13,9 +13,9 @@ from engine.expression import parse_expression
 from tests.test_tui_compare import apply_function, rows
 from tests.test_tui_error_vs_h import open_error_demo
 from tests.tui_helpers import screen_text, settle, type_text, widget_text
-from tui.screens.compare import CompareScreen
-from tui.widgets.derivative_plots import ErrorTable, TangentPlot
-from tui.widgets.error_plot import ErrorPlot, Explanation
+from tui.demos.compare.plots import ErrorTable, TangentPlot
+from tui.demos.compare.screen import CompareScreen
+from tui.demos.error_vs_h.plot import ErrorPlot, Explanation
 
 SECOND = "f''"
 THIRD = "f'''"

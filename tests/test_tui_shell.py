@@ -9,10 +9,10 @@ import pytest
 from textual.widgets import Input, Markdown
 
 from tests.tui_helpers import make_app, ready, screen_text, settle, type_text
+from tui.demos.compare.plots import DerivativePlot
+from tui.demos.compare.screen import CompareScreen
 from tui.messages import TorchReady
-from tui.screens.compare import CompareScreen
 from tui.screens.help import HelpScreen
-from tui.widgets.derivative_plots import DerivativePlot
 
 DEMO_KEYS = {
     "1": ("compare", "Compare"),
@@ -168,7 +168,7 @@ async def test_the_demos_compute_on_one_torch_thread_and_speed_keeps_all_cores(p
     import torch
 
     import tui.loading
-    from tui.compute.speed import ReportKey, engine_request
+    from tui.demos.speed.compute import ReportKey, engine_request
 
     seen: list[int] = []
     worker = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))  # as a computation's thread sees it

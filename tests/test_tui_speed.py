@@ -21,7 +21,7 @@ from textual.widgets import Markdown
 
 import engine.speed
 import engine.speed.kernels
-import tui.compute.speed
+import tui.demos.speed.compute
 import tui.loading
 from engine.speed import MethodResult, Sample, Skip, SpeedReport, SpeedRequest, size_grid
 from engine.speed.report import Bound
@@ -240,9 +240,9 @@ async def wait_for(pilot: Pilot[int], text: str, seconds: float = 20) -> str:
 async def test_a_real_tiny_measurement_shows_the_reports_numbers(pilot: Pilot[int], monkeypatch: pytest.MonkeyPatch) -> None:
 
     from engine.speed import measure as measure_module
-    from tui.compute.speed import seconds
+    from tui.demos.speed.compute import seconds
 
-    monkeypatch.setattr(tui.compute.speed, "MEASUREMENT", TINY)
+    monkeypatch.setattr(tui.demos.speed.compute, "MEASUREMENT", TINY)
     monkeypatch.setattr(measure_module, "bound_tensor_bytes", lambda budget, cache: (("cache", 2**16), ("memory", 2**20)))
     app = pilot.app
     assert isinstance(app, CalcApp)
@@ -438,8 +438,8 @@ async def test_a_compiler_that_fails_gives_the_reason_in_the_row(pilot: Pilot[in
     def broken_compiler(kernel: object) -> object:
         raise RuntimeError("no compiler in this test")
 
-    monkeypatch.setattr(tui.compute.speed, "MEASUREMENT", replace(TINY, nmax=1000, methods=("exact",)))
-    monkeypatch.setattr(tui.compute.speed, "COMPILER", broken_compiler)
+    monkeypatch.setattr(tui.demos.speed.compute, "MEASUREMENT", replace(TINY, nmax=1000, methods=("exact",)))
+    monkeypatch.setattr(tui.demos.speed.compute, "COMPILER", broken_compiler)
     monkeypatch.setattr(engine.speed.kernels, "compile_problem", lambda device: None)  # a C++ compiler or not, the fake is asked
     app = pilot.app
     assert isinstance(app, CalcApp)
@@ -535,7 +535,7 @@ async def test_a_measurement_that_fails_is_a_notice_and_the_app_goes_on(pilot: P
 
 
 def test_skipped_sizes_are_marked_by_the_gravest_reason_and_summarised_by_kind() -> None:
-    from tui.compute.speed import ReportKey, engine_request, skip_marks, skip_summaries
+    from tui.demos.speed.compute import ReportKey, engine_request, skip_marks, skip_summaries
 
     request = engine_request(ReportKey("sin(x)", "cpu", "float64", False))
     report = replace(
@@ -558,7 +558,7 @@ def test_skipped_sizes_are_marked_by_the_gravest_reason_and_summarised_by_kind()
 
 def test_the_skip_summary_says_exactly_which_methods_at_which_n() -> None:
     """The issue's case: complex-step alone skipped from 3.16M, exact measured at 31.6M and skipped at 100M."""
-    from tui.compute.speed import ReportKey, engine_request, skip_summaries
+    from tui.demos.speed.compute import ReportKey, engine_request, skip_summaries
 
     report = made_up_report(engine_request(ReportKey("sin(x)", "cpu", "float64", False)))
     sizes = report.sizes  # 1k ... 316M, two a decade
@@ -583,7 +583,7 @@ def test_speeds_samples_read_back_from_the_export_match_hand_computed_values(tmp
     import csv
     import json
 
-    from tui.compute.speed import ReportKey, SpeedView, engine_request
+    from tui.demos.speed.compute import ReportKey, SpeedView, engine_request
     from tui.export import write_data
 
     key = ReportKey("sin(x)", "cpu", "float64", False)
@@ -623,7 +623,7 @@ def test_speeds_samples_read_back_from_the_export_match_hand_computed_values(tmp
 
 
 def test_a_cpu_report_pairs_with_a_cuda_one_of_the_same_function_dtype_and_choices() -> None:
-    from tui.compute.speed import ReportKey, counterpart, cuda_over_cpu, engine_request
+    from tui.demos.speed.compute import ReportKey, counterpart, cuda_over_cpu, engine_request
 
     cpu, cuda = ReportKey("sin(x)", "cpu", "float32", False), ReportKey("sin(x)", "cuda:0", "float32", False)
     others = [ReportKey("cos(x)", "cuda:0", "float32", False), ReportKey("sin(x)", "cuda:0", "float64", False)]
@@ -638,7 +638,7 @@ def test_a_cpu_report_pairs_with_a_cuda_one_of_the_same_function_dtype_and_choic
 
 
 def test_the_bound_is_drawn_as_a_step_at_the_n_that_fills_the_cache() -> None:
-    from tui.compute.speed import BoundStep, ReportKey, bound_steps, engine_request, partial_report
+    from tui.demos.speed.compute import BoundStep, ReportKey, bound_steps, engine_request, partial_report
 
     key = ReportKey("sin(x)", "cpu", "float64", False)
     report = made_up_report(engine_request(key))

@@ -20,9 +20,9 @@ import engine.speed
 import tui.app
 from tests.tui_helpers import ready, screen_text, settle, type_text
 from tui.app import CalcApp
+from tui.demos.gradient_field.plot import GradientFieldPlot
 from tui.look import ONE_CELL, WIDER, AsciiFilter, Look, choose_look, to_ascii, widen, widen_content, widen_rich
 from tui.settings import Settings, SettingsFile
-from tui.widgets.field_plots import GradientFieldPlot
 from tui.widgets.key_footer import KeyFooter
 
 DEMO_KEYS = ("1", "2", "3", "4", "5", "6")

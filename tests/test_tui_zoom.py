@@ -11,7 +11,7 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from tests.tui_helpers import screen_text, settle, widget_text
-from tui.widgets.derivative_plots import TangentPlot
+from tui.demos.compare.plots import TangentPlot
 
 
 async def press(pilot: Pilot[int], *keys: str) -> str:

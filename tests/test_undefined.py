@@ -306,8 +306,8 @@ def test_a_method_with_every_value_defined_gives_no_reason() -> None:
 
 
 def test_the_app_shows_the_reason_and_the_lost_digits_in_compares_table() -> None:
-    from tui.compute.compare import ErrorRow
-    from tui.widgets.derivative_plots import ErrorTable
+    from tui.demos.compare.compute import ErrorRow
+    from tui.demos.compare.plots import ErrorTable
 
     shown: list[object] = []
     table = ErrorTable()

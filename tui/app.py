@@ -42,12 +42,12 @@ class Demo:
 
 
 DEMOS: tuple[Demo, ...] = (
-    Demo("compare", "1", "Compare", "tui.screens.compare:CompareScreen"),
-    Demo("error-vs-h", "2", "Error vs h", "tui.screens.error_vs_h:ErrorVsHScreen"),
-    Demo("slope-field", "3", "Slope field", "tui.screens.slope_field:SlopeFieldScreen"),
-    Demo("gradient-field", "4", "Gradient field", "tui.screens.gradient_field:GradientFieldScreen"),
-    Demo("backprop", "5", "Backprop", "tui.screens.backprop:BackpropScreen"),
-    Demo("speed", "6", "Speed", "tui.screens.speed:SpeedScreen"),
+    Demo("compare", "1", "Compare", "tui.demos.compare.screen:CompareScreen"),
+    Demo("error-vs-h", "2", "Error vs h", "tui.demos.error_vs_h.screen:ErrorVsHScreen"),
+    Demo("slope-field", "3", "Slope field", "tui.demos.slope_field.screen:SlopeFieldScreen"),
+    Demo("gradient-field", "4", "Gradient field", "tui.demos.gradient_field.screen:GradientFieldScreen"),
+    Demo("backprop", "5", "Backprop", "tui.demos.backprop.screen:BackpropScreen"),
+    Demo("speed", "6", "Speed", "tui.demos.speed.screen:SpeedScreen"),
 )
 
 

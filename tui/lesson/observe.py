@@ -130,7 +130,7 @@ def read_backprop(screen: Any, view: Any, observation: Observation) -> Observati
 
 
 def read_speed(screen: Any, view: Any, observation: Observation) -> Observation:
-    from tui.compute.speed import method_rows
+    from tui.demos.speed.compute import method_rows
 
     report = view.report
     if report.cancelled:

@@ -87,6 +87,9 @@ class NumberField(Vertical):
     def error_text(self) -> str:
         return self.query_one(InlineError).message
 
+    def clear_error(self) -> None:
+        self.query_one(InlineError).clear()
+
     def show(self, value: float) -> None:
         """The value in effect (the text is left alone while the user edits it)."""
         self.value = value

@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import ProgressBar, Static
 
 from engine.speed import REGIME_TEXT, SpeedReport
-from tui.compute.speed import (
+from tui.demos.speed.compute import (
     VIEWS,
     ReportKey,
     SpeedMeasure,
@@ -27,18 +27,18 @@ from tui.compute.speed import (
     si,
     skip_summaries,
 )
+from tui.demos.speed.plot import SpeedPlot, SpeedTable
 from tui.export import Table
 from tui.presets import LAB_PRESETS, Preset
 from tui.screens.base import DemoScreen
 from tui.state import with_function
 from tui.widgets.function_input import FunctionInput
-from tui.widgets.speed_plot import SpeedPlot, SpeedTable
 
 
 class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
-    CSS_PATH = "speed.tcss"
+    CSS_PATH = "style.tcss"
     WORK = "speed measurement"
-    HELP_PATH = "speed.md"
+    HELP_PATH = "help.md"
     HELP_VALUES: ClassVar[dict[str, str]] = {f"regime_{name}": text for name, text in REGIME_TEXT.items()}
     PRESETS = LAB_PRESETS
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -10,15 +10,15 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from engine.vocabulary import STEP_METHOD_NAMES
-from tui.compute.error_vs_h import SweepRequest, SweepView, compute_sweep
+from tui.demos.error_vs_h.compute import SweepRequest, SweepView, compute_sweep
+from tui.demos.error_vs_h.plot import ErrorPlot, Explanation
 from tui.screens.lab import ORDER_BINDING, STEP_BINDINGS, LabScreen, method_bindings
-from tui.widgets.error_plot import ErrorPlot, Explanation
 
 
 class ErrorVsHScreen(LabScreen[SweepRequest, SweepView]):
-    CSS_PATH = "error_vs_h.tcss"
+    CSS_PATH = "style.tcss"
     WORK = "error-vs-h sweep"
-    HELP_PATH = "error_vs_h.md"
+    HELP_PATH = "help.md"
     METHODS = (*STEP_METHOD_NAMES, "richardson")  # the step methods' curves and Richardson's point
     HELP_VALUES: ClassVar[dict[str, str]] = {"methods": ", ".join(METHODS)}
     STEP_LABEL = "h now ="

@@ -10,13 +10,13 @@ from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Label, Static
+from textual.containers import Vertical
+from textual.widgets import Static
 
-from engine.syntax import ExpressionError
-from tui.compute.backprop import (
+from tui.demos.backprop.compute import (
     LAB,
     NETWORK,
     NETWORK_FORMULA,
@@ -27,14 +27,14 @@ from tui.compute.backprop import (
     BackpropView,
     compute_backprop,
 )
+from tui.demos.backprop.graph_view import CURRENT, DONE, PENDING, GraphMarks, GraphView
 from tui.graph_layout import VALUE_WIDTH
 from tui.presets import SURFACE_PRESETS, Preset
 from tui.screens.stepping import SteppingScreen
 from tui.state import with_function
 from tui.widgets.function_input import FunctionInput
-from tui.widgets.graph_view import CURRENT, DONE, PENDING, GraphMarks, GraphView
-from tui.widgets.inline_error import InlineError
 from tui.widgets.log_value_input import LEARNING_RATE_BOUNDS, LogValueInput
+from tui.widgets.number_field import Check, NumberField, within
 
 if TYPE_CHECKING:
     from engine.backprop import BackwardPass, LeafGrad
@@ -216,11 +216,15 @@ def graph_marks(result: BackwardPass, k: int, cursor: str | None) -> GraphMarks:
     return GraphMarks(values, nodes, edges, cursor)
 
 
+def point_text(value: float) -> str:
+    return f"{value:.6g}"
+
+
 class BackpropScreen(SteppingScreen[BackpropRequest, BackpropView]):
-    CSS_PATH = "backprop.tcss"
+    CSS_PATH = "style.tcss"
     STEPS_PER_SECOND = 3  # `r` runs backward() at a pace the eye can follow
     WORK = "backprop"
-    HELP_PATH = "backprop.md"
+    HELP_PATH = "help.md"
     PRESETS = PRESETS
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -272,13 +276,8 @@ class BackpropScreen(SteppingScreen[BackpropRequest, BackpropView]):
         yield FunctionInput(surface.function, variables=("x", "y"), history=surface.history, id="surface-function")
         yield Static(f"[b]{NETWORK_FORMULA}[/]", id="network-formula", classes="panel")
         with Vertical(id="point", classes="panel"):
-            with Horizontal(classes="row"):
-                yield Label("x0 =", classes="field-label")
-                yield Input("", compact=True, id="x0", select_on_focus=True)
-            with Horizontal(classes="row", id="y0-row"):
-                yield Label("y0 =", classes="field-label")
-                yield Input("", compact=True, id="y0", select_on_focus=True)
-            yield InlineError(id="point-error")
+            for axis, name in enumerate(("x0", "y0")):
+                yield NumberField(0.0, f"{name} =", name=name, check=self.inside_the_box(axis), show_value=point_text, classes="")
         yield LogValueInput(self.learning_rate, "lr =", name="lr", bounds=LEARNING_RATE_BOUNDS, id="lr")
         yield Static("", id="grad-state", classes="panel")
 
@@ -335,9 +334,8 @@ class BackpropScreen(SteppingScreen[BackpropRequest, BackpropView]):
         self.query_one("#source", Static).update(f"source [dim](s)[/]: {SOURCE_TEXT[self.source]}")
         point = self.point()
         for index, name in enumerate(("x0", "y0")):
-            field = self.query_one(f"#{name}", Input)
-            if not field.has_focus and index < len(point) and self.source != NETWORK:
-                field.value = f"{point[index]:.6g}"
+            if index < len(point) and self.source != NETWORK:
+                self.query_one(f"#{name}", NumberField).show(point[index])
         self.query_one(LogValueInput).show(self.learning_rate)
         self.show_grad_state()
 
@@ -521,7 +519,8 @@ class BackpropScreen(SteppingScreen[BackpropRequest, BackpropView]):
     def set_source(self, source: str) -> None:
         self.stop_running()
         self.source = source
-        self.query_one("#point-error", InlineError).clear()
+        for field in self.query(NumberField):
+            field.clear_error()
         self.refresh_from_state()
 
     def action_focus_function(self) -> None:
@@ -563,42 +562,26 @@ class BackpropScreen(SteppingScreen[BackpropRequest, BackpropView]):
         elif self.source == NETWORK:
             self.notify("the network's point is its parameters: o takes an SGD step", timeout=3)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id not in ("x0", "y0"):
-            return
-        event.stop()
-        from engine.expression import parse_number  # SymPy: loaded in the background by then
+    def inside_the_box(self, axis: int) -> Check:
+        """x0 (and y0) must lie in the range of the function's own demo: Compare's x range, or the gradient field's box."""
 
-        error = self.query_one("#point-error", InlineError)
-        name = event.input.id
-        try:
-            value = parse_number(event.value)
-        except ExpressionError as problem:
-            error.show(f"{name}: {problem}")
-            return
-        axis = 0 if name == "x0" else 1
-        if self.source == LAB:
-            low, high, owner = self.state.lab.x_min, self.state.lab.x_max, "Compare's x range"
-        else:
+        def check(value: float, text: str) -> str | None:
+            if self.source == LAB:
+                return within(self.state.lab.x_min, self.state.lab.x_max, "inside Compare's x range")(value, text)
             surface = self.state.surface
             low, high = (surface.x_min, surface.x_max) if axis == 0 else (surface.y_min, surface.y_max)
-            owner = "the gradient field's box"
-        if not (math.isfinite(value) and low <= value <= high):
-            error.show(f"{name} must be inside {owner}, [{low:g}, {high:g}]")
-            return
-        error.clear()
-        self.set_focus(None)
+            return within(low, high, "inside the gradient field's box")(value, text)
+
+        return check
+
+    @on(NumberField.Applied, "#x0, #y0")
+    def point_applied(self, event: NumberField.Applied) -> None:
         if self.source == LAB:
-            self.state.lab = replace(self.state.lab, x0=value)
+            self.state.lab = replace(self.state.lab, x0=event.value)
         else:
             start = list(self.state.surface.start)
-            start[axis] = value
+            start[0 if event.name == "x0" else 1] = event.value
             self.state.surface = replace(self.state.surface, start=(start[0], start[1]))
-
-    def on_input_blurred(self, event: Input.Blurred) -> None:
-        if event.input.id in ("x0", "y0"):  # leaving the box shows the point in effect again
-            self.query_one("#point-error", InlineError).clear()
-            self.show_state()
 
     # -- the cursor -------------------------------------------------------------------------------------
 

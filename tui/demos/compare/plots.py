@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from engine.vocabulary import METHOD_NAMES, derivative_name, method_keys
-from tui.compute.compare import Curves, ErrorRow, Tangent, Zoom
+from tui.demos.compare.compute import Curves, ErrorRow, Tangent, Zoom
 from tui.export import shown
 from tui.style import METHOD_COLORS, hex_color
 from tui.widgets.plotting import BasePlot, legend_entry, linear_ticks, painted, plot_with_gaps, robust_limits, row_aligned_axis

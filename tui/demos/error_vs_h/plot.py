@@ -11,7 +11,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from engine.vocabulary import derivative_name, method_keys
-from tui.compute.error_vs_h import Extrapolated, SweepView
+from tui.demos.error_vs_h.compute import Extrapolated, SweepView
 from tui.export import UNDEFINED, defined
 from tui.style import METHOD_COLORS, hex_color
 from tui.widgets.plotting import BasePlot, legend_entry, painted, plot_with_gaps

@@ -11,15 +11,16 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from tui.compute.descent import PathView
-from tui.compute.gradient_field import FieldRequest, FieldView, compute_gradient_field
+from tui.demos.gradient_field.compute import FieldRequest, FieldView, compute_gradient_field
+from tui.demos.gradient_field.plot import GradientFieldPlot
 from tui.presets import SURFACE_PRESETS
 from tui.screens.descent import DescentScreen
 from tui.state import Surface
 from tui.widgets.arrows import canvas_size
 from tui.widgets.domain_panel import DomainPanel
-from tui.widgets.field_plots import GradientFieldPlot, Trail
 from tui.widgets.function_input import FunctionInput
 from tui.widgets.log_value_input import LEARNING_RATE_BOUNDS, LogValueInput
+from tui.widgets.trail import Trail
 
 MOMENTA = (0.0, 0.5, 0.9)
 
@@ -30,9 +31,9 @@ def grid_for_canvas(columns: int, rows: int) -> tuple[int, int]:
 
 
 class GradientFieldScreen(DescentScreen[FieldRequest, FieldView, Surface]):
-    CSS_PATH = "fields.tcss"
+    CSS_PATH = ["../../screens/descent.tcss", "style.tcss"]
     WORK = "gradient field"
-    HELP_PATH = "gradient_field.md"
+    HELP_PATH = "help.md"
     PRESETS = SURFACE_PRESETS
     STEP_LIMIT = 2000
     VARIABLES = ("x", "y")

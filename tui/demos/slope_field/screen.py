@@ -5,25 +5,26 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Label, RadioButton, RadioSet, Static
+from textual.containers import Vertical
+from textual.widgets import RadioButton, RadioSet, Static
 
-from engine.syntax import ExpressionError
 from engine.vocabulary import METHOD_NAMES
 from tui.compute.descent import PathView
-from tui.compute.slope_field import SlopeRequest, SlopeView, compute_slope_field
+from tui.demos.slope_field.compute import SlopeRequest, SlopeView, compute_slope_field
+from tui.demos.slope_field.plot import SlopeFieldPlot
 from tui.presets import LOSS_PRESETS
 from tui.screens.descent import DescentScreen
 from tui.state import Loss
 from tui.style import hex_color
 from tui.widgets.arrows import canvas_size
 from tui.widgets.domain_panel import DomainPanel
-from tui.widgets.field_plots import SlopeFieldPlot, Trail
 from tui.widgets.function_input import FunctionInput
-from tui.widgets.inline_error import InlineError
 from tui.widgets.log_value_input import LEARNING_RATE_BOUNDS, LogValueInput
+from tui.widgets.number_field import NumberField, within
+from tui.widgets.trail import Trail
 
 
 def arrows_for_width(columns: int) -> int:
@@ -32,9 +33,9 @@ def arrows_for_width(columns: int) -> int:
 
 
 class SlopeFieldScreen(DescentScreen[SlopeRequest, SlopeView, Loss]):
-    CSS_PATH = "fields.tcss"
+    CSS_PATH = "../../screens/descent.tcss"
     WORK = "slope field"
-    HELP_PATH = "slope_field.md"
+    HELP_PATH = "help.md"
     PRESETS = LOSS_PRESETS
     STEP_LIMIT = 200
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -58,11 +59,7 @@ class SlopeFieldScreen(DescentScreen[SlopeRequest, SlopeView, Loss]):
         loss = self.slot
         yield FunctionInput(loss.function, history=loss.history)
         yield DomainPanel(f"{loss.x_min:g}", f"{loss.x_max:g}", points=None)
-        with Vertical(classes="panel"):
-            with Horizontal(classes="row"):
-                yield Label("start x =", classes="field-label")
-                yield Input(f"{loss.start:.4g}", compact=True, id="start", select_on_focus=True)
-            yield InlineError(id="start-error")
+        yield NumberField(loss.start, "start x =", name="start", check=self.start_inside_range)
         yield LogValueInput(loss.learning_rate, "lr =", name="lr", bounds=LEARNING_RATE_BOUNDS, id="lr")
         with RadioSet(id="method-choice", classes="panel") as choice:
             choice.border_title = "slopes by (m)"
@@ -81,9 +78,7 @@ class SlopeFieldScreen(DescentScreen[SlopeRequest, SlopeView, Loss]):
         loss = self.slot
         self.function_input.show(loss.function, loss.history)
         self.query_one(DomainPanel).show(f"{loss.x_min:g}", f"{loss.x_max:g}", None)
-        start = self.query_one("#start", Input)
-        if not start.has_focus:
-            start.value = f"{loss.start:.4g}"
+        self.query_one("#start", NumberField).show(loss.start)
         with self.prevent(RadioSet.Changed):
             for button in self.query(RadioButton):
                 if button.name == loss.method and not button.value:
@@ -121,30 +116,12 @@ class SlopeFieldScreen(DescentScreen[SlopeRequest, SlopeView, Loss]):
 
     # -- the panels -------------------------------------------------------------------------------
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id != "start":
-            return
-        event.stop()
-        from engine.expression import parse_number  # SymPy: loaded in the background by then
+    def start_inside_range(self, value: float, text: str) -> str | None:
+        return within(self.slot.x_min, self.slot.x_max, "inside the x range")(value, text)
 
-        error = self.query_one("#start-error", InlineError)
-        try:
-            value = parse_number(event.value)
-        except ExpressionError as problem:
-            error.show(f"start: {problem}")
-            return
-        loss = self.slot
-        if not loss.x_min <= value <= loss.x_max:
-            error.show(f"start must be inside the x range [{loss.x_min:g}, {loss.x_max:g}]")
-            return
-        error.clear()
-        self.set_focus(None)
-        self.slot = replace(loss, start=value)
-
-    def on_input_blurred(self, event: Input.Blurred) -> None:
-        if event.input.id == "start":  # leaving the box shows the start in effect again
-            event.input.value = f"{self.slot.start:.4g}"
-            self.query_one("#start-error", InlineError).clear()
+    @on(NumberField.Applied, "#start")
+    def start_applied(self, event: NumberField.Applied) -> None:
+        self.slot = replace(self.slot, start=event.value)
 
     def on_radio_set_changed(self, event: RadioSet.Changed) -> None:
         event.stop()

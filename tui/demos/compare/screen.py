@@ -12,16 +12,16 @@ from textual.widgets import Static
 
 from engine.syntax import ExpressionError
 from engine.vocabulary import METHOD_NAMES, derivative_name
-from tui.compute.compare import PREVIEW, CompareRequest, CompareView, Zoom, compute_compare, deepest_zoom, preview_compare
+from tui.demos.compare.compute import PREVIEW, CompareRequest, CompareView, Zoom, compute_compare, deepest_zoom, preview_compare
+from tui.demos.compare.plots import DerivativePlot, ErrorTable, TangentPlot
 from tui.export import shown
 from tui.screens.lab import ORDER_BINDING, STEP_BINDINGS, LabScreen, method_bindings
-from tui.widgets.derivative_plots import DerivativePlot, ErrorTable, TangentPlot
 
 
 class CompareScreen(LabScreen[CompareRequest, CompareView]):
-    CSS_PATH = "compare.tcss"
+    CSS_PATH = "style.tcss"
     WORK = "derivatives"
-    HELP_PATH = "compare.md"
+    HELP_PATH = "help.md"
     METHODS = METHOD_NAMES
     HELP_VALUES: ClassVar[dict[str, str]] = {"methods": ", ".join(METHODS)}
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -1,0 +1,1 @@
+"""Demo: error vs h."""
