@@ -240,6 +240,20 @@ def test_every_kink_of_a_function_with_several_switches_is_found_on_one_grid() -
     assert [(k.index, k.x, k.left, k.right) for k in found] == [(0, -2.0, -2.0, 0.0), (2, 0.0, 0.0, 2.0), (4, 1.0, 2.0, 3.0)]
 
 
+def test_a_kink_far_from_zero_is_still_found() -> None:
+    """The one-sided points are x ± 1e-30 |x|: a fixed 1e-30 would vanish in 50 digits beside x = 2^80 ≈ 1.2e24,
+    and both sides would then read the value on the switch itself."""
+    at = 2.0**80
+    points = torch.tensor([at / 2, at], dtype=torch.float64)
+    assert kinks(parse_expression("abs(x - 2^80)"), points) == (Kink(1, at, -1.0, 1.0),)
+
+
+def test_a_function_of_two_variables_has_no_kinks_here() -> None:
+    """engine.kinks answers for f(x) only (the gradient field marks its own undefined points); f(x, y) is ()."""
+    surface = parse_expression("abs(x)*y + relu(y)", variables=("x", "y"))
+    assert kinks(surface, torch.tensor([0.0, 1.0], dtype=torch.float64)) == ()
+
+
 def test_richardson_at_a_kink_agrees_with_the_convention_and_is_still_flagged() -> None:
     """abs'(0) does not exist; SymPy and torch say 0 and so do Richardson's symmetric differences, with an estimate of
     a rounding (eps): the estimate claims an answer where there is none, so it is flagged."""
