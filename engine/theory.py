@@ -59,6 +59,11 @@ def order_rule(method: str, order: int = 1) -> str:
 
 
 _FINE_GRID = torch.logspace(0, -20, 801, dtype=torch.float64)
+# The model is searched on every 8th h of the fine grid, then on the fine h around what that finds. Each term of
+# the model (C h^p, or R / h^n) is convex in log h, and so is their sum and the max over points: the fine answer lies
+# between the coarse neighbours of the coarse one, and the search costs 1/6 of the whole fine grid.
+_STRIDE = 8
+_COARSE_GRID = _FINE_GRID[::_STRIDE]
 
 
 @dataclass(frozen=True)
@@ -111,14 +116,22 @@ def error_model(expression: Expression, points: torch.Tensor, hs: torch.Tensor, 
             roundoff = eps * spread / h**order
         return (truncation + roundoff).amax(dim=1)
 
-    fine = model(_FINE_GRID)
-    lowest = float(fine.min())
+    coarse = model(_COARSE_GRID)
     if method == "complex-step" and order == 1:
-        index = int(torch.nonzero(fine <= 2 * lowest)[0])  # the largest h already at the floor
+        # falls as h shrinks down to its floor, reached at the grid's end (which the coarse grid keeps)
+        lowest = float(coarse.min())
+        first = int(torch.nonzero(coarse <= 2 * lowest)[0])
+        start = max(0, (first - 1) * _STRIDE)
+        window = model(_FINE_GRID[start : first * _STRIDE + 1])
+        index = start + int(torch.nonzero(window <= 2 * lowest)[0])  # the largest h already at the floor
         # no floor where f' = 0 at every point (x^3 at 0): then the error falls with h for ever and there is no h*
         has_floor = bool((slope[keep] > 0).any())
     else:
-        index = int(torch.argmin(fine))
+        best = int(torch.argmin(coarse))
+        start = max(0, (best - 1) * _STRIDE)
+        window = model(_FINE_GRID[start : (best + 1) * _STRIDE + 1])
+        index = start + int(torch.argmin(window))
+        lowest = float(window.min())
         has_floor = True
     found = math.isfinite(lowest) and has_floor and 0 < index < len(_FINE_GRID) - 1
     return ErrorModel(
@@ -126,6 +139,6 @@ def error_model(expression: Expression, points: torch.Tensor, hs: torch.Tensor, 
         order=terms[0][0],
         errors=model(hs.to(torch.float64)),
         optimal_h=float(_FINE_GRID[index]) if found else None,
-        optimal_error=float(fine[index]) if found else None,
+        optimal_error=float(window[index - start]) if found else None,
         rule=order_rule(method, order),
     )
