@@ -295,6 +295,25 @@ def test_compiled_rows_give_graphs_and_breaks_and_say_when_nothing_was_compiled(
     assert data_line == []  # exact-compiled is one fused graph: nothing to say
 
 
+def test_a_compiled_row_that_gains_little_says_so_and_one_that_gains_enough_says_nothing(
+    fake_cli: Callable[..., FakeMachine], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """exact-compiled 1.2x its eager twin (1.2 ns a point against 1 ns): the row says by how much, in the text and the JSON."""
+    fake_cli({"exact": linear(0.0, 1.2e-9), "exact-compiled": linear(0.0, 1e-9)})
+    args = ["speed", "--nmin", "1e4", "--nmax", "1e4", "--methods", "exact,exact-compiled", "--repeats", "3"]
+    assert main(args) == 0
+    out, _err = capsys.readouterr()
+    gain_lines = [line for line in out.splitlines() if line.startswith("exact-compiled: compiled, ")]
+    assert len(gain_lines) == 1 and gain_lines[0].startswith("exact-compiled: compiled, 1.20x eager at N = 10,000: ")
+    assert main([*args, "--json"]) == 0
+    gain = json.loads(capsys.readouterr().out)["compile_gain"]["exact-compiled"]
+    assert gain["n"] == 10_000 and gain["ratio"] == pytest.approx(1.2) and gain["note"] == gain_lines[0].removeprefix("exact-compiled: ")
+
+    fake_cli({"exact": linear(0.0, 2e-9), "exact-compiled": linear(0.0, 1e-9)})  # 2x: what fusing should give
+    assert main(args) == 0
+    assert "exact-compiled: compiled, " not in capsys.readouterr().out
+
+
 def test_a_noisy_bound_alone_is_warned_about_without_marks() -> None:
     from engine.cli.speed import warning
     from engine.speed import SpeedReport, SpeedRequest

@@ -35,7 +35,7 @@ from engine.speed import (
 from engine.speed import kernels as kernel_module
 from engine.speed import measure as measure_module
 from engine.speed.kernels import Graphs, Unavailable, build_kernel
-from engine.speed.report import Bound, bound_at, classify, quartiles
+from engine.speed.report import Bound, CompileGain, bound_at, classify, quartiles
 
 CPU = torch.device("cpu")
 ISSUE_KEYS = {"expression", "device", "device_name", "dtype", "threads", "bandwidth_gbps", "sizes", "methods", "unavailable", "skipped"}
@@ -177,6 +177,36 @@ def test_regime_spans_and_speedup_between_devices() -> None:
     assert gpu.speedup(cpu, "autograd") == ((1000, 0.1), (10_000, 0.2), (100_000, 10.0), (10**6, 100.0))
     assert gpu.speedup(cpu, "vmap-grad") == ()
     assert cpu.bound_per_second == 10.0e9 / 16  # 10 GB/s, 16 bytes a float64 point
+
+
+def test_a_compiled_row_that_gains_little_over_eager_says_by_how_much_and_why() -> None:
+    """Rates at the same N: exact-compiled 1.32x exact, with exact at 80% of the bound; vmap-grad-compiled 2.5x; a
+    compiled row that is not compiled has no gain (it says so already); an eager row has none."""
+    bound = 10e9 / 16  # the _sample bound: 10 GB/s over 16 bytes a point
+    eager = (_sample(10**5, 0.5 * bound, "cache"), _sample(10**7, 0.8 * bound, "memory"))
+    compiled = (_sample(10**5, 0.9 * bound, "cache"), _sample(10**7, 1.056 * bound, "memory"), _sample(10**8, bound, "memory"))
+    vmap = (_sample(10**7, 0.2 * bound, "memory"),)
+    vmap_compiled = (_sample(10**7, 0.5 * bound, "memory"),)
+    methods = (
+        MethodResult("exact", "f'(x)", False, 16, 1e-5, None, eager),
+        MethodResult("exact-compiled", "f'(x), compiled", True, 16, 1e-5, 2.0, compiled, graphs=1, graph_breaks=0),
+        MethodResult("vmap-grad", "vmap", False, 16, 1e-5, None, vmap),
+        MethodResult("vmap-grad-compiled", "vmap, compiled", True, 16, 1e-5, 2.0, vmap_compiled, graphs=1, graph_breaks=0),
+        MethodResult("autograd", "autograd", False, 16, 1e-5, None, vmap),
+        MethodResult("autograd-compiled", "autograd, compiled", True, 16, 1e-5, 2.0, vmap, graphs=2, graph_breaks=1),
+    )
+    report = SpeedReport(SpeedRequest(), "cpu", "test", "float64", 1, 10.0, None, 10**9, (10**5, 10**7, 10**8), methods)
+    gain = report.compile_gain("exact-compiled")
+    assert gain is not None and (gain.n, gain.eager_share) == (10**7, 0.8) and gain.ratio == pytest.approx(1.32)
+    assert gain.note == (
+        "compiled, 1.32x eager at N = 10,000,000: eager already runs at 80% of the bound, one memory-bound pass with little to fuse"
+    )
+    vmap_gain = report.compile_gain("vmap-grad-compiled")
+    assert vmap_gain is not None and vmap_gain.ratio == pytest.approx(2.5) and vmap_gain.note == ""
+    assert report.compile_gain("autograd-compiled") is None and report.compile_gain("exact") is None
+    assert report.as_dict()["compile_gain"] == {"exact-compiled": gain.as_dict(), "vmap-grad-compiled": vmap_gain.as_dict()}
+    slow = CompileGain(10**7, 1.2, 0.1)
+    assert slow.note == "compiled, 1.20x eager at N = 10,000,000: less than the 1.5x that fusing usually gives"
 
 
 # --- a whole measurement --------------------------------------------------------------------------------
@@ -1148,6 +1178,7 @@ def test_the_json_document_of_a_made_up_report() -> None:
         "overhead_s": {"exact-compiled": 5e-6},
         "overhead_per_call_s": {"exact-compiled": 5e-6},
         "notes": {"exact-compiled": "a note"},
+        "compile_gain": {},  # no eager twin measured
         "unreliable": [],
         "load_average": {"start": (1.0, 2.0, 3.0), "end": (1.5, 2.0, 3.0)},
         "cancelled": False,

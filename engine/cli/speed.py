@@ -201,6 +201,9 @@ def table(report: SpeedReport) -> str:
             lines.append(f"{method.name}: {method.not_compiled}: its figures are eager code plus the compiler's overhead")
         if method.note:
             lines.append(f"{method.name}: note: {method.note}")
+        gain = report.compile_gain(method.name)
+        if gain is not None and gain.note:
+            lines.append(f"{method.name}: {gain.note}")
     lines += [f"{name}: unavailable: {reason}" for name, reason in report.unavailable.items()]
     lines += _skipped_lines(report)
     if report.cancelled:

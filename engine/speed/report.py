@@ -270,6 +270,34 @@ class MethodResult:
         return ""
 
 
+# What fusing usually gives a compiled kernel over its eager twin at large N: less, and the row says why.
+EXPECTED_COMPILE_GAIN = 1.5
+# An eager twin at this share of its bound or more is already one memory-bound pass: compiling has little to fuse.
+AT_THE_BOUND = 0.5
+
+
+@dataclass(frozen=True)
+class CompileGain:
+    """A compiled method's rate over its eager twin's at the largest N both measured."""
+
+    n: int
+    ratio: float
+    eager_share: float  # the eager twin's share of the bound at n
+
+    @property
+    def note(self) -> str:
+        """Why a compiled row gains less than fusing usually gives ("" when it gains that much)."""
+        if not self.ratio < EXPECTED_COMPILE_GAIN:
+            return ""
+        gain = f"compiled, {self.ratio:.2f}x eager at N = {self.n:,}"
+        if self.eager_share >= AT_THE_BOUND:
+            return f"{gain}: eager already runs at {self.eager_share:.0%} of the bound, one memory-bound pass with little to fuse"
+        return f"{gain}: less than the {EXPECTED_COMPILE_GAIN:g}x that fusing usually gives"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"n": self.n, "ratio": self.ratio, "eager_share": self.eager_share, "note": self.note}
+
+
 @dataclass(frozen=True)
 class SpeedReport:
     """A whole measurement. `methods` holds every method that ran; `unavailable` the ones that could not, with why."""
@@ -325,6 +353,19 @@ class SpeedReport:
     def method(self, name: str) -> MethodResult | None:
         return next((m for m in self.methods if m.name == name), None)
 
+    def compile_gain(self, name: str) -> CompileGain | None:
+        """A compiled method against its eager twin at the largest N both measured; None for an eager method, a
+        compiled row that is not compiled (it says so already), or no common N."""
+        compiled = self.method(name)
+        eager = self.method(base_method(name))
+        if compiled is None or eager is None or not compiled.compiled or compiled.not_compiled:
+            return None
+        common = [(s, e) for s in compiled.samples for e in [eager.at(s.n)] if e is not None and e.per_second > 0]
+        if not common:
+            return None
+        mine, theirs = max(common, key=lambda pair: pair[0].n)
+        return CompileGain(mine.n, mine.per_second / theirs.per_second, theirs.bound_fraction)
+
     def regime_spans(self) -> tuple[tuple[str, int, int], ...]:
         """(regime, first n, last n) runs over the sizes, by majority of the methods measured at each size."""
         spans: list[tuple[str, int, int]] = []
@@ -373,6 +414,7 @@ class SpeedReport:
             "overhead_s": {m.name: m.overhead_s for m in self.methods},
             "overhead_per_call_s": {m.name: m.overhead_s for m in self.methods},
             "notes": {m.name: m.note for m in self.methods if m.note},
+            "compile_gain": {m.name: gain.as_dict() for m in self.methods for gain in [self.compile_gain(m.name)] if gain is not None},
             "unreliable": [{"method": name, "n": s.n, "reason": s.unreliable} for name, s in self.unreliable()],
             "load_average": {"start": self.load_average[0], "end": self.load_average[1]},
             "cancelled": self.cancelled,
