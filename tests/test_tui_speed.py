@@ -416,6 +416,23 @@ async def test_c_cycles_eager_compiled_and_both_and_each_keeps_its_n(pilot: Pilo
     assert len(fake.requests) == 2 and "showing eager" in screen_text(app)
 
 
+async def test_eager_and_compiled_side_by_side_say_which_compiled_rows_gain_little(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.tui_helpers import make_app, ready
+
+    monkeypatch.setattr(engine.speed, "measure_speed", FakeMeasure())
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        await pilot.press("c", "c", "t")  # eager and compiled; the table in place of the plot
+        await settle(pilot)
+        text = " ".join(screen_text(app).split())
+        # made-up rates at 10M: exact-compiled 5 ns a point against exact's 6; vmap-grad-compiled 6 against 30
+        assert "exact, compiled: compiled, 1.20x eager at N = 10,000,000: less than the 1.5x that" in text
+        assert "vmap-grad, compiled: compiled" not in text
+
+
 async def test_the_compiled_view_fits_80x24_and_names_a_graph_break(monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.tui_helpers import make_app, ready
 
