@@ -5,6 +5,7 @@ Called from a thread worker (the imports take seconds) and from the device key.
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import replace
 
@@ -13,6 +14,7 @@ from tui.state import Precision
 
 # torch's own thread count (one per core), recorded before the app drops to one: the Speed demo's "all cores".
 torch_threads: int | None = None
+imports_frozen = False  # load_engine froze the objects its imports left (gc.freeze), once for the process
 
 
 def use_interactive_threads() -> None:
@@ -35,9 +37,24 @@ def use_interactive_threads() -> None:
 
 def load_engine(requested_device: str) -> TorchReady:
     """Import torch, SymPy and the engine, and resolve the device; a device torch cannot give falls back to cpu."""
-    import engine.derive
-    import engine.fields
-    import engine.sweep  # noqa: F401 - imported here, off the UI thread, so no screen pays for it later
+    # torch, SymPy and Textual leave ~290,000 long-lived objects, and every full collection walked them all: one took
+    # 160 ms in the middle of a key press (Error vs h, `d`), and the imports themselves set off four more (240 ms, the
+    # UI thread waiting on each). So no collection while importing, and what is there afterwards is frozen: a full
+    # collection then walks only what the app made since (13 ms measured).
+    # Once a process: a later app in the same process (the tests run thousands) would freeze the last one's garbage.
+    global imports_frozen
+    first = not imports_frozen
+    if first:
+        gc.disable()
+    try:
+        import engine.derive
+        import engine.fields
+        import engine.sweep  # noqa: F401 - imported here, off the UI thread, so no screen pays for it later
+    finally:
+        if first:
+            gc.freeze()
+            gc.enable()
+            imports_frozen = True
     from engine.devices import DeviceError, available_devices, describe_device, resolve_device, supported_dtypes
 
     use_interactive_threads()
