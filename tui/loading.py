@@ -41,20 +41,19 @@ def load_engine(requested_device: str) -> TorchReady:
     # 160 ms in the middle of a key press (Error vs h, `d`), and the imports themselves set off four more (240 ms, the
     # UI thread waiting on each). So no collection while importing, and what is there afterwards is frozen: a full
     # collection then walks only what the app made since (13 ms measured).
-    # Once a process: a later app in the same process (the tests run thousands) would freeze the last one's garbage.
+    # (build_app turned the collector off already, for the app's own imports before the first frame.)
     global imports_frozen
-    first = not imports_frozen
-    if first:
-        gc.disable()
+    gc.disable()
     try:
         import engine.derive
         import engine.fields
         import engine.sweep  # noqa: F401 - imported here, off the UI thread, so no screen pays for it later
     finally:
-        if first:
+        # Once a process: a later app in the same process (the tests run thousands) would freeze the last one's garbage.
+        if not imports_frozen:
             gc.freeze()
-            gc.enable()
             imports_frozen = True
+        gc.enable()
     from engine.devices import DeviceError, available_devices, describe_device, resolve_device, supported_dtypes
 
     use_interactive_threads()

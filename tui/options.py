@@ -8,6 +8,7 @@ app (`tui.doctor`, `tui.serve`) all import it, and none of them imports another:
 from __future__ import annotations
 
 import argparse
+import gc
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,9 @@ def add_app_options(parser: argparse.ArgumentParser) -> list[argparse.Action]:
 def build_app(options: AppOptions, environ: Mapping[str, str], encoding: str | None, lesson: bool = False) -> CalcApp:
     """The app these options describe, in this environment (NO_COLOR, CALC_TUI_ASCII) and output encoding
     (`lesson`: with the lesson open, for `calc-tui lesson`)."""
+    # No garbage collection until the engine is loaded (tui.loading.load_engine turns it back on, and freezes what
+    # the imports left): collections while importing Textual and the app cost 10-20 ms of the first frame.
+    gc.disable()
     from tui.app import CalcApp  # Textual is imported only when the app is wanted
     from tui.look import choose_look
     from tui.settings import SettingsFile, default_path
