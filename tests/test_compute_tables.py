@@ -182,6 +182,17 @@ def test_gradient_field_tables_put_each_partial_in_its_column() -> None:
     assert len(run["k"]) == 4
 
 
+def test_each_field_view_is_titled_and_drawn_on_its_own_grid() -> None:
+    """The titles the plots show, and the central-difference check drawn on the same (5 x 3) grid as autograd's."""
+    view = compute_gradient_field(FieldRequest("x^2 + 3*y^2", -2.0, 2.0, -1.0, 1.0, 5, 3, (-1.6, 0.8), 0.1, 0.0, 3, "float64", "cpu"))
+    assert view.autograd.title == "grad f for f(x, y) = x**2 + 3*y**2 (autograd)"  # SymPy's form of what was typed
+    assert view.central.title == "grad f for f(x, y) = x**2 + 3*y**2 (central differences)"
+    for quiver in (view.autograd, view.central):
+        assert quiver.x == [-2.0, -1.0, 0.0, 1.0, 2.0] and quiver.y == [-1.0, 0.0, 1.0]
+    slope = compute_slope_field(SlopeRequest("0.3*sin(3*x) + 0.5*x^2", -3.0, 3.0, 2.5, 0.1, "five-point", 13, 4, "float64", "cpu"))
+    assert slope.title == "L(x) = x**2/2 + 3*sin(3*x)/10 · arrows: slope by five-point"
+
+
 def test_an_undefined_iterate_has_an_undefined_gradient() -> None:
     request = FieldRequest("x*y + log(x)", -2.0, 2.0, -2.0, 2.0, 3, 3, (-1.6, 1.4), 0.1, 0.0, 5, "float64", "cpu")
     view = compute_gradient_field(request)
@@ -210,3 +221,27 @@ def test_oscillation_is_every_step_reversing_in_the_window() -> None:
     assert not one_way.oscillating(9)
     mostly = PathView(tuple(((-1.0) ** k * (10 - k) if k != 5 else 4.5,) for k in range(10)), (0.0,) * 10, ((0.0,),) * 10, "", "")
     assert not mostly.oscillating(9)  # one step in the window goes the same way as the one before
+
+
+def path_along(*xs: float) -> PathView:
+    return PathView(tuple((x,) for x in xs), (0.0,) * len(xs), ((0.0,),) * len(xs), "max-steps", "")
+
+
+def test_oscillation_is_judged_on_the_steps_themselves() -> None:
+    damped = path_along(0.0, 1.0, 0.5, 1.2, 0.9, 1.1, 1.0)  # steps +1, -0.5, +0.7, -0.3, +0.2, -0.1 round x = 1
+    assert damped.oscillating(6) is True and damped.last == 6
+    assert damped.oscillating(5) is False  # fewer steps than the window: not yet
+    assert path_along(*[1.0] * 7).oscillating(6) is False  # stuck: no step reverses
+    assert path_along(*[10 - 0.5 * k for k in range(7)]).oscillating(6) is False  # small steps one way
+
+
+def test_an_undefined_iterate_of_a_surface_has_both_gradient_components_undefined() -> None:
+    class Run:
+        points = torch.tensor([[1.0, 2.0], [2.0, 3.0]])
+        values = torch.tensor([1.0, math.nan])
+        gradients = torch.tensor([[3.0, 5.0], [4.0, 6.0]])
+        outcome, reason = "undefined", "f is not defined"
+
+    path = PathView.of(Run())  # type: ignore[arg-type]
+    assert path.gradients[0] == (3.0, 5.0) and len(path.gradients[1]) == 2 and all(math.isnan(g) for g in path.gradients[1])
+    assert path.last == 1
