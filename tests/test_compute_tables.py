@@ -231,6 +231,8 @@ def test_oscillation_is_judged_on_the_steps_themselves() -> None:
     damped = path_along(0.0, 1.0, 0.5, 1.2, 0.9, 1.1, 1.0)  # steps +1, -0.5, +0.7, -0.3, +0.2, -0.1 round x = 1
     assert damped.oscillating(6) is True and damped.last == 6
     assert damped.oscillating(5) is False  # fewer steps than the window: not yet
+    late = path_along(0.0, 1.0, 2.0, 1.5, 2.2, 1.9, 2.1, 2.0)  # one way, then six reversing steps up to k = 7
+    assert late.oscillating(7) is True
     assert path_along(*[1.0] * 7).oscillating(6) is False  # stuck: no step reverses
     assert path_along(*[10 - 0.5 * k for k in range(7)]).oscillating(6) is False  # small steps one way
 
