@@ -248,6 +248,12 @@ def test_a_kink_far_from_zero_is_still_found() -> None:
     assert kinks(parse_expression("abs(x - 2^80)"), points) == (Kink(1, at, -1.0, 1.0),)
 
 
+def test_no_kinks_are_claimed_where_the_derivative_is_too_large_to_build() -> None:
+    """f^(5) of this f has more than MAX_DERIVATIVE_OPS operations: no formula, so nothing to say (an empty answer)."""
+    expression = parse_expression("abs(x) + sigmoid(sin(exp(x)))*log(1+x^2)*atan(x^3)")
+    assert kinks(expression, torch.tensor([0.0, 1.0], dtype=torch.float64), 5) == ()
+
+
 def test_a_function_of_two_variables_has_no_kinks_here() -> None:
     """engine.kinks answers for f(x) only (the gradient field marks its own undefined points); f(x, y) is ()."""
     surface = parse_expression("abs(x)*y + relu(y)", variables=("x", "y"))
