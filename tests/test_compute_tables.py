@@ -115,6 +115,13 @@ def test_sweep_errors_and_model_are_per_h_and_per_method(sweep: Any) -> None:
         assert math.isclose(model["central"][i], central_model, rel_tol=1e-6), h
 
 
+def test_the_sweep_says_where_its_error_is_taken(sweep: Any) -> None:
+    """The heading's scope: the max over the grid, or the one point x0 (4 significant digits)."""
+    assert sweep.scope == f"max over {POINTS} points"
+    at_point = compute_sweep(SweepRequest("sin(x)", -math.pi, math.pi, POINTS, 1.23456, True, "float64", "cpu"))
+    assert at_point.scope == "at x0 = 1.235"
+
+
 def test_sweep_best_is_the_lowest_error_and_its_h(sweep: Any) -> None:
     tables = sweep.tables()
     errors, best = columns(tables["errors"]), columns(tables["best"])

@@ -967,6 +967,28 @@ def test_available_memory_is_memavailable_from_meminfo(tmp_path: Path) -> None:
     assert machine.default_margin(CPU) == 0.5
 
 
+def test_without_meminfo_the_free_pages_are_counted_and_without_them_one_gib_is_assumed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pages = {"SC_AVPHYS_PAGES": 1000, "SC_PAGE_SIZE": 4096}
+    monkeypatch.setattr(machine.os, "sysconf", lambda name: pages[name])
+    assert machine.available_bytes(CPU, tmp_path / "no-meminfo") == 4_096_000
+
+    def unknown(name: str) -> int:
+        raise ValueError(f"unrecognized configuration name {name}")
+
+    monkeypatch.setattr(machine.os, "sysconf", unknown)
+    assert machine.available_bytes(CPU, tmp_path / "no-meminfo") == 2**30
+
+
+def test_a_cpu_nothing_names_is_called_cpu(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(machine.platform, "processor", lambda: "")
+    monkeypatch.setattr(machine.platform, "machine", lambda: "")
+    assert machine.device_name(CPU, tmp_path / "no-cpuinfo") == "cpu"
+    if Path("/proc/cpuinfo").exists() and "model name" in Path("/proc/cpuinfo").read_text():
+        assert machine.device_name(CPU) not in ("", "cpu")  # this machine's model name, from the real file
+
+
 def test_a_cuda_card_is_named_and_its_l2_is_its_cache(monkeypatch: pytest.MonkeyPatch) -> None:
     class Properties:
         L2_cache_size = 50 * 2**20
