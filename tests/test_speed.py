@@ -94,6 +94,26 @@ def test_kernels_of_a_constant_give_zero_of_the_points_shape(method: str) -> Non
     assert torch.equal(result, torch.zeros_like(x))
 
 
+def test_the_memory_a_call_needs_grows_with_the_operations_of_what_it_evaluates() -> None:
+    """Words a point: exact holds x and f'(x) plus one per operation of f' (x*cos(x) + sin(x): 4); the others hold
+    their fixed tensors plus one or two per operation of f (x*sin(x): 2)."""
+    compiled = compile_expression(parse_expression("x*sin(x)"))
+    assert kernel_module.operation_count(compiled.gradient[0]) == 4 and kernel_module.operation_count(compiled.expression.sympy) == 2
+    words = {"exact": 2 + 4, "autograd": 4 + 2 * 2, "vmap-grad": 4 + 2 * 2, "central": 6 + 2, "complex-step": 5 + 2 * 2}
+    for method, count in words.items():
+        assert kernel_module.footprint_bytes_per_point(compiled, method, 8) == 8 * count, method
+        assert kernel_module.footprint_bytes_per_point(compiled, f"{method}-compiled", 4) == 4 * count, method
+
+
+def test_a_constant_f_keeps_its_wrapper_and_an_unknown_method_is_named() -> None:
+    compiled = compile_expression(parse_expression("3"))
+    probe = _points()
+    assert kernel_module.bare(compiled.function, probe) is compiled.function  # the bare lambda gives 3, not a tensor
+    assert torch.equal(build_kernel(compiled, "central", torch.float64, CPU)(probe), torch.zeros_like(probe))
+    with pytest.raises(ValueError, match=r"^unknown speed method 'secant'$"):
+        build_kernel(compiled, "secant", torch.float64, CPU)
+
+
 def test_float32_kernels_stay_in_float32() -> None:
     x = _points(torch.float32)
     for method in SPEED_METHODS:
@@ -862,7 +882,11 @@ def test_graphs_are_checked_for_every_compiled_method_whatever_comes_before_it(
         "complex-step-compiled: compiling",
     ]
     notes = {m.name: m.note for m in report.methods}
-    assert notes == {"exact": "", "exact-compiled": "", "autograd-compiled": kernel_module.AUTOGRAD_TRACED_AS}
+    assert notes == {
+        "exact": "",
+        "exact-compiled": "",
+        "autograd-compiled": "compiled as torch.func.grad(sum of f): dynamo cannot trace torch.autograd.grad",
+    }
 
 
 def test_a_size_whose_calls_take_exactly_the_time_allowed_runs(fake_machine: Callable[[dict[str, Cost]], FakeMachine]) -> None:
