@@ -122,6 +122,13 @@ def test_the_sweep_says_where_its_error_is_taken(sweep: Any) -> None:
     assert at_point.scope == "at x0 = 1.235"
 
 
+def test_a_sweep_without_a_model_gives_the_reason_in_place_of_the_rule() -> None:
+    view = compute_sweep(SweepRequest("log(x)", -2.0, -1.0, 5, 1.0, False, "float64", "cpu"))
+    best = columns(view.tables()["best"])
+    assert set(best["rule"]) == {"no error model: f or its derivatives are undefined at every point"}
+    assert view.methods["central"].rule == best["rule"][0]
+
+
 def test_sweep_best_is_the_lowest_error_and_its_h(sweep: Any) -> None:
     tables = sweep.tables()
     errors, best = columns(tables["errors"]), columns(tables["best"])
@@ -144,6 +151,9 @@ def test_sweep_richardson_row_keeps_error_and_estimate_apart(sweep: Any) -> None
     assert richardson["abs_error"] == [point.error] and richardson["error_estimate"] == [point.estimate]
     assert 0 < richardson["abs_error"][0] <= richardson["error_estimate"][0] < 1e-9  # honest on sin: error below estimate
     assert richardson["evaluations"][0] >= 4 and richardson["too_optimistic"] == [False]
+    assert list(richardson) == ["final_h", "abs_error", "error_estimate", "too_optimistic", "evaluations", "not_applicable"]
+    assert richardson["not_applicable"] == [""]
+    assert sweep.title == "|error| of f'(x) vs h, f(x) = sin(x)"
     assert sweep.tables(("forward",))["richardson"].rows == []
     assert [row[0] for row in sweep.tables(("central", "forward"))["best"].rows] == ["forward", "central"]
 
