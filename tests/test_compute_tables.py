@@ -13,7 +13,7 @@ import torch
 
 from engine.vocabulary import METHOD_NAMES, STEP_METHOD_NAMES
 from tui.compute.descent import PathView
-from tui.demos.compare.compute import ERROR_COLUMNS, CompareRequest, compute_compare
+from tui.demos.compare.compute import ERROR_COLUMNS, CompareRequest, compute_compare, deepest_zoom, zoom_half_width
 from tui.demos.error_vs_h.compute import SweepRequest, compute_sweep
 from tui.demos.gradient_field.compute import FieldRequest, compute_gradient_field
 from tui.demos.slope_field.compute import SlopeRequest, compute_slope_field
@@ -84,6 +84,15 @@ def test_compare_tables_keep_only_the_enabled_methods_in_their_order(compare: An
     assert tables["derivatives"].columns == ("x", "exact", "central")
     assert [row[0] for row in tables["errors"].rows] == ["exact", "central"]
     assert len(compare.tables(())["errors"].rows) == 0
+
+
+def test_the_tangent_zooms_by_decades_down_to_the_smallest_window_float64_can_show(compare: Any) -> None:
+    """x0 ± (half the domain) / 10^zoom, down to the last zoom still at least 1e-15 × max(1, |x0|) wide."""
+    assert compare.tangent.zoom is None  # a request names no zoom: the whole domain
+    assert zoom_half_width(-3.0, 3.0, 0) == 3.0 and zoom_half_width(-3.0, 5.0, 2) == 0.04
+    assert deepest_zoom(-3.0, 3.0, 0.0) == 15  # 3e-15 is still wide enough, 3e-16 is not
+    assert deepest_zoom(-1.0, 1.0, 0.0) == 15  # exactly 1e-15 wide at zoom 15: still shown
+    assert deepest_zoom(-3.0, 3.0, 1000.0) == 12  # the window must stay 1e-15 × 1000 wide beside x0 = 1000
 
 
 def test_compare_at_order_two_exports_the_second_derivative_beside_the_slope() -> None:
