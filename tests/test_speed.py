@@ -1061,6 +1061,13 @@ def test_timing_stops_between_blocks_when_asked(monkeypatch: pytest.MonkeyPatch)
     assert (timing.median_s, timing.repeats, timing.calls_per_repeat, timing.warmup_s) == (2.0**-6, 3, 1, 2.0**-6)
 
 
+def test_a_block_exactly_as_long_as_the_target_is_long_enough() -> None:
+    """Every block reads exactly REPEAT_TARGET_S on the clock: one call a block, never grown."""
+    ticks = itertools.cycle([0.0, machine.REPEAT_TARGET_S])
+    timing = machine.time_call(lambda: None, CPU, 3, stopwatch=machine.Stopwatch(clock=lambda: next(ticks)))
+    assert (timing.calls_per_repeat, timing.median_s, timing.repeats) == (1, machine.REPEAT_TARGET_S, 3)
+
+
 # --- what the kernels need -----------------------------------------------------------------------------------
 
 
