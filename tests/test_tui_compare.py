@@ -66,7 +66,7 @@ async def test_good_function_redraws_plot_title_and_table(pilot) -> None:
     await apply_function(pilot, "x^3 - 2x")
     assert app.state.lab.function == "x^3 - 2x"
     text = screen_text(app)
-    assert "f'(x) for f(x) = x**3 - 2*x" in text
+    assert "f'(x) for f(x) = x^3 - 2x" in text  # as typed (the quick preview says the same)
     assert float(rows(app)["exact"]["max|err|"]) < 1e-14  # float64 rounding of 3x^2 - 2 only
     # The tangent at x0 = 1: f(1) = -1, f'(1) = 1
     assert "f(x0) = -1" in text and "f'(x0) = 1 " in text

@@ -210,5 +210,5 @@ def compute_compare(request: CompareRequest) -> CompareView:
     # a kink at x0 matters to the tangent even when no grid point lands on it
     kink = result.kink_notice() or at.kink_notice
     notices = [n for n in (result.undefined_notice(), kink, result.step_notice()) if n]
-    title = f"{derivative_name(request.order)}(x) for f(x) = {expression}"
+    title = f"{derivative_name(request.order)}(x) for f(x) = {request.function.strip()}"  # as typed, like the preview
     return CompareView(Curves(title, x, curves), rows, tangent, "\n".join(notices) or None, result.dtype, order=request.order)

@@ -114,6 +114,6 @@ def compute_sweep(request: SweepRequest) -> SweepView:
     extrapolated = (
         Extrapolated(point.final_h, point.error, point.estimate, point.evaluations, point.too_optimistic, point.reason) if point else None
     )
-    title = f"|error| of {derivative_name(request.order)}(x) vs h, f(x) = {expression}"
+    title = f"|error| of {derivative_name(request.order)}(x) vs h, f(x) = {request.function.strip()}"
     eps = float(torch.finfo(dtype).eps)
     return SweepView(title, result.h.tolist(), curves, result.dtype, eps, request.scope, request.order, extrapolated)

@@ -71,7 +71,7 @@ def compute_gradient_field(request: FieldRequest) -> FieldView:
     run = descend(
         expression, list(request.start), request.learning_rate, request.steps, momentum=request.momentum, dtype=dtype, device=device
     )
-    title = f"grad f for f(x, y) = {expression}"
+    title = f"grad f for f(x, y) = {request.function.strip()}"
     x, y = field.x.tolist(), field.y.tolist()
     return FieldView(
         QuiverView(title + " (autograd)", x, y, field.grad_x.tolist(), field.grad_y.tolist()),

@@ -60,7 +60,7 @@ def compute_slope_field(request: SlopeRequest) -> SlopeView:
     arrows = slope_field(expression, grid(request.arrows), request.method, dtype=dtype, device=device)
     run = descend(expression, [request.start], request.learning_rate, request.steps, dtype=dtype, device=device)
     return SlopeView(
-        f"L(x) = {expression} · arrows: slope by {request.method}",
+        f"L(x) = {request.function.strip()} · arrows: slope by {request.method}",
         curve.x.tolist(),
         curve.values.tolist(),
         arrows.x.tolist(),
