@@ -128,7 +128,8 @@ async def test_first_frame_draws_the_quick_preview_while_torch_is_held_back(monk
 
 async def test_every_size_from_tiny_to_huge_survives_and_small_ones_say_so(pilot) -> None:
     app = pilot.app
-    sizes = [(w, h) for w in (40, 55, 69, 70, 80, 120, 180, 250) for h in (12, 19, 20, 24, 40, 80)]
+    # both sides of the 70x20 limit, the common 80x24 and the extremes (a 48-size grid took 31 s of the suite)
+    sizes = [(w, h) for w in (40, 69, 70, 80, 250) for h in (12, 19, 20, 24, 80)]
     for mode in ("1", "2", "3", "4"):
         await pilot.press(mode)
         for width, height in sizes:
