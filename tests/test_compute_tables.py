@@ -13,7 +13,14 @@ import torch
 
 from engine.vocabulary import METHOD_NAMES, STEP_METHOD_NAMES
 from tui.compute.descent import PathView
-from tui.demos.compare.compute import ERROR_COLUMNS, CompareRequest, compute_compare, deepest_zoom, zoom_half_width
+from tui.demos.compare.compute import (
+    ERROR_COLUMNS,
+    CompareRequest,
+    compute_compare,
+    deepest_zoom,
+    preview_compare,
+    zoom_half_width,
+)
 from tui.demos.error_vs_h.compute import SweepRequest, compute_sweep
 from tui.demos.gradient_field.compute import FieldRequest, compute_gradient_field
 from tui.demos.slope_field.compute import SlopeRequest, compute_slope_field
@@ -93,6 +100,48 @@ def test_the_tangent_zooms_by_decades_down_to_the_smallest_window_float64_can_sh
     assert deepest_zoom(-3.0, 3.0, 0.0) == 15  # 3e-15 is still wide enough, 3e-16 is not
     assert deepest_zoom(-1.0, 1.0, 0.0) == 15  # exactly 1e-15 wide at zoom 15: still shown
     assert deepest_zoom(-3.0, 3.0, 1000.0) == 12  # the window must stay 1e-15 × 1000 wide beside x0 = 1000
+
+
+def test_the_quick_preview_is_f_its_slope_and_its_secant_in_plain_python() -> None:
+    view = preview_compare("sin(x)", -2.0, 2.0, 5, 1e-3, 1.0)
+    assert view.preview and view.dtype == "float64" and view.rows == () and view.notice is None
+    assert view.curves.title == "f'(x) for f(x) = sin(x) (quick preview while torch loads)"
+    assert list(view.curves.x) == [-2.0, -1.0, 0.0, 1.0, 2.0]
+    tangent = view.tangent
+    assert list(tangent.x) == [-2.0, -1.0, 0.0, 1.0, 2.0] and all(
+        close(v, math.sin(x), 1e-15) for x, v in zip(tangent.x, tangent.values, strict=True)
+    )
+    assert (tangent.x0, tangent.h) == (1.0, 1e-3) and close(tangent.f0, math.sin(1.0), 1e-15)
+    assert close(tangent.slope, math.cos(1.0), 1e-9)  # central differences, step 1e-5
+    assert close(tangent.secant, (math.sin(1.001) - math.sin(1.0)) / 1e-3, 1e-9)
+
+
+def test_the_tangent_zoomed_twice_is_the_window_pi_over_100_wide_around_x0() -> None:
+    view = compute_compare(CompareRequest("sin(x)", -math.pi, math.pi, 41, 1e-4, 1.0, "float64", "cpu", zoom=2))
+    zoom = view.tangent.zoom
+    assert zoom is not None and zoom.level == 2 and zoom.half_width == math.pi / 100
+    assert close(min(zoom.offsets), -zoom.half_width, 1e-12) and close(max(zoom.offsets), zoom.half_width, 1e-12)  # x - x0, rounded
+    assert all(close(r, math.sin(1.0 + d) - math.sin(1.0), 1e-9) for d, r in zip(zoom.offsets, zoom.rises, strict=True))
+    # f bends away from its tangent by about f''/2 d^2: sin(1)/2 (pi/100)^2 here, 100 times that 10 times wider
+    assert close(zoom.gap, math.sin(1.0) / 2 * (math.pi / 100) ** 2, 0.02) and 80 < zoom.wider_gap / zoom.gap < 120
+    assert zoom.distinct_x == zoom.distinct_f == len(zoom.offsets) and zoom.staircase is False
+
+
+def test_each_error_row_keeps_its_flags_in_their_places() -> None:
+    """sqrt on [0, 1]: the stencils that reach below 0 say why; Richardson's evaluations vary from point to point."""
+    rows = {r.method: r for r in compute_compare(CompareRequest("sqrt(x)", 0.0, 1.0, 5, 1e-3, 0.5, "float64", "cpu")).rows}
+    assert rows["central"].undefined_reason is not None and rows["central"].undefined_reason.startswith("f(x - h) = f(-0.001) is undefined")
+    assert rows["forward"].undefined_reason is None
+    assert all(r.varying is (m == "richardson") for m, r in rows.items())
+    assert all(r.digits_lost == 0.0 for r in rows.values())
+
+
+def test_a_kink_at_x0_off_the_grid_is_still_said() -> None:
+    """abs at x0 = 0 with a 4-point grid that misses 0: the tangent panel's question finds the kink."""
+    view = compute_compare(CompareRequest("abs(x)", -1.0, 1.0, 4, 1e-3, 0.0, "float64", "cpu"))
+    assert view.notice is not None and view.notice.startswith(
+        "f'(x) does not exist at x = 0: a kink, -1 from the left and 1 from the right"
+    )
 
 
 def test_compare_at_order_two_exports_the_second_derivative_beside_the_slope() -> None:
