@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -125,6 +126,17 @@ def test_the_tangent_zoomed_twice_is_the_window_pi_over_100_wide_around_x0() -> 
     # f bends away from its tangent by about f''/2 d^2: sin(1)/2 (pi/100)^2 here, 100 times that 10 times wider
     assert close(zoom.gap, math.sin(1.0) / 2 * (math.pi / 100) ** 2, 0.02) and 80 < zoom.wider_gap / zoom.gap < 120
     assert zoom.distinct_x == zoom.distinct_f == len(zoom.offsets) and zoom.staircase is False
+
+
+def test_one_zoom_already_zooms_and_a_deep_one_shows_the_staircase() -> None:
+    """sin at x0 = 1.5 (f' = 0.07): 10^-14 of the domain spans 241 distinct x but only about 41 float64 values of f
+    (the count depends on how this CPU's sin rounds, so only its size is checked)."""
+    request = CompareRequest("sin(x)", -math.pi, math.pi, 41, 1e-4, 1.5, "float64", "cpu", zoom=1)
+    once = compute_compare(request)
+    assert list(once.tangent.x) == list(once.curves.x) and abs(once.tangent.values[0] - math.sin(-math.pi)) < 1e-15  # f
+    assert once.tangent.zoom is not None and once.tangent.zoom.half_width == math.pi / 10
+    deep = compute_compare(replace(request, zoom=14)).tangent.zoom
+    assert deep is not None and deep.distinct_x == 241 and 20 < deep.distinct_f < 80 and deep.staircase is True
 
 
 def test_each_error_row_keeps_its_flags_in_their_places() -> None:
