@@ -58,7 +58,12 @@ def clip_segment(x0: float, y0: float, x1: float, y1: float, box: Box) -> tuple[
             high = min(high, t)
         if low > high:
             return None
-    return x0 + low * dx, y0 + low * dy, x0 + high * dx, y0 + high * dy
+    # An end inside the box is returned as given, not recomputed (x0 + 1.0 * (x1 - x0) can miss x1 by an ulp): the next
+    # segment must start exactly where this one ends, or the polyline is cut into pieces, and where two pieces share a
+    # character the later one's braille replaces the earlier one's dots.
+    start = (x0, y0) if low == 0 else (x0 + low * dx, y0 + low * dy)
+    end = (x1, y1) if high == 1 else (x0 + high * dx, y0 + high * dy)
+    return (*start, *end)
 
 
 def clip_polyline(xs: Sequence[float], ys: Sequence[float], box: Box) -> list[tuple[list[float], list[float]]]:
