@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import random
 
-from tui.widgets.plotting import clip_polyline
+import pytest
+from plotext._utility import get_matrix_data
+
+from tui.demos.compare.plots import slope_on_dot_grid
+from tui.widgets.plotting import clip_polyline, on_dot_grid, row_aligned_axis
 
 
 def test_a_polyline_inside_the_box_is_kept_in_one_piece_with_its_points_exact() -> None:
@@ -22,3 +27,37 @@ def test_a_polyline_leaving_the_box_is_cut_at_its_edges() -> None:
     (x_left, y_left), (x_right, y_right) = pieces
     assert x_left[:2] == [0.0, 1.0] and y_left[-1] == 1.0 and x_left[-1] == 1.0 + 0.5 / 3.5
     assert x_right[0] == 3.0 - 0.5 / 3.5 and y_right[0] == 1.0 and x_right[-2:] == [3.0, 4.0]
+
+
+@pytest.mark.parametrize("dots", [2, 17, 72])
+def test_a_value_moved_to_its_dot_lands_in_the_dot_plotext_draws_it_in(dots: int) -> None:
+    rng = random.Random(dots)
+    low, high = -1.3, 2.9
+    per_dot = (high - low) / (dots - 1)
+    values = [rng.uniform(low - 1, high + 1) for _ in range(2000)]
+    values += [low + (k - 0.5) * per_dot for k in range(dots + 1)]  # on the edges between two dots
+    values += [low, high]
+    snapped = on_dot_grid(values, low, high, dots)
+    assert get_matrix_data(snapped, [low, high], dots) == get_matrix_data(values, [low, high], dots)
+    assert all(abs((s - low) / per_dot - round((s - low) / per_dot)) < 1e-9 for s in snapped)  # each a dot's centre
+    gaps = on_dot_grid([math.nan, math.inf, 0.0], low, high, dots)
+    assert math.isnan(gaps[0]) and gaps[1] == math.inf  # a gap stays a gap
+
+
+def test_two_values_in_one_dot_become_the_same_value() -> None:
+    # What lets Compare keep its built plot when a new h moves no curve by a dot.
+    a, b = on_dot_grid([0.501, 0.509], 0.0, 1.0, 41)
+    assert a == b == 0.5
+
+
+def test_a_rounded_slope_keeps_the_line_through_x0_and_its_ends_within_half_a_dot() -> None:
+    axis = row_aligned_axis(-1.2, 1.2, 18, 5)
+    dots = 18 * 4
+    per_dot = (axis.high - axis.low) / (dots - 1)
+    ends, x0 = [-3.0, 3.0], 1.0
+    rng = random.Random(1)
+    for slope in (0.5403023058681398, -7.25, 1e-9, *(rng.uniform(-3, 3) for _ in range(200))):
+        rounded = slope_on_dot_grid(slope, ends, x0, axis, dots)
+        assert all(abs((rounded - slope) * (e - x0)) <= per_dot / 2 + 1e-12 for e in ends)
+    # two secants a thousandth apart draw the same line
+    assert slope_on_dot_grid(0.54026, ends, x0, axis, dots) == slope_on_dot_grid(0.54030, ends, x0, axis, dots)

@@ -17,7 +17,7 @@ from tui.look import Look
 from tui.widgets.function_input import FunctionInput
 from tui.widgets.inline_error import InlineError
 from tui.widgets.log_value_input import LogValueInput
-from tui.widgets.plotting import row_aligned_axis
+from tui.widgets.plotting import CallRecorder, row_aligned_axis
 
 
 def rows(app: CalcApp) -> dict[str, dict[str, str]]:
@@ -462,3 +462,34 @@ def test_a_tiny_plot_gets_one_tick_label_a_row(rows: int) -> None:
     """Two ticks on one row (-1 and 0 on a 2-row plot) made plotext print either label, varying from run to run."""
     axis = row_aligned_axis(-1.16, 1.16, rows, 3, 4)
     assert axis.ticks == [0.0] and axis.labels == ["0"]
+
+
+async def test_a_new_h_that_moves_no_curve_by_a_dot_keeps_the_built_plot_and_one_that_does_draws_afresh(
+    pilot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = pilot.app
+    plot = app.screen.query_one(DerivativePlot)
+    builds: list[int] = []
+    replay = CallRecorder.replay
+    monkeypatch.setattr(CallRecorder, "replay", lambda self, plt: (builds.append(1), replay(self, plt))[1])
+
+    def rebuilt_from_nothing() -> str:
+        # What the plot would show built from scratch: the kept build must never be a stale picture.
+        plot._last_build = plot._painted_at = plot._built = None
+        return str(plot.render())
+
+    for key in ("left_square_bracket", "right_curly_bracket", "right_curly_bracket"):
+        h_before = app.state.lab.h
+        await pilot.press(key)
+        await settle(pilot)
+        assert app.state.lab.h != h_before
+        shown_now, count = str(plot.render()), len(builds)
+        assert shown_now == rebuilt_from_nothing()
+        builds[count:] = []
+        # At h = 1e-4.25 every method's error on sin is far below a dot (1/24). Not at any h: at the next quarter
+        # decade central's f'(pi/3) = 0.5 - 1.4e-10 lands on the dot above 0.5 by plotext's rounding to 8 digits.
+        if key == "left_square_bracket":
+            assert count == 0, f"the plot was built again at h = {app.state.lab.h:.1e}"
+        else:  # h = 1e-3.25, 1e-2.25: forward and backward move by dots
+            assert count == 1
+        builds.clear()

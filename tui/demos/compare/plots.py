@@ -13,7 +13,18 @@ from engine.vocabulary import METHOD_NAMES, derivative_name, method_keys
 from tui.demos.compare.compute import Curves, ErrorRow, Tangent, Zoom
 from tui.export import shown
 from tui.style import METHOD_COLORS, hex_color
-from tui.widgets.plotting import BasePlot, legend_entry, linear_ticks, painted, plot_with_gaps, robust_limits, row_aligned_axis
+from tui.widgets.plotting import (
+    BasePlot,
+    YAxis,
+    dot_rows,
+    legend_entry,
+    linear_ticks,
+    on_dot_grid,
+    painted,
+    plot_with_gaps,
+    robust_limits,
+    row_aligned_axis,
+)
 
 
 def evaluations_label(row: ErrorRow, order: int) -> str:
@@ -43,16 +54,17 @@ class DerivativePlot(BasePlot):
         # A cell holds two braille dot columns: one point per dot column is all a terminal can show.
         stride = max(1, len(curves.x) // (2 * max(10, self.size.width)))
         x = curves.x[::stride]
+        # On the dot grid: a new h that moves no curve by a visible amount draws the same picture, which is not built again.
+        dots = {m: self.canvas_rows * dot_rows(look.curve_marker(m)) for m in drawn}
+        ys = {m: on_dot_grid(curves.curves[m][::stride], axis.low, axis.high, dots[m]) for m in drawn}
         for method in drawn:
             color, marker = METHOD_COLORS.get(method, "default"), look.curve_marker(method)
-            plot_with_gaps(plt, x, curves.curves[method][::stride], color, box, marker)
+            plot_with_gaps(plt, x, ys[method], color, box, marker)
         # A short plot has no room for a legend over the curves (it may take half the rows); the toggles beside it, in
         # the same colours, name them.
         if self.canvas_rows >= 2 * len(drawn):
             for method in drawn:
-                legend_entry(
-                    plt, curves.x, curves.curves[method], method, METHOD_COLORS.get(method, "default"), box, look.curve_marker(method)
-                )
+                legend_entry(plt, x, ys[method], method, METHOD_COLORS.get(method, "default"), box, look.curve_marker(method))
         plt.xlim(curves.x[0], curves.x[-1])
         plt.ylim(axis.low, axis.high)
         plt.yticks(axis.ticks, axis.labels)
@@ -72,6 +84,16 @@ def tight_limits(values: Sequence[float], margin: float = 0.08) -> tuple[float, 
 def offset_labels(ticks: Sequence[float], name: str) -> list[str]:
     """Tick labels as offsets from a point ('x0', 'x0+2e-09'), readable at any zoom."""
     return [name if t == 0 else f"{name}{t:+.0e}" for t in ticks]
+
+
+def slope_on_dot_grid(slope: float, ends: list[float], x0: float, axis: YAxis, dots: int) -> float:
+    """The slope rounded so that the line through x0 moves its farther end by less than half a dot: the line still meets
+    f at x0 exactly and looks the same, and secants at two nearby h draw the same line, which is not built again."""
+    reach = max(abs(e - x0) for e in ends)
+    per_dot = (axis.high - axis.low) / max(1, dots - 1)
+    if not (reach > 0 and per_dot > 0 and math.isfinite(slope * reach)):
+        return slope
+    return round(slope * reach / per_dot) * per_dot / reach
 
 
 class TangentPlot(BasePlot):
@@ -104,8 +126,9 @@ class TangentPlot(BasePlot):
                 ("tangent", tangent.slope, METHOD_COLORS["exact"]),
             ):
                 if math.isfinite(slope):
-                    line = [tangent.f0 + slope * (e - tangent.x0) for e in ends]
                     marker = name[0] if look.plain_markers else "braille"  # t and s: told apart without colour
+                    slope = slope_on_dot_grid(slope, ends, tangent.x0, axis, self.canvas_rows * dot_rows(marker))
+                    line = [tangent.f0 + slope * (e - tangent.x0) for e in ends]
                     plot_with_gaps(plt, ends, line, color, box, marker)
                     legend_entry(plt, [tangent.x0], [tangent.f0], name, color, box, marker)
             if taylor is not None:  # drawn last: under f and the lines its shape would be lost
