@@ -12,6 +12,7 @@ import platform
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from engine.speed import (
 from engine.speed import kernels as kernel_module
 from engine.speed import measure as measure_module
 from engine.speed.kernels import Graphs, Unavailable, build_kernel
-from engine.speed.report import Bound, CompileGain, bound_at, classify, quartiles
+from engine.speed.report import Bound, CompileGain, bound_at, classify, quartiles, unreliable_reason
 
 CPU = torch.device("cpu")
 ISSUE_KEYS = {"expression", "device", "device_name", "dtype", "threads", "bandwidth_gbps", "sizes", "methods", "unavailable", "skipped"}
@@ -1243,7 +1244,6 @@ def test_the_json_document_of_a_made_up_report() -> None:
 
 
 def test_the_reasons_to_doubt_a_figure_and_where_they_start() -> None:
-    from engine.speed.report import unreliable_reason
 
     def at(n: int, per_second: float, spread: float = 0.0, share: float = 0.5) -> Sample:
         median = n / per_second
@@ -1287,3 +1287,85 @@ def test_no_points_are_allocated_for_a_size_every_method_skips(
     report = fake_measure(fake, tiny(methods=("exact",), nmax=10_000, per_decade=1))
     assert [(s.n, s.kind) for s in report.skipped] == [(10_000, "memory")]
     assert 10_000 not in made and made.count(1000) == 1
+
+
+# --- the report's arithmetic at its edges ---------------------------------------------------------------------------
+
+
+def test_the_smallest_sizes_and_a_grid_point_at_the_top_are_kept() -> None:
+    assert size_grid(1, 10, 1) == (1, 10)
+    assert size_grid(10, 1000, 1, include_ends=False) == (10, 100, 1000)  # 10**3 is a grid point, not only an end
+    assert SpeedRequest(nmin=1, nmax=1).nmin == 1
+
+
+def test_each_refusal_says_what_was_asked_and_what_is_allowed() -> None:
+    with pytest.raises(ValueError, match=r"^bad size range 10\.\.5 with 1 per decade$"):
+        size_grid(10, 5, 1)
+    with pytest.raises(ValueError, match=r"^no methods given$"):
+        parse_speed_methods(" , ")
+    choices = ", ".join(SPEED_METHODS)
+    with pytest.raises(ValueError, match=rf"^unknown method 'forward': choose from {choices} \(or METHOD-compiled\)$"):
+        parse_speed_methods("forward")
+    with pytest.raises(ValueError, match=r"^unknown dtype 'float8': use one of float64, float32"):
+        SpeedRequest(dtype="float8")
+    with pytest.raises(ValueError, match=r"^--nmin 10 must be at least 1 and not above --nmax 5$"):
+        SpeedRequest(nmin=10, nmax=5)
+    with pytest.raises(ValueError, match=r"^per_decade, repeats and threads must be at least 1, max_seconds above 0$"):
+        SpeedRequest(repeats=0)
+    with pytest.raises(ValueError, match=r"^no values$"):
+        quartiles([])
+
+
+def test_quartiles_interpolate_between_values_like_numpy() -> None:
+    assert quartiles([4.0, 1.0, 3.0, 2.0]) == (1.75, 2.5, 3.25)  # numpy.quantile's linear method
+    assert quartiles([10.0, 0.0, 20.0]) == (5.0, 10.0, 15.0)
+
+
+def test_the_regime_and_bound_boundaries_belong_where_the_docstrings_say() -> None:
+    # a fixed cost of exactly half the call is overhead-bound; a working set of exactly the cache is in the cache
+    assert classify(10, median_s=2e-6, overhead_s=1e-6, footprint_bytes_per_point=16, cache_bytes=10**6) == "overhead"
+    assert classify(62_500, median_s=1e-3, overhead_s=1e-6, footprint_bytes_per_point=16, cache_bytes=10**6) == "cache"
+    cache, memory = Bound("cache", 2**16, 20.0, 1.0, 5, 20.0), Bound("memory", 2**20, 20.0, 1.0, 5, 20.0)
+    assert bound_at((cache, memory), 62_500, 16, 10**6) is cache  # a cache as fast as memory is no stall
+    assert bound_at((cache, memory), 62_501, 16, 10**6) is memory
+    flat = Bound("memory", 2**20, 0.0, 0.0, 5, 0.0)
+    assert flat.spread == math.inf and Sample(8, 0.0, 0.0, 0.0, 0.0, 0.0, "overhead", 3, 1, 0.0).spread == math.inf
+
+
+def test_a_report_reads_its_own_bounds_and_starts_neither_cancelled_nor_timed() -> None:
+    cache, memory = Bound("cache", 2**16, 40.0, 1.0, 5, 40.0), Bound("memory", 2**20, 20.0, 1.0, 5, 20.0)
+    report = SpeedReport(SpeedRequest(expression="x^2"), "cpu", "test", "float32", 1, 20.0, 8000, 10**9, (10,), (), bounds=(cache, memory))
+    assert report.key == ("x^2", "cpu", "float32")
+    assert report.bytes_per_point == 8  # float32: 4 bytes read, 4 written
+    assert report.bound_at(1000) is cache and report.bound_at(1001) is memory  # 1000 float32 points move 8000 bytes
+    document = report.as_dict()
+    assert (document["cancelled"], document["elapsed_s"], document["load_average"]) == (False, 0.0, {"start": None, "end": None})
+    half = replace(report, dtype="float16")
+    assert half.bytes_per_point == 4 and replace(report, dtype="bfloat16").bytes_per_point == 4
+
+
+def test_regime_spans_run_across_a_size_a_method_missed_and_speedup_needs_both_rates() -> None:
+    regimes = {1000: "overhead", 10_000: "overhead", 100_000: "overhead", 10**6: "memory"}
+    cpu = _report("cpu", {1000: 1e7, 100_000: 5e7, 10**6: 1e8}, regimes)
+    cpu = replace(cpu, sizes=(1000, 10_000, 100_000, 10**6))  # nothing measured at 10,000
+    assert cpu.regime_spans() == (("overhead", 1000, 100_000), ("memory", 10**6, 10**6))
+    three = _report("cpu", {1000: 1e7, 10_000: 2e7, 100_000: 3e7}, regimes)
+    assert three.regime_spans() == (("overhead", 1000, 100_000),)
+    stalled = _report("cuda:0", {1000: 1e7, 100_000: 5e7, 10**6: 1e8}, regimes)
+    no_rate = Sample(10**6, 1.0, 0.0, 0.0, 0.0, 0.0, "memory", 3, 1, 0.0)
+    stalled = replace(stalled, methods=(replace(stalled.methods[0], samples=(*stalled.methods[0].samples[:2], no_rate)),))
+    assert [n for n, _ in cpu.speedup(stalled, "autograd")] == [1000, 100_000]  # no rate at 10**6 on the other side
+    assert _report("cpu", {}, {}).speedup(cpu, "autograd") == ()
+
+
+def test_compile_gain_edges() -> None:
+    assert CompileGain(10**7, 1.5, 0.1).note == ""  # the expected gain exactly is enough
+    assert "eager already runs at 50% of the bound" in CompileGain(10**7, 1.2, 0.5).note
+    gain = CompileGain(10**7, 1.2, 0.1)
+    assert gain.as_dict() == {"n": 10**7, "ratio": 1.2, "eager_share": 0.1, "note": gain.note}
+
+
+def test_a_rate_ten_times_below_a_smaller_n_is_a_stall() -> None:
+    smaller = [_sample(10**5, 1e8, "cache")]
+    assert "10x below its rate at N = 100,000" in unreliable_reason(_sample(10**6, 1e7, "memory"), smaller)
+    assert unreliable_reason(_sample(10**6, 2e7, "memory"), smaller) == ""
