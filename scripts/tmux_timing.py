@@ -37,6 +37,13 @@ BARE_APP = [
 ]
 
 
+def compile_project() -> None:
+    """Write the project's bytecode before any clock runs, as pip does for an installed copy. Where
+    PYTHONDONTWRITEBYTECODE is set (as on the machine these figures were first taken on), an editable checkout would
+    otherwise compile its ~50 modules from source at every start: 40 ms of a first frame no user waits for twice."""
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(ROOT / "tui"), str(ROOT / "engine")], check=True)
+
+
 class Tmux:
     """A private tmux server; `with Tmux() as tmux:` starts it and ends it with every session on it."""
 
@@ -47,6 +54,7 @@ class Tmux:
         self.sessions = 0
 
     def __enter__(self) -> Tmux:
+        compile_project()
         self.run("new-session", "-d", "-s", "keepalive", "sleep 3600")  # the server, up before any clock
         return self
 
