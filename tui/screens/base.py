@@ -46,6 +46,13 @@ AUTO_FOLD_WIDTH = 100  # narrower than this, the panels fold away so the plots g
 FAILED = "[red]✗ the last computation failed (see the notice); the plots show the last good result[/]"
 
 
+def show_text(static: Static, text: str) -> None:
+    """Update a Static only when its text changes: every update asks Textual for a new layout of the whole screen
+    (5 ms at 120x40), and a key press shows the same dtype, order and empty error line again."""
+    if static.content != text:
+        static.update(text)
+
+
 class Panels(Vertical):
     """The demo's own panels in the sidebar (its compose_sidebar), above the precision and status lines."""
 
@@ -320,7 +327,7 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
         self.plot_resized(message.plot)
 
     def set_status(self, text: str) -> None:
-        self.query_one("#status", Static).update(text)
+        show_text(self.query_one("#status", Static), text)
 
     @property
     def status_text(self) -> str:
@@ -374,9 +381,8 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
     def show_precision(self) -> None:
         precision = self.state.precision
         devices = " (D to switch)" if len(precision.devices) > 1 else ""
-        self.query_one("#precision", Static).update(
-            f"dtype [b]{precision.dtype}[/] [dim](d)[/]\ndevice [b]{precision.device_label}[/]{devices}"
-        )
+        text = f"dtype [b]{precision.dtype}[/] [dim](d)[/]\ndevice [b]{precision.device_label}[/]{devices}"
+        show_text(self.query_one("#precision", Static), text)
 
     def action_cycle_dtype(self) -> None:
         precision = self.state.precision

@@ -14,7 +14,7 @@ from engine.vocabulary import ORDERS, derivative_name, method, ordinal
 from tui.export import Table
 from tui.messages import DomainChanged
 from tui.presets import LAB_PRESETS, Preset
-from tui.screens.base import DemoScreen
+from tui.screens.base import DemoScreen, show_text
 from tui.state import Lab, with_function
 from tui.widgets.domain_panel import DomainPanel, constant_text
 from tui.widgets.function_input import FunctionInput
@@ -66,7 +66,7 @@ class LabScreen(DemoScreen[RequestT, ViewT]):
     def show_state(self) -> None:
         lab = self.lab
         self.function_input.show(lab.function, lab.history)
-        self.query_one("#order", Static).update(order_text(lab.order))
+        show_text(self.query_one("#order", Static), order_text(lab.order))
         self.query_one(LogValueInput).show(lab.h)
         self.query_one(MethodToggles).show(lab.methods)
         self.query_one(DomainPanel).show(constant_text(lab.x_min), constant_text(lab.x_max), lab.points)

@@ -10,7 +10,9 @@ class InlineError(Static):
         super().__init__("", id=id, classes="inline-error -empty", markup=False)
 
     def show(self, message: str) -> None:
-        self.update(f"✗ {message}" if message else "")
+        text = f"✗ {message}" if message else ""
+        if str(self.content) != text:  # the same message again needs no new layout
+            self.update(text)
         self.set_class(not message, "-empty")
 
     def clear(self) -> None:

@@ -294,6 +294,7 @@ class BasePlot(PlotextPlot):
     _painted_at: tuple[int, int, str, Look] | None = None
     _built: RenderResult | None = None  # plotext's output for _painted_at: building takes 10-40 ms a plot
     _recorder: CallRecorder | None = None  # while the painter runs: what it asks plotext to draw
+    _recorded: tuple[tuple[int, int, str, Look], CallRecorder] | None = None  # drawn by set_painter, for render to build
     # The calls that made the last build, where: equal calls at the same size, theme and look build the same text.
     _last_build: tuple[tuple[int, int, str, Look], list[object], RenderResult] | None = None
     painting = False
@@ -310,8 +311,35 @@ class BasePlot(PlotextPlot):
         old = self._painter
         if old is not None and (old.func, old.args, old.keywords) == (painter.func, painter.args, painter.keywords):
             return
-        self._painter, self._painted_at, self._built = painter, None, None
+        self._painter, self._painted_at, self._built, self._recorded = painter, None, None, None
+        last = self._last_build
+        if last is not None and self.is_mounted and last[0] == self._paint_place():
+            # Drawn now rather than at the next render: a new h that moves no curve by a dot leaves the plot as it is,
+            # and Textual need not render its lines again (6 ms for Compare's curves).
+            try:
+                recorder = self._record()
+            except Exception:  # noqa: BLE001 - render draws it again and shows the failure
+                recorder = None
+            if recorder is not None and recorder.key == last[1]:
+                self._painted_at, self._built = last[0], last[2]
+                return
+            self._recorded = (last[0], recorder) if recorder is not None else None
         self.refresh()
+
+    def _paint_place(self) -> tuple[int, int, str, Look]:
+        """What a build depends on besides the calls: equal calls at the same size, theme and look build the same text."""
+        return (self.size.width, self.size.height, self.app.theme, self.look)
+
+    def _record(self) -> CallRecorder:
+        """Run the painter against a recorder: the plotext calls it makes, none of them made yet."""
+        assert self._painter is not None
+        recorder = CallRecorder()
+        self.painting, self._recorder = True, recorder
+        try:
+            self._painter()
+        finally:
+            self.painting, self._recorder = False, None
+        return recorder
 
     @property
     def plt(self) -> Plot:
@@ -334,17 +362,14 @@ class BasePlot(PlotextPlot):
 
     def render(self) -> RenderResult:
         try:
-            painted_at = (self.size.width, self.size.height, self.app.theme, self.look)
+            painted_at = self._paint_place()
             if painted_at == self._painted_at and self._built is not None:
                 return self._built  # a layout pass or a neighbour's change re-renders the plot: nothing to build
             if self._painter is None:
                 return super().render()
-            recorder = CallRecorder()
-            self._painted_at, self.painting, self._recorder = painted_at, True, recorder
-            try:
-                self._painter()
-            finally:
-                self.painting, self._recorder = False, None
+            recorded, self._recorded = self._recorded, None
+            self._painted_at = painted_at
+            recorder = recorded[1] if recorded is not None and recorded[0] == painted_at else self._record()
             last = self._last_build
             if last is not None and last[0] == painted_at and last[1] == recorder.key:
                 self._built = last[2]  # the same calls: plotext would build the very same text
