@@ -22,6 +22,7 @@ import torch
 from engine.compiled import compile_expression
 from engine.expression import parse_expression
 from engine.speed import (
+    ALL_SPEED_METHODS,
     SPEED_METHODS,
     MethodResult,
     Sample,
@@ -1306,6 +1307,8 @@ def test_each_refusal_says_what_was_asked_and_what_is_allowed() -> None:
     choices = ", ".join(SPEED_METHODS)
     with pytest.raises(ValueError, match=rf"^unknown method 'forward': choose from {choices} \(or METHOD-compiled\)$"):
         parse_speed_methods("forward")
+    with pytest.raises(ValueError, match=rf"^unknown methods \['magic'\]: choose from {', '.join(ALL_SPEED_METHODS)}$"):
+        SpeedRequest(methods=("magic",))
     with pytest.raises(ValueError, match=r"^unknown dtype 'float8': use one of float64, float32"):
         SpeedRequest(dtype="float8")
     with pytest.raises(ValueError, match=r"^--nmin 10 must be at least 1 and not above --nmax 5$"):
@@ -1369,3 +1372,14 @@ def test_a_rate_ten_times_below_a_smaller_n_is_a_stall() -> None:
     smaller = [_sample(10**5, 1e8, "cache")]
     assert "10x below its rate at N = 100,000" in unreliable_reason(_sample(10**6, 1e7, "memory"), smaller)
     assert unreliable_reason(_sample(10**6, 2e7, "memory"), smaller) == ""
+
+
+def test_a_report_label_outside_its_vocabulary_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"^unknown skip kind 'disk': one of memory, time, out-of-memory, failed$"):
+        Skip(10, "exact", "no room", kind="disk")
+    with pytest.raises(ValueError, match=r"^unknown regime 'compute': one of overhead, cache, memory$"):
+        Sample(8, 1e-6, 0.0, 8e6, 0.1, 0.01, "compute", 3, 1, 0.0)
+    with pytest.raises(ValueError, match=r"^unknown bound place 'l2': one of cache, memory$"):
+        Bound("l2", 2**16, 10.0, 1.0, 5, 10.0)
+    for kind in ("memory", "time", "out-of-memory", "failed"):
+        assert Skip(10, "exact", "why", kind=kind).as_dict()["kind"] == kind

@@ -57,6 +57,12 @@ STALL_FACTOR = 8.0  # a rate this many times below the method's best at a smalle
 BOUND_PLACES: tuple[str, ...] = ("cache", "memory")
 
 
+def one_of(what: str, value: str, allowed: tuple[str, ...]) -> None:
+    """A report's labels are a closed vocabulary: screens and the JSON's readers look them up."""
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}: one of {', '.join(allowed)}")
+
+
 def compiled_name(method: str) -> str:
     return method + COMPILED_SUFFIX
 
@@ -157,6 +163,9 @@ class Bound:
     repeats: int
     upper_gbps: float = math.nan  # the rate of the faster repeats (upper quartile): what the copy can do
 
+    def __post_init__(self) -> None:
+        one_of("bound place", self.place, BOUND_PLACES)
+
     @property
     def spread(self) -> float:
         return self.iqr_gbps / self.gbps if self.gbps > 0 else math.inf
@@ -197,6 +206,10 @@ class Sample:
     bound: str = "memory"  # the place of the bound that applies at n (BOUND_PLACES)
     unreliable: str = ""  # why this figure is not to be believed ("" when nothing says so)
 
+    def __post_init__(self) -> None:
+        one_of("regime", self.regime, REGIMES)
+        one_of("bound place", self.bound, BOUND_PLACES)
+
     @property
     def spread(self) -> float:
         """IQR / median of the time of a call: how much the repeats disagree."""
@@ -232,6 +245,9 @@ class Skip:
     method: str
     reason: str
     kind: str = "memory"  # one of SKIP_KINDS: what a screen marks the size with
+
+    def __post_init__(self) -> None:
+        one_of("skip kind", self.kind, SKIP_KINDS)
 
     def as_dict(self) -> dict[str, Any]:
         return {"n": self.n, "method": self.method, "reason": self.reason, "kind": self.kind}
