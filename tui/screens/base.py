@@ -36,6 +36,7 @@ from tui.state import SharedState, shared_state
 from tui.widgets.function_input import FunctionInput
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.plotting import BasePlot
+from tui.widgets.static_text import show_text
 from tui.widgets.summary_line import fit_summary
 
 RequestT = TypeVar("RequestT")
@@ -44,13 +45,6 @@ ViewT = TypeVar("ViewT")
 MIN_WIDTH, MIN_HEIGHT = 70, 20
 AUTO_FOLD_WIDTH = 100  # narrower than this, the panels fold away so the plots get the whole width
 FAILED = "[red]✗ the last computation failed (see the notice); the plots show the last good result[/]"
-
-
-def show_text(static: Static, text: str) -> None:
-    """Update a Static only when its text changes: every update asks Textual for a new layout of the whole screen
-    (5 ms at 120x40), and a key press shows the same dtype, order and empty error line again."""
-    if static.content != text:
-        static.update(text)
 
 
 class Panels(Vertical):

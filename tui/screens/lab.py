@@ -14,12 +14,13 @@ from engine.vocabulary import ORDERS, derivative_name, method, ordinal
 from tui.export import Table
 from tui.messages import DomainChanged
 from tui.presets import LAB_PRESETS, Preset
-from tui.screens.base import DemoScreen, show_text
+from tui.screens.base import DemoScreen
 from tui.state import Lab, with_function
 from tui.widgets.domain_panel import DomainPanel, constant_text
 from tui.widgets.function_input import FunctionInput
 from tui.widgets.log_value_input import H_BOUNDS, LogValueInput
 from tui.widgets.method_toggles import MethodToggles
+from tui.widgets.static_text import show_text
 
 RequestT = TypeVar("RequestT")
 ViewT = TypeVar("ViewT")
