@@ -25,8 +25,8 @@ from engine.compiled import REFERENCE_DIGITS, MpmathCallable, derivative_formula
 from engine.expression import Expression
 from engine.functions import absolute, relu, signum
 
-# The pieces whose argument's zero is where a formula changes branch
-BRANCHES: tuple[type, ...] = (signum, absolute, relu, sp.sign, sp.Abs, sp.Heaviside)
+# The pieces whose argument's zero is where a formula changes branch (a set: only membership counts)
+BRANCHES: frozenset[type] = frozenset({signum, absolute, relu, sp.sign, sp.Abs, sp.Heaviside})
 ONE_SIDE = "1e-30"  # far below any float64 spacing near x, far above the 50-digit resolution
 AGREE = 1e-12  # one-sided values closer than this (relative to max(1, |value|)) meet smoothly
 SHORTLIST = 1e-6  # |argument| in float64 below which a point may sit on a switch

@@ -240,6 +240,49 @@ def test_every_kink_of_a_function_with_several_switches_is_found_on_one_grid() -
     assert [(k.index, k.x, k.left, k.right) for k in found] == [(0, -2.0, -2.0, 0.0), (2, 0.0, 0.0, 2.0), (4, 1.0, 2.0, 3.0)]
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a jump of 1.5e-12 in values below 1 is a kink: AGREE (1e-12) is absolute there
+        ("7.5e-13*abs(x)", (Kink(1, 0.0, -7.5e-13, 7.5e-13),)),
+        # beside a slope of 1e6 the agreement scales with it: a jump of 2e-6 (2e-12 relative) is a kink ...
+        ("1e6*x + 1e-6*abs(x)", (Kink(1, 0.0, 1e6 - 1e-6, 1e6 + 1e-6),)),
+        # ... and one of 8e-7 (8e-13 relative) or 2e-9 (a few float64 spacings) meets smoothly
+        ("1e6*x + 4e-7*abs(x)", ()),
+        ("1e6*x + 1e-9*abs(x)", ()),
+        ("4.5e-13*abs(x)", ()),
+    ],
+)
+def test_one_sided_values_agree_within_1e_12_of_the_larger_of_1_and_their_size(text: str, expected: tuple[Kink, ...]) -> None:
+    """Where a jump stops being a kink: below 1e-12 × max(1, |left|, |right|), the size at which float64 error
+    measurements could not tell the two sides apart anyway."""
+    points = torch.tensor([-0.5, 0.0, 0.5], dtype=torch.float64)
+    assert kinks(parse_expression(text), points) == expected
+
+
+def test_only_points_within_1e_6_of_a_switch_are_checked_in_50_digits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The float64 shortlist is what keeps kinks() cheap on a plot's grid: the 50-digit switch and one-sided
+    values are computed at the points whose switching argument is at most 1e-6 in float64, and nowhere else."""
+    import engine.kinks as kinks_module
+
+    checked: list[float] = []
+    compile_for_mpmath = kinks_module.mpmath_callable
+
+    def counting(formula: object, symbols: object) -> Callable[[object], object]:
+        compiled = compile_for_mpmath(formula, symbols)  # type: ignore[arg-type]
+
+        def call(x: object) -> object:
+            checked.append(float(x))  # type: ignore[arg-type]
+            return compiled(x)
+
+        return call
+
+    monkeypatch.setattr(kinks_module, "mpmath_callable", counting)
+    points = torch.tensor([0.0, 5e-7, 1e-6, 1.5e-6, 0.5, -3e-6], dtype=torch.float64)
+    assert kinks(parse_expression("abs(x)"), points) == (Kink(0, 0.0, -1.0, 1.0),)
+    assert sorted(set(checked)) == [-1e-30, 0.0, 1e-30, 5e-7, 1e-6]
+
+
 def test_a_kink_far_from_zero_is_still_found() -> None:
     """The one-sided points are x ± 1e-30 |x|: a fixed 1e-30 would vanish in 50 digits beside x = 2^80 ≈ 1.2e24,
     and both sides would then read the value on the switch itself."""
