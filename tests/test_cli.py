@@ -445,3 +445,34 @@ def test_doctor_and_serve_give_the_readmes_install_command_for_the_web_extra(
     assert capsys.readouterr().err == f"calc-tui: error: calc-tui serve needs textual-serve: {command}\n"
     monkeypatch.setattr(doctor, "package_version", lambda name: "not installed")
     assert doctor.versions()["textual-serve"] == f"not installed (only for calc-tui serve: {command})"
+
+
+def test_a_subcommands_options_are_added_only_when_it_is_used() -> None:
+    """`calc-tui --no-config` (app options, no subcommand) must not pay for every subcommand's options and the
+    imports they need; a subcommand that is used parses exactly as before, and its --help lists its options."""
+    import argparse
+    import types
+
+    from engine.cli.main import Frontend, build_parser
+
+    filled: list[str] = []
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None:
+        filled.append("probe")
+        parser.add_argument("--size", type=int, required=True, help="how big")
+
+    probe = types.SimpleNamespace(NAME="probe", HELP="a test command", add_arguments=add_arguments, run=lambda args: 0)
+    frontend = Frontend(start_app=lambda args: 0, commands=(probe,))
+
+    args = build_parser(frontend).parse_args(["--device", "cpu"])
+    assert args.command is None and args.app_device == "cpu" and filled == []
+
+    args = build_parser(frontend).parse_args(["probe", "--size", "3"])
+    assert (args.command, args.size, filled) == ("probe", 3, ["probe"])
+
+    parser = build_parser(frontend)
+    subparsers = next(action for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    assert "--size SIZE  how big" in subparsers.choices["probe"].format_help()
+    assert filled == ["probe", "probe"]
+    with pytest.raises(SystemExit):
+        build_parser(frontend).parse_args(["probe"])  # --size is required: the filled parser says so

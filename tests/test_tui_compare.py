@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import math
 import re
 
 import pytest
+from rich.console import Console
 from textual.widgets import Checkbox, Input
 
 from engine.vocabulary import METHOD_NAMES as ALL_METHODS
@@ -493,3 +495,24 @@ async def test_a_new_h_that_moves_no_curve_by_a_dot_keeps_the_built_plot_and_one
         else:  # h = 1e-3.25, 1e-2.25: forward and backward move by dots
             assert count == 1
         builds.clear()
+
+
+async def test_the_first_frame_the_terminal_gets_holds_the_plot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Textual renders a frame inside its start-up batch and drops it (App._display ignores a batch); the first
+    frame that does reach the terminal must still paint every region, the plot's title included, not only what
+    changed since the dropped one (else the plot waits for the next layout: DemoScreen._compositor_refresh)."""
+    shown: list[str] = []
+    display = CalcApp._display
+
+    def record(app: CalcApp, screen: object, update: object) -> None:
+        if update is not None and not app._batch_count:
+            console = Console(width=120, color_system=None, file=io.StringIO())
+            shown.append(re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", update.render_segments(console)))  # type: ignore[attr-defined]
+        display(app, screen, update)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(CalcApp, "_display", record)
+    app = CalcApp(device="cpu", dtype="float64")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+    assert shown, "nothing was displayed"
+    assert "f'(x) for f(x) = sin(x)" in shown[0]

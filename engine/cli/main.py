@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from engine.cli import backprop, bench, derive, speed, sweep
-from engine.cli.arguments import Parser, UserError, device_name
+from engine.cli.arguments import Parser, SubcommandParser, UserError, device_name
 from engine.cli.output import Output, csv_text, json_safe
 from engine.syntax import QUOTE_WIDTH, ExpressionError, quote
 from engine.vocabulary import DTYPE_NAMES
@@ -117,9 +117,9 @@ def build_parser(frontend: Frontend | None = None) -> Parser:
         parser.app_options += frontend.app_options(parser)
     commands = all_commands(frontend)
     names = ",".join(command.NAME for command in commands)
-    subparsers = parser.add_subparsers(dest="command", metavar=f"{{{names}}}")
+    subparsers = parser.add_subparsers(dest="command", metavar=f"{{{names}}}", parser_class=SubcommandParser)
     for command in commands:
-        command.add_arguments(subparsers.add_parser(command.NAME, help=command.HELP))
+        subparsers.add_parser(command.NAME, help=command.HELP, fill=command.add_arguments)
     return parser
 
 

@@ -187,6 +187,16 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
         for slot in SharedState.SLOTS:
             self.watch(self.state, slot, self._state_changed, init=False)
 
+    def _compositor_refresh(self) -> None:
+        # Textual 8.2 renders a frame while the app is still in its start-up batch, and App._display drops it; the
+        # regions that frame drew are no longer dirty, so the first frame after the batch paints only what changed
+        # since, and the plot waits for the next layout, a timer tick or two (15-30 ms) later. Keeping the whole
+        # screen dirty puts everything in the first frame shown (the dropped render's work is cached, not lost).
+        dropped = self.app._batch_count > 0 and self is self.app.screen
+        super()._compositor_refresh()
+        if dropped:
+            self._compositor._dirty_regions.add(self._compositor.size.region)
+
     async def _mount_panels(self) -> None:
         if self.panels_mounted:
             return
