@@ -193,6 +193,54 @@ def test_app_options_reach_the_app(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert app.settings_file is None
 
 
+APP_ONLY_LINES = [
+    [],
+    ["--no-config"],
+    ["--device", "cpu", "--dtype", "float16"],
+    ["--ascii", "--no-color", "--export-dir", "out dir"],
+    ["--device=cuda:1", "--dtype=bfloat16", "--no-config"],
+]
+
+
+@pytest.mark.parametrize("argv", APP_ONLY_LINES)
+def test_app_options_read_without_the_whole_parser_are_read_as_the_whole_parser_reads_them(argv: list[str]) -> None:
+    from engine.cli.main import Frontend, build_parser
+    from tui.options import add_look_options
+
+    frontend = Frontend(start_app=lambda args: 0, app_options=lambda parser: add_look_options(parser, prefix="app_"))
+    assert entry.only_app_options(argv) == AppOptions.from_args(build_parser(frontend).parse_args(argv), prefix="app_")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["derive", "sin(x)", "--at", "1"],
+        ["--no-config", "speed"],
+        ["--help"],
+        ["--version"],
+        ["--dtype"],
+        ["--dtype", "float8"],
+        ["--device", "gpu"],
+        ["--bogus"],
+        ["--no-conf"],  # no abbreviations: the whole parser names the option meant
+        ["sin(x)"],
+    ],
+)
+def test_anything_but_app_options_goes_to_the_whole_parser(argv: list[str]) -> None:
+    assert entry.only_app_options(argv) is None
+
+
+def test_starting_the_app_with_options_does_not_load_the_subcommands() -> None:
+    """The point of the short way: `calc-tui --no-config` starts without the CLI's modules (about 10 ms)."""
+    code = (
+        "import sys\nfrom tui import entry\n"
+        "entry.main(['--no-config', '--device', 'cpu'], run=lambda app: 0)\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('engine.cli.', 'tui.doctor', 'tui.serve', 'tui.lesson'))))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "['engine.cli.arguments']"
+
+
 def test_without_options_the_remembered_dtype_and_the_environment_apply(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CALC_TUI_CONFIG_DIR", str(tmp_path))
     monkeypatch.setenv("NO_COLOR", "1")
