@@ -7,8 +7,11 @@ import random
 
 import pytest
 from plotext._utility import get_matrix_data
+from rich.text import Text
+from textual_plotext.plot import Plot
 
 from tui.demos.compare.plots import slope_on_dot_grid
+from tui.widgets.ansi_text import ansi_text
 from tui.widgets.plotting import clip_polyline, on_dot_grid, row_aligned_axis
 
 
@@ -61,3 +64,42 @@ def test_a_rounded_slope_keeps_the_line_through_x0_and_its_ends_within_half_a_do
         assert all(abs((rounded - slope) * (e - x0)) <= per_dot / 2 + 1e-12 for e in ends)
     # two secants a thousandth apart draw the same line
     assert slope_on_dot_grid(0.54026, ends, x0, axis, dots) == slope_on_dot_grid(0.54030, ends, x0, axis, dots)
+
+
+# --- plotext's ANSI output read back -----------------------------------------------------------------------------
+
+
+def text_fields(text: Text) -> tuple[object, ...]:
+    return (text.plain, text.spans, text.style, text.justify, text.overflow, text.no_wrap, text.end, text.tab_size)
+
+
+@pytest.mark.parametrize("theme", ["dark", "clear", "pro", "matrix"])
+def test_plotext_output_reads_back_as_text_from_ansi_reads_it(theme: str) -> None:
+    plt = Plot()
+    plt.plotsize(90, 28)
+    plt.theme(theme)
+    xs = [i / 40 for i in range(-120, 121)]
+    plt.plot(xs, [math.sin(x) for x in xs], color=(200, 30, 30), label="sin")
+    plt.plot(xs, [math.cos(x) for x in xs], marker="dot", color="blue+")
+    plt.scatter([0.0, 1.0], [0.0, 0.5], marker="O", style="bold")
+    plt.title("f'(x) for f(x) = sin(x)")
+    built = plt.build()
+    assert text_fields(ansi_text(built)) == text_fields(Text.from_ansi(built))
+
+
+@pytest.mark.parametrize(
+    "terminal_text",
+    [
+        "",
+        "plain\nlines\n",
+        "\x1b[38;5;196mred\nstill red\x1b[0m\n\nplain\x1b[1m",  # a style runs across newlines and empty lines
+        "\x1b[1;38;2;10;20;30;48;5;17mbold on blue\x1b[22mnot bold\x1b[39;49m plain?",
+        "\x1b[mreset by an empty code\x1b[;1m",
+        "\x1b[38;5mcut short\x1b[48;2;1;2mcut short too",
+        "over\rwritten\x1b[31m red",  # a carriage return: Text.from_ansi's own reading
+        "\x1b]8;;https://example.com\x1b\\link\x1b]8;;\x1b\\",  # an OSC link
+        "\x1b[2Jnot a colour code",
+    ],
+)
+def test_any_ansi_text_reads_back_as_text_from_ansi_reads_it(terminal_text: str) -> None:
+    assert text_fields(ansi_text(terminal_text)) == text_fields(Text.from_ansi(terminal_text))
