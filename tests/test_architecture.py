@@ -92,6 +92,17 @@ def test_starting_the_app_imports_neither_torch_sympy_nor_numpy() -> None:
     assert done.stdout.strip() == "[]"
 
 
+def test_the_first_frame_waits_for_no_panel_widget() -> None:
+    """The first screen's panels are mounted after the first frame: their modules load then, not before (3 ms)."""
+    code = (
+        "import sys; import tui.entry, tui.app, tui.demos.compare.screen;"
+        "print(sorted(m for m in sys.modules if m.startswith('tui.widgets.') and m.split('.')[-1] in "
+        "('function_input', 'log_value_input', 'method_toggles', 'domain_panel', 'number_field', 'inline_error')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120, check=True)
+    assert done.stdout.strip() == "[]"
+
+
 # -- the module graph -------------------------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, is_dataclass, replace
 from datetime import datetime
-from typing import ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
 
 from textual import events
 from textual.app import ComposeResult, SystemCommand
@@ -33,11 +33,14 @@ from tui.export import Table, app_version, export_directory, screenshot_path, wr
 from tui.messages import ComputationFailed, DomainChanged, FunctionApplied, LogValueChanged, MethodsChanged
 from tui.presets import Preset
 from tui.state import SharedState, shared_state
-from tui.widgets.function_input import FunctionInput
 from tui.widgets.key_footer import KeyFooter
 from tui.widgets.plotting import BasePlot
 from tui.widgets.static_text import show_text
 from tui.widgets.summary_line import fit_summary
+
+if TYPE_CHECKING:
+    # The panels' widgets are imported with the panels, after the first frame (see on_screen_resume).
+    from tui.widgets.function_input import FunctionInput
 
 RequestT = TypeVar("RequestT")
 ViewT = TypeVar("ViewT")
@@ -234,8 +237,9 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
     def summary(self) -> str:
         """The one line that stands in for the folded panels (markup)."""
         precision = self.state.precision
-        function = self.function_input.applied if self.query(FunctionInput) else ""
-        label = "f(x, y)" if self.query(FunctionInput) and len(self.function_input.variables) == 2 else "f(x)"
+        has_function = bool(self.query("FunctionInput"))  # by name: until the panels are mounted, it is not imported
+        function = self.function_input.applied if has_function else ""
+        label = "f(x, y)" if has_function and len(self.function_input.variables) == 2 else "f(x)"
         fields = [*self.summary_details(), f"{precision.dtype} on {precision.device_label}"]
         return fit_summary(label, function, fields, self.app.size.width)
 
@@ -412,6 +416,8 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
 
     @property
     def function_input(self) -> FunctionInput:
+        from tui.widgets.function_input import FunctionInput
+
         return self.query_one(FunctionInput)
 
     def action_focus_function(self) -> None:

@@ -16,11 +16,10 @@ from tui.messages import DomainChanged
 from tui.presets import LAB_PRESETS, Preset
 from tui.screens.base import DemoScreen
 from tui.state import Lab, with_function
-from tui.widgets.domain_panel import DomainPanel, constant_text
-from tui.widgets.function_input import FunctionInput
-from tui.widgets.log_value_input import H_BOUNDS, LogValueInput
-from tui.widgets.method_toggles import MethodToggles
 from tui.widgets.static_text import show_text
+
+# The panels' widgets (inputs, check boxes) are imported when the panels are first composed: on the first screen,
+# after the first frame, whose plot does not wait for them (about 3 ms).
 
 RequestT = TypeVar("RequestT")
 ViewT = TypeVar("ViewT")
@@ -49,6 +48,11 @@ class LabScreen(DemoScreen[RequestT, ViewT]):
     STEP_LABEL: ClassVar[str] = "h ="
 
     def compose_sidebar(self) -> ComposeResult:
+        from tui.widgets.domain_panel import DomainPanel, constant_text
+        from tui.widgets.function_input import FunctionInput
+        from tui.widgets.log_value_input import H_BOUNDS, LogValueInput
+        from tui.widgets.method_toggles import MethodToggles
+
         lab = self.lab
         yield FunctionInput(lab.function, history=lab.history)
         yield Static(order_text(lab.order), id="order", classes="panel")
@@ -65,6 +69,10 @@ class LabScreen(DemoScreen[RequestT, ViewT]):
         self.state.lab = value
 
     def show_state(self) -> None:
+        from tui.widgets.domain_panel import DomainPanel, constant_text
+        from tui.widgets.log_value_input import LogValueInput
+        from tui.widgets.method_toggles import MethodToggles
+
         lab = self.lab
         self.function_input.show(lab.function, lab.history)
         show_text(self.query_one("#order", Static), order_text(lab.order))
@@ -118,6 +126,8 @@ class LabScreen(DemoScreen[RequestT, ViewT]):
         self.lab = self.lab.shift_h(steps)
 
     def action_toggle_method(self, name: str) -> None:
+        from tui.widgets.method_toggles import MethodToggles
+
         self.query_one(MethodToggles).toggle(name)
 
     def action_move_x0(self, direction: int) -> None:
