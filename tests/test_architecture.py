@@ -81,6 +81,12 @@ def test_nothing_is_evaluated(path: Path) -> None:
             assert name not in EVALUATORS, f"{relative(path)}:{node.lineno} calls {name}()"
 
 
+def printed_by(code: str) -> str:
+    """What a fresh interpreter running `code` in the project prints: start-up imports measured from nothing."""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120, check=True)
+    return done.stdout.strip()
+
+
 def test_starting_the_app_imports_neither_torch_sympy_nor_numpy() -> None:
     """What the first frame needs: the CLI, the app and the Compare screen, with its quick preview drawn."""
     code = (
@@ -88,8 +94,7 @@ def test_starting_the_app_imports_neither_torch_sympy_nor_numpy() -> None:
         "from tui.demos.compare.compute import preview_compare; preview_compare('sin(x)', -3, 3, 400, 1e-4, 1.0);"
         "print(sorted(m for m in ('torch', 'sympy', 'numpy', 'mpmath') if m in sys.modules))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120, check=True)
-    assert done.stdout.strip() == "[]"
+    assert printed_by(code) == "[]"
 
 
 def test_the_first_frame_waits_for_no_panel_widget() -> None:
@@ -99,8 +104,7 @@ def test_the_first_frame_waits_for_no_panel_widget() -> None:
         "print(sorted(m for m in sys.modules if m.startswith('tui.widgets.') and m.split('.')[-1] in "
         "('function_input', 'log_value_input', 'method_toggles', 'domain_panel', 'number_field', 'inline_error')))"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120, check=True)
-    assert done.stdout.strip() == "[]"
+    assert printed_by(code) == "[]"
 
 
 # -- the module graph -------------------------------------------------------------------------------
