@@ -516,3 +516,20 @@ async def test_the_first_frame_the_terminal_gets_holds_the_plot(monkeypatch: pyt
         await pilot.pause()
     assert shown, "nothing was displayed"
     assert "f'(x) for f(x) = sin(x)" in shown[0]
+
+
+async def test_quitting_at_the_first_frame_before_the_panels_are_mounted_is_clean(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The panels are mounted by a callback after the first frame; a quit that lands first must not crash it."""
+    display = CalcApp._display
+
+    def exit_at_first_frame(app: CalcApp, screen: object, update: object) -> None:
+        display(app, screen, update)  # type: ignore[arg-type]
+        if update is not None and not app._batch_count:
+            app.exit(0)
+
+    monkeypatch.setattr(CalcApp, "_display", exit_at_first_frame)
+    app = CalcApp(device="cpu", dtype="float64")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+    assert app._exception is None
+    assert app.return_code == 0

@@ -201,9 +201,10 @@ class DemoScreen(Screen[None], Generic[RequestT, ViewT]):
             self._compositor._dirty_regions.add(self._compositor.size.region)
 
     async def _mount_panels(self) -> None:
-        if self.panels_mounted:
-            return
-        await self.query_one("#sidebar").mount(Panels(), before="#precision")
+        sidebar = self.query_one("#sidebar")
+        if self.panels_mounted or not sidebar.is_attached:
+            return  # mounted already, or the app quit before its first frame's callbacks ran
+        await sidebar.mount(Panels(), before="#precision")
         self.panels_mounted = True
         self.refresh_bindings()
         if self.is_current:
