@@ -22,6 +22,7 @@ from tui.messages import ComputationFailed, TorchFailed, TorchReady
 from tui.screens.base import AUTO_FOLD_WIDTH, DemoScreen
 from tui.settings import Settings, SettingsError, SettingsFile
 from tui.state import Precision, SharedState, with_history
+from tui.stylesheet import CachingStylesheet
 
 if TYPE_CHECKING:
     from tui.lesson.session import LessonSession
@@ -96,6 +97,7 @@ class CalcApp(App[int]):
                     del os.environ["NO_COLOR"]
                 else:
                     os.environ["NO_COLOR"] = saved
+        self.stylesheet = CachingStylesheet.replacing(self.stylesheet)  # parses each CSS once per theme, not 4 times
         if look.ascii:
             self._filters.append(AsciiFilter())  # Textual's line filters have no public hook; this one guarantees ASCII
             widen_text_in(self)  # `…` as `...`, `≤` as `<=`: made in the text, before layout
