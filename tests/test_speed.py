@@ -374,6 +374,37 @@ def test_out_of_memory_is_caught_reported_and_the_rest_goes_on(monkeypatch: pyte
     }
 
 
+def test_no_memory_for_the_points_themselves_skips_each_method_at_that_n_and_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    linspace = torch.linspace
+
+    def short_of_memory(start: float, end: float, steps: int, **options: Any) -> torch.Tensor:
+        if steps >= 3000:
+            raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 25296 bytes.\nmore")
+        return linspace(start, end, steps, **options)
+
+    monkeypatch.setattr(torch, "linspace", short_of_memory)
+    result = measure_speed(tiny(nmax=10_000))
+    assert [[s.n for s in method.samples] for method in result.methods] == [[1000], [1000]]
+    reason = "out of memory for the points themselves: DefaultCPUAllocator: can't allocate memory: you tried to allocate 25296 bytes."
+    assert [(s.n, s.method, s.kind, s.reason) for s in result.skipped] == [
+        (n, method, "out-of-memory", reason) for n in (3162, 10_000) for method in ("exact", "autograd")
+    ]
+
+
+def test_the_bound_copies_are_sized_from_the_memory_budget_and_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[tuple[int, int | None]] = []
+
+    def bound_tensor_bytes(budget: int, cache: int | None) -> tuple[tuple[str, int], ...]:
+        asked.append((budget, cache))
+        return SMALL_COPIES
+
+    monkeypatch.setattr(measure_module, "bound_tensor_bytes", bound_tensor_bytes)
+    monkeypatch.setattr(measure_module, "available_bytes", lambda device: 8_000_000_000)
+    monkeypatch.setattr(measure_module, "cache_bytes", lambda device: 32_000_000)
+    measure_speed(tiny(memory_margin=0.25))
+    assert asked == [(2_000_000_000, 32_000_000)]
+
+
 def test_allocation_failures_on_the_cpu_count_as_out_of_memory() -> None:
     assert measure_module._is_out_of_memory(RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 8 GB"))
     assert measure_module._is_out_of_memory(MemoryError())
