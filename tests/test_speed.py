@@ -312,6 +312,23 @@ def test_a_compiler_that_fails_makes_the_row_unavailable_not_a_crash() -> None:
     assert len(result.methods[0].samples) == 3
 
 
+def test_a_kernel_is_compiled_once_with_dynamic_shapes_and_the_compiled_one_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    # One compile for every N: without dynamic shapes torch.compile would recompile at each new size, in the timing.
+    asked: list[tuple[object, dict[str, object]]] = []
+
+    def compiled(x: torch.Tensor) -> torch.Tensor:
+        return x
+
+    def fake_compile(kernel: object, **options: object) -> object:
+        asked.append((kernel, options))
+        return compiled
+
+    monkeypatch.setattr(torch, "compile", fake_compile)
+    kernel = build_kernel(compile_expression(parse_expression("sin(x)")), "exact", torch.float64, CPU)
+    assert kernel_module.torch_compile(kernel) is compiled
+    assert asked == [(kernel, {"dynamic": True})]
+
+
 def test_no_cpp_compiler_is_said_before_trying(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("shutil.which", lambda name: None)
     monkeypatch.delenv("CXX", raising=False)
