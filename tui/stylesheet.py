@@ -29,17 +29,6 @@ class CachingStylesheet(Stylesheet):
             super().set_variables(variables)  # a new theme: every rule is parsed again
 
     def reparse(self) -> None:
-        # Textual's reparse, with the fresh stylesheet reading through this one's cache (same variables, same rules).
-        fresh = Stylesheet(variables=self._variables)
-        fresh._parse_cache = self._parse_cache
-        for read_from, (css, is_defaults, tie_breaker, scope) in self.source.items():
-            fresh.add_source(css, read_from=read_from, is_default_css=is_defaults, tie_breaker=tie_breaker, scope=scope)
-        try:
-            fresh.parse()
-        except Exception:
-            self._invalid_css.update(fresh._invalid_css)  # as Textual does: the broken CSS is not parsed again
-            raise
-        self._rules = fresh.rules
-        self._rules_map = None
-        self.source = fresh.source
-        self._require_parse = False
+        # Textual's reparse parses into a fresh stylesheet, with an empty cache, so that broken CSS leaves this one as
+        # it was; `parse` does that too (it replaces the rules only once every source has parsed), through the cache.
+        self.parse()
