@@ -211,7 +211,7 @@ def test_a_compiled_row_that_gains_little_over_eager_says_by_how_much_and_why() 
     vmap_compiled = (_sample(10**7, 0.5 * bound, "memory"),)
     methods = (
         MethodResult("exact", "f'(x)", False, 16, 1e-5, None, eager),
-        MethodResult("exact-compiled", "f'(x), compiled", True, 16, 1e-5, 2.0, compiled, graphs=1, graph_breaks=0),
+        MethodResult("exact-compiled", "f'(x), compiled", True, 16, 1e-5, 2.0, compiled, graphs=1, graph_breaks=0, operations=("cos",)),
         MethodResult("vmap-grad", "vmap", False, 16, 1e-5, None, vmap),
         MethodResult("vmap-grad-compiled", "vmap, compiled", True, 16, 1e-5, 2.0, vmap_compiled, graphs=1, graph_breaks=0),
         MethodResult("autograd", "autograd", False, 16, 1e-5, None, vmap),
@@ -227,6 +227,7 @@ def test_a_compiled_row_that_gains_little_over_eager_says_by_how_much_and_why() 
     assert vmap_gain is not None and vmap_gain.ratio == pytest.approx(2.5) and vmap_gain.note == ""
     assert report.compile_gain("autograd-compiled") is None and report.compile_gain("exact") is None
     assert report.as_dict()["compile_gain"] == {"exact-compiled": gain.as_dict(), "vmap-grad-compiled": vmap_gain.as_dict()}
+    assert gain.operations == ("cos",) and report.as_dict()["operations"] == {"exact-compiled": ["cos"]}
     slow = CompileGain(10**7, 1.2, 0.1)
     assert slow.note == "compiled, 1.20x eager at N = 10,000,000: less than the 1.5x that fusing usually gives"
 
@@ -672,11 +673,11 @@ def test_compiled_rows_carry_their_graphs_and_a_graph_break_says_not_compiled(
     def graph_check(kernel: object, probe: torch.Tensor) -> Graphs:
         checked.append(probe.numel())
         broken = len(checked) == 2  # the second compiled method: vmap-grad-compiled
-        return Graphs(2, 1, ("torch.autograd.grad",)) if broken else Graphs(1, 0)
+        return Graphs(2, 1, ("torch.autograd.grad",)) if broken else Graphs(1, 0, operations=("cos",))
 
     report = fake_measure(fake, tiny(methods=("exact-compiled", "vmap-grad-compiled"), nmax=1000), graph_check=graph_check)
     exact, vmap = report.methods
-    assert (exact.graphs, exact.graph_breaks, exact.not_compiled) == (1, 0, "")
+    assert (exact.graphs, exact.graph_breaks, exact.not_compiled, exact.operations) == (1, 0, "", ("cos",))
     assert (vmap.graphs, vmap.graph_breaks) == (2, 1)
     assert vmap.not_compiled == "not compiled: graph break (torch.autograd.grad)"
     assert exact.compile_s == pytest.approx(COLD_S + 5.008e-6, rel=1e-9)  # the cold first call
@@ -694,11 +695,16 @@ def test_dynamo_breaks_the_graph_of_autograd_grad_but_not_of_the_compiled_kernel
     assert eager_autograd.breaks >= 1 and "torch.autograd.grad" in eager_autograd.reasons
     for method in ("autograd-compiled", "vmap-grad-compiled", "exact-compiled"):
         kernel = build_kernel(compiled, method, torch.float64, CPU)
-        assert kernel_module.explain_graphs(kernel, probe) == Graphs(1, 0), method
+        graphs = kernel_module.explain_graphs(kernel, probe)
+        assert (graphs.graphs, graphs.breaks, graphs.reasons, graphs.complex_ops) == (1, 0, (), False), method
+        assert "cos" in graphs.operations or method != "exact-compiled", method
         torch.testing.assert_close(kernel(probe), torch.cos(probe), rtol=0, atol=1e-15)
+    # f' of sin is one operation, cos: nothing for a compiler to fuse. The reverse mode has the forward's sin too.
+    assert kernel_module.explain_graphs(build_kernel(compiled, "exact-compiled", torch.float64, CPU), probe).operations == ("cos",)
+    assert len(kernel_module.explain_graphs(build_kernel(compiled, "vmap-grad-compiled", torch.float64, CPU), probe).operations) > 1
     # The complex step is one graph too, but of complex operators, which inductor does not generate code for.
     complex_step = kernel_module.explain_graphs(build_kernel(compiled, "complex-step-compiled", torch.float64, CPU), probe)
-    assert complex_step == Graphs(1, 0, (), complex_ops=True)
+    assert (complex_step.graphs, complex_step.breaks, complex_step.complex_ops) == (1, 0, True)
 
 
 def test_load_average_is_reported_at_the_start_and_the_end(
@@ -1413,7 +1419,14 @@ def test_compile_gain_edges() -> None:
     assert CompileGain(10**7, 1.5, 0.1).note == ""  # the expected gain exactly is enough
     assert "eager already runs at 50% of the bound" in CompileGain(10**7, 1.2, 0.5).note
     gain = CompileGain(10**7, 1.2, 0.1)
-    assert gain.as_dict() == {"n": 10**7, "ratio": 1.2, "eager_share": 0.1, "note": gain.note}
+    assert gain.as_dict() == {"n": 10**7, "ratio": 1.2, "eager_share": 0.1, "operations": [], "note": gain.note}
+    one = CompileGain(10**7, 1.31, 0.08, ("cos",))
+    assert one.note == (
+        "compiled, 1.31x eager at N = 10,000,000: the kernel is one operation (cos),"
+        " which eager torch already runs as one loop: nothing to fuse"
+    )
+    assert CompileGain(10**7, 1.31, 0.08, ("sin", "cos")).note.endswith("less than the 1.5x that fusing usually gives")
+    assert CompileGain(10**7, 1.6, 0.08, ("cos",)).note == ""
 
 
 def test_a_rate_ten_times_below_a_smaller_n_is_a_stall() -> None:

@@ -36,6 +36,7 @@ class Graphs:
     breaks: int
     reasons: tuple[str, ...] = ()
     complex_ops: bool = False  # an operation on complex tensors: inductor generates no code for it (eager fallback)
+    operations: tuple[str, ...] = ()  # the tensor operations in the graphs, in order (one: nothing for a compiler to fuse)
 
 
 GraphCheck = Callable[[Kernel, torch.Tensor], Graphs]
@@ -161,10 +162,15 @@ def explain_graphs(kernel: Kernel, probe: torch.Tensor) -> Graphs:
 
     explained = torch._dynamo.explain(kernel)(probe)  # the caller resets dynamo before compiling for real
     reasons = tuple(dict.fromkeys(_break_reason(str(getattr(b, "reason", b))) for b in explained.break_reasons))
-    complex_ops = any(
-        getattr(node.meta.get("example_value"), "is_complex", lambda: False)() for graph in explained.graphs for node in graph.graph.nodes
-    )
-    return Graphs(int(explained.graph_count), int(explained.graph_break_count), reasons, complex_ops)
+    nodes = [node for graph in explained.graphs for node in graph.graph.nodes]
+    complex_ops = any(getattr(node.meta.get("example_value"), "is_complex", lambda: False)() for node in nodes)
+    tensor_calls = [n for n in nodes if n.op in ("call_function", "call_method") and isinstance(n.meta.get("example_value"), torch.Tensor)]
+    operations = tuple(_operation_name(node.target) for node in tensor_calls)
+    return Graphs(int(explained.graph_count), int(explained.graph_break_count), reasons, complex_ops, operations)
+
+
+def _operation_name(target: object) -> str:
+    return target if isinstance(target, str) else str(getattr(target, "__name__", target))
 
 
 def _break_reason(text: str) -> str:

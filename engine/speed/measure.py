@@ -111,6 +111,7 @@ class _Method:
             graphs=None if self.graphs is None else self.graphs.graphs,
             graph_breaks=None if self.graphs is None else self.graphs.breaks,
             break_reasons=() if self.graphs is None else self.graphs.reasons,
+            operations=() if self.graphs is None else self.graphs.operations,
             no_codegen=self.no_codegen,
         )
 

@@ -269,6 +269,7 @@ class MethodResult:
     graph_breaks: int | None = None  # compiled: where dynamo broke the graph and ran eager Python instead
     break_reasons: tuple[str, ...] = ()
     no_codegen: str = ""  # compiled: the compiler's word that it generated no code for the kernel (it runs eager ops)
+    operations: tuple[str, ...] = ()  # compiled: the tensor operations dynamo traced, in order; empty when not checked
 
     def at(self, n: int) -> Sample | None:
         return next((s for s in self.samples if s.n == n), None)
@@ -299,6 +300,7 @@ class CompileGain:
     n: int
     ratio: float
     eager_share: float  # the eager twin's share of the bound at n
+    operations: tuple[str, ...] = ()  # the compiled kernel's tensor operations, when dynamo's trace was checked
 
     @property
     def note(self) -> str:
@@ -308,10 +310,13 @@ class CompileGain:
         gain = f"compiled, {self.ratio:.2f}x eager at N = {self.n:,}"
         if self.eager_share >= AT_THE_BOUND:
             return f"{gain}: eager already runs at {self.eager_share:.0%} of the bound, one memory-bound pass with little to fuse"
+        if len(self.operations) == 1:
+            one = self.operations[0]
+            return f"{gain}: the kernel is one operation ({one}), which eager torch already runs as one loop: nothing to fuse"
         return f"{gain}: less than the {EXPECTED_COMPILE_GAIN:g}x that fusing usually gives"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"n": self.n, "ratio": self.ratio, "eager_share": self.eager_share, "note": self.note}
+        return {"n": self.n, "ratio": self.ratio, "eager_share": self.eager_share, "operations": list(self.operations), "note": self.note}
 
 
 @dataclass(frozen=True)
@@ -380,7 +385,7 @@ class SpeedReport:
         if not common:
             return None
         mine, theirs = max(common, key=lambda pair: pair[0].n)
-        return CompileGain(mine.n, mine.per_second / theirs.per_second, theirs.bound_fraction)
+        return CompileGain(mine.n, mine.per_second / theirs.per_second, theirs.bound_fraction, compiled.operations)
 
     def regime_spans(self) -> tuple[tuple[str, int, int], ...]:
         """(regime, first n, last n) runs over the sizes, by majority of the methods measured at each size."""
@@ -426,6 +431,7 @@ class SpeedReport:
             "compile_s": {m.name: m.compile_s for m in self.methods if m.compile_s is not None},
             "graphs": {m.name: m.graphs for m in self.methods if m.graphs is not None},
             "graph_breaks": {m.name: m.graph_breaks for m in self.methods if m.graph_breaks is not None},
+            "operations": {m.name: list(m.operations) for m in self.methods if m.operations},
             "not_compiled": {m.name: m.not_compiled for m in self.methods if m.not_compiled},
             "overhead_s": {m.name: m.overhead_s for m in self.methods},
             "overhead_per_call_s": {m.name: m.overhead_s for m in self.methods},
