@@ -325,3 +325,28 @@ def test_a_noisy_bound_alone_is_warned_about_without_marks() -> None:
         "calc-tui speed: warning: the cache bound spread over 25%: the machine is busy; try --threads 1 or a quieter machine"
     )
     assert warning(replace(report, bounds=bounds[1:])) is None
+
+
+def test_a_cache_copy_no_faster_than_memory_is_said_plainly_and_only_a_stall_is_warned_about() -> None:
+    """One core of a server part copies 120 MiB as fast from its big shared L3 as from memory (13.3 against 13.8 GB/s,
+    repeats agreeing): the memory bound applies everywhere, nothing is noisy. A cache copy at half memory's stalled."""
+    from engine.cli.speed import _bound_lines, warning
+    from engine.speed import SpeedReport, SpeedRequest
+    from engine.speed.report import Bound
+
+    tie = (Bound("cache", 120 * 2**20, 13.3, 0.0, 5, 13.3), Bound("memory", 2**30, 13.7, 0.0, 5, 13.8))
+    report = SpeedReport(SpeedRequest(), "cpu", "Made-up Xeon", "float64", 1, 13.8, 480 * 2**20, 10**10, (), (), bounds=tie)
+    assert warning(report) is None
+    assert report.cache_bound_stalled and not report.cache_copy_stalled
+    assert _bound_lines(report)[1] == (
+        "the copy sized for the cache ran no faster than the one from memory (one core's copy is limited alike):"
+        " the memory bound applies at every N"
+    )
+    stall = (Bound("cache", 120 * 2**20, 5.0, 0.0, 5, 5.0), tie[1])
+    stalled = replace(report, bounds=stall)
+    assert stalled.cache_copy_stalled and stalled.as_dict()["cache_copy_stalled"] is True
+    assert warning(stalled) == (
+        "calc-tui speed: warning: the copy in the cache stalled below main memory's: the machine is busy;"
+        " try --threads 1 or a quieter machine"
+    )
+    assert "(a stall)" in _bound_lines(stalled)[1]

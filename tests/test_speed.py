@@ -1254,6 +1254,7 @@ def test_the_json_document_of_a_made_up_report() -> None:
             },
         ],
         "cache_bound_stalled": False,
+        "cache_copy_stalled": False,
         "sizes": [10_000],
         "methods": {
             "exact-compiled": [

@@ -150,8 +150,13 @@ def _bound_lines(report: SpeedReport) -> list[str]:
         parts.append(f"{where} {bound.limit_gbps:.3g} GB/s (median {bound.gbps:.3g}, spread {bound.spread:.0%}, {copied})")
     lines = ["copy bandwidth (its faster repeats' rate, the upper quartile, is the bound): " + "; ".join(parts)]
     cache = next((b for b in report.bounds if b.place == "cache"), None)
-    if report.cache_bound_stalled:
+    if report.cache_copy_stalled:
         lines.append("the copy in the cache came out slower than the one from memory (a stall): the memory bound applies at every N")
+    elif report.cache_bound_stalled:
+        lines.append(
+            "the copy sized for the cache ran no faster than the one from memory (one core's copy is limited alike):"
+            " the memory bound applies at every N"
+        )
     elif cache is not None and report.cache_bytes:
         edge = report.cache_bytes // report.bytes_per_point
         lines.append(
@@ -239,10 +244,11 @@ def warning(report: SpeedReport) -> str | None:
     from engine.speed.report import NOISE_LIMIT
 
     shaky = report.unreliable()
-    noisy_bounds = [b.place for b in report.bounds if b.spread > NOISE_LIMIT or (b.place == "cache" and report.cache_bound_stalled)]
-    if not shaky and not noisy_bounds:
+    noisy_bounds = [b.place for b in report.bounds if b.spread > NOISE_LIMIT]
+    if not shaky and not noisy_bounds and not report.cache_copy_stalled:
         return None
     what = [f"{len(shaky)} figure{'s' if len(shaky) != 1 else ''} unreliable"] if shaky else []
     what += [f"the {place} bound spread over {NOISE_LIMIT:.0%}" for place in noisy_bounds]
+    what += ["the copy in the cache stalled below main memory's"] if report.cache_copy_stalled else []
     marked = " (marked !)" if shaky else ""
     return f"calc-tui speed: warning: {', '.join(what)}{marked}: the machine is busy; try --threads 1 or a quieter machine"

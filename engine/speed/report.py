@@ -52,6 +52,7 @@ REGIME_TEXT: dict[str, str] = {
 SKIP_KINDS: tuple[str, ...] = ("memory", "time", "out-of-memory", "failed")
 OVERHEAD_SHARE = 0.5  # a call is overhead-bound when the fixed cost is at least this share of its time
 NOISE_LIMIT = 0.25  # a figure whose repeats spread (IQR / median) more than this is not to be believed
+STALL_GAP = 0.8  # a cache copy below this share of main memory's copy rate stalled; nearer, the core limits both
 STALL_FACTOR = 8.0  # a rate this many times below the method's best at a smaller N is a stall, not a result
 # Where a bound applies, by the bytes an elementwise derivative must move at N (read x, write f'(x)).
 BOUND_PLACES: tuple[str, ...] = ("cache", "memory")
@@ -364,8 +365,13 @@ class SpeedReport:
 
     @property
     def cache_bound_stalled(self) -> bool:
-        """The copy in the cache came out slower than the one from memory (a stall): the memory bound applies at every N."""
+        """The copy in the cache came out slower than the one from memory: the memory bound applies at every N."""
         return cache_below_memory(self.bounds)
+
+    @property
+    def cache_copy_stalled(self) -> bool:
+        """The cache copy came out well below main memory's: the machine stalled it (warned about, unlike a tie)."""
+        return cache_copy_stalled(self.bounds)
 
     def unreliable(self) -> tuple[tuple[str, Sample], ...]:
         """(method, sample) of every figure marked unreliable, in the order measured."""
@@ -420,6 +426,7 @@ class SpeedReport:
             "bandwidth_gbps": self.bandwidth_gbps,
             "bounds": [b.as_dict() for b in self.bounds],
             "cache_bound_stalled": self.cache_bound_stalled,
+            "cache_copy_stalled": self.cache_copy_stalled,
             "sizes": list(self.sizes),
             "methods": {m.name: [s.as_dict() for s in m.samples] for m in self.methods},
             "unavailable": dict(self.unavailable),
@@ -478,9 +485,16 @@ def bound_at(bounds: Sequence[Bound], n: int, bytes_per_point: int, cache_bytes:
 
 
 def cache_below_memory(bounds: Sequence[Bound]) -> bool:
-    """A copy in the cache measured slower than one from main memory: a stall, so the cache step is not used."""
+    """A copy in the cache measured no faster than one from main memory, so the cache step is not used."""
     by_place = {bound.place: bound.limit_gbps for bound in bounds}
     return "cache" in by_place and "memory" in by_place and by_place["cache"] < by_place["memory"]
+
+
+def cache_copy_stalled(bounds: Sequence[Bound]) -> bool:
+    """The cache copy came out well below main memory's: a stall. Only a little below (within STALL_GAP) is what one
+    core sees where its copy is limited by the core, not by where the data lies (a large shared L3 on a server part)."""
+    by_place = {bound.place: bound.limit_gbps for bound in bounds}
+    return "cache" in by_place and "memory" in by_place and by_place["cache"] < STALL_GAP * by_place["memory"]
 
 
 def unreliable_reason(sample: Sample, smaller: Sequence[Sample]) -> str:
