@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from engine.vocabulary import DTYPE_NAMES
@@ -67,3 +69,20 @@ def describe_device(device: torch.device) -> str:
     if device.type == "cuda":
         return f"{device} ({torch.cuda.get_device_name(device)})"
     return str(device)
+
+
+def held(x: float, dtype: torch.dtype) -> float:
+    """x as `dtype` holds it: the nearest value it can represent (inf beyond its range)."""
+    return float(torch.tensor(x, dtype=torch.float64).to(dtype))
+
+
+def rounding_notice(x: float, dtype: torch.dtype, name: str = "x") -> str | None:
+    """What `dtype` does to the point x when that shows in 6 significant digits (float16 and bfloat16 move it far:
+    1000.3 is 1000.5 in float16), or None. Every method and the reference then work at the held point."""
+    kept, typed = held(x, dtype), f"{x:.6g}"
+    if f"{kept:.6g}" == typed:
+        return None
+    if not math.isfinite(kept):
+        limit = torch.finfo(dtype).max
+        return f"{name} = {typed} is beyond {dtype_name(dtype)}'s range (at most {limit:.6g} in size): it becomes {kept:g}"
+    return f"{name} = {typed} is {kept:.6g} in {dtype_name(dtype)}, the nearest value it holds: every figure is at {name} = {kept:.6g}"

@@ -96,6 +96,8 @@ FUNCTION_WITHOUT_PARENTHESES = ("derive", "sin x", "--at", "1")
 OVERFLOWING_CONSTANT = ("derive", "10**400", "--at", "1", "--json")
 LOG_OF_MINUS_ONE = ("derive", "log(x)", "--at", "-1", "--json")
 POLE = ("derive", "1/x", "--at", "0", "--json")
+ROUNDED_X = ("derive", "sin(x)", "--at", "1000.3", "--dtype", "float16", "--methods", "exact,central")
+ROUNDED_X_SWEEP = ("sweep", "sin(x)", "--at", "1000.3", "--dtype", "float16", "--json")
 
 
 def readme_sweep_example() -> tuple[tuple[str, ...], dict[str, list[float]]]:
@@ -132,7 +134,7 @@ def _run_all_commands_up_front() -> None:
 
 def test_derive_json_shape_and_values() -> None:
     data = cli(*DERIVE_SIN).json()
-    assert set(data) == {"expression", "order", "derivative", "x", "h", "dtype", "device", "reference", "results"}
+    assert set(data) == {"expression", "order", "derivative", "x", "x_held", "h", "dtype", "device", "reference", "results"}
     assert data["expression"] == "sin(x)"
     assert data["derivative"] == "cos(x)"
     assert data["x"] == 1.0
@@ -202,9 +204,24 @@ def test_negative_expression_and_point() -> None:
 # --- sweep -------------------------------------------------------------------------------------------
 
 
+def test_a_point_the_dtype_moves_is_shown_where_every_figure_is() -> None:
+    """float16 holds 1000.3 as 1000.5: the reference and every method are at 1000.5, and the output says so."""
+    text = cli(*ROUNDED_X).stdout
+    assert "x = 1000.3 (held in float16 as 1000.5)" in text
+    assert "note: x = 1000.3 is 1000.5 in float16, the nearest value it holds: every figure is at x = 1000.5" in text
+    assert f"reference f'(x) = {math.cos(1000.5):.17g}" in text  # cos(1000.5), not cos(1000.3) = 0.2929
+    data = cli(*ROUNDED_X, "--json").json()
+    assert (data["x"], data["x_held"]) == (1000.3, 1000.5) and data["reference"] == pytest.approx(math.cos(1000.5), rel=1e-15)
+    assert cli(*DERIVE_SIN).json()["x_held"] == 1.0
+    swept = cli(*ROUNDED_X_SWEEP).json()
+    assert swept["notes"][0] == "x = 1000.3 is 1000.5 in float16, the nearest value it holds: every figure is at x = 1000.5"
+    # float16's spacing at 1000 is 0.5: no h on the default grid (at most 0.1) moves x, so every best h is the edge
+    assert swept["notes"][1].startswith("best h of forward, backward, central, five-point is at the edge of the h grid")
+
+
 def test_sweep_json_shape_and_values() -> None:
     data = cli(*SWEEP_SIN).json()
-    assert set(data) == {"expression", "order", "dtype", "device", "h", "errors", "best", "theory", "richardson"}
+    assert set(data) == {"expression", "order", "dtype", "device", "h", "errors", "best", "theory", "richardson", "notes"}
     assert data["order"] == 1 and set(data["richardson"]) == {"final_h", "error", "error_estimate", "evaluations", "too_optimistic"}
     assert data["richardson"]["error"] < 1e-12 <= data["richardson"]["error_estimate"] * 100  # honest and near 1e-13
     assert data["expression"] == "sin(x)"

@@ -111,3 +111,16 @@ async def test_held_keys_coalesce_and_the_latest_request_is_what_is_drawn(pilot:
     computed = sorted(set(calls))
     assert computed[-1] == pytest.approx(1e-2)
     assert len(computed) <= 3  # the first press, perhaps one in between, the last: the rest were skipped
+
+
+def test_an_x0_the_dtype_moves_is_named_in_compare_and_error_vs_h() -> None:
+    """bfloat16 holds 1e8 as 100139008: the tangent and the error at x0 are there, and the notes say so."""
+    said = "x0 = 1e+08 is 1.00139e+08 in bfloat16, the nearest value it holds: every figure is at x0 = 1.00139e+08"
+    view = compute_compare(CompareRequest("sin(x)", -1.0, 1.0, 21, 1e-3, 1e8, "bfloat16", "cpu"))
+    assert view.notice is not None and said in view.notice.splitlines()
+    assert view.tangent.x0 == 100139008.0
+    swept = compute_sweep(SweepRequest("sin(x)", -1.0, 1.0, 21, 1e8, True, "bfloat16", "cpu"))
+    assert swept.notice == said
+    assert compute_sweep(SweepRequest("sin(x)", -1.0, 1.0, 21, 1e8, False, "bfloat16", "cpu")).notice is None  # over the domain
+    held = compute_compare(CompareRequest("sin(x)", -1.0, 1.0, 21, 1e-1, 0.5, "bfloat16", "cpu"))
+    assert held.notice is None and held.tangent.x0 == 0.5  # bfloat16 holds 0.5 exactly: nothing to say

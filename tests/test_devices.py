@@ -137,3 +137,16 @@ def test_describe_device(monkeypatch: pytest.MonkeyPatch) -> None:
     fake_cuda(monkeypatch, 1)
     assert describe_device(torch.device("cpu")) == "cpu"
     assert describe_device(torch.device("cuda:0")) == "cuda:0 (NVIDIA H100 80GB HBM3)"
+
+
+def test_rounding_notice_names_what_the_dtype_does_to_a_point() -> None:
+    from engine.devices import held, rounding_notice
+
+    assert held(1000.3, torch.float16) == 1000.5 and held(1e8, torch.bfloat16) == 100139008.0
+    moved = "x = 1000.3 is 1000.5 in float16, the nearest value it holds: every figure is at x = 1000.5"
+    assert rounding_notice(1000.3, torch.float16) == moved
+    flushed = "x0 = 1e-10 is 0 in float16, the nearest value it holds: every figure is at x0 = 0"
+    assert rounding_notice(1e-10, torch.float16, "x0") == flushed
+    assert rounding_notice(-1e5, torch.float16) == "x = -100000 is beyond float16's range (at most 65504 in size): it becomes -inf"
+    # a move hidden at 6 significant digits is not worth a note: float32's 0.3 is 0.30000001
+    assert rounding_notice(0.3, torch.float32) is None and rounding_notice(0.1, torch.float64) is None

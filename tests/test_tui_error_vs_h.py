@@ -68,12 +68,15 @@ async def test_current_h_marker_moves_with_the_keys_without_recomputing(pilot) -
     screen = await open_error_demo(pilot)
     result = screen.view
     before = screen.query_one(ErrorPlot).plt.build()
+    column_before = widget_text(screen.query_one(Explanation))
     await pilot.press("left_curly_bracket", "left_curly_bracket")
     await settle(pilot)
     assert math.isclose(app.state.lab.h, 1e-6)
     assert screen.view is result  # the sweep does not depend on h
     assert screen.query_one(ErrorPlot).plt.build() != before
-    assert "at h=1e-06" in widget_text(screen.query_one(Explanation))
+    # the "at h now" column follows h
+    column = widget_text(screen.query_one(Explanation))
+    assert "at h now" in column and column != column_before and "h now = 1.0e-06" in screen_text(app)
 
 
 async def test_scope_toggle_measures_at_x0(pilot) -> None:

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> Output:
     import torch
 
     from engine.derive import derive
-    from engine.devices import describe_device, parse_dtype, resolve_device
+    from engine.devices import describe_device, parse_dtype, resolve_device, rounding_notice
     from engine.expression import parse_expression
 
     expression = parse_expression(args.expression)
@@ -58,13 +58,14 @@ def run(args: argparse.Namespace) -> Output:
     h = args.h if args.h is not None else DEFAULT_STEP[args.order]
     result = derive(expression, torch.tensor([args.at], dtype=torch.float64), h, methods, dtype, device, args.order)
     name_of = derivative_name(args.order)
+    x_held = float(result.points[0])
     reference = float(result.reference[0])
     rows: dict[str, dict[str, Any]] = {}
     csv_rows: list[tuple[str, float | None, float | None, float | None, float | None, int | None, str | None]] = []
     lines = [
         f"f(x)  = {result.expression}",
         f"{name_of}(x) = {result.derivative}",
-        f"x = {args.at:.17g}   h = {result.h:.3g}   dtype = {result.dtype}   device = {describe_device(device)}",
+        f"x = {_point(args.at, x_held, result.dtype)}   h = {result.h:.3g}   dtype = {result.dtype}   device = {describe_device(device)}",
         f"reference {name_of}(x) = {reference:.17g}  (mpmath, 50 digits)",
         "",
         f"{'method':<14}{'value':>26}{'|error|':>12}{'estimate':>11}",
@@ -101,7 +102,7 @@ def run(args: argparse.Namespace) -> Output:
         lines.append(line)
         if why:
             lines.append(f"{'':<14}  undefined: {why}")
-    for notice in (result.undefined_notice(), result.kink_notice(), result.step_notice()):
+    for notice in (rounding_notice(args.at, dtype), result.undefined_notice(), result.kink_notice(), result.step_notice()):
         if notice:
             lines.append(f"\nnote: {notice}")
     if math.isnan(reference):
@@ -114,6 +115,7 @@ def run(args: argparse.Namespace) -> Output:
         "order": args.order,
         "derivative": result.derivative,
         "x": args.at,
+        "x_held": x_held,  # x as the dtype holds it: where every value and the reference are
         "h": result.h,
         "dtype": result.dtype,
         "device": str(device),
@@ -122,3 +124,15 @@ def run(args: argparse.Namespace) -> Output:
     }
     columns = ("method", "value", "abs_error", "error_estimate", "final_h", "evaluations", "error")
     return Output("\n".join(lines), data, Rows(columns, csv_rows))
+
+
+def _point(typed: float, kept: float, dtype: str) -> str:
+    """x as typed, and as the dtype holds it where they differ (every figure is at the held one)."""
+    if kept == typed or (math.isnan(kept) and math.isnan(typed)):
+        return _shortest(typed)
+    return f"{_shortest(typed)} (held in {dtype} as {_shortest(kept)})"
+
+
+def _shortest(x: float) -> str:
+    """The shortest digits that read back as x (0.3, not 0.29999999999999999), as %g would write them."""
+    return f"{x:g}" if float(f"{x:g}") == x else repr(x)

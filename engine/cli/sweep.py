@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> Output:
 
     import torch
 
-    from engine.devices import describe_device, parse_dtype, resolve_device
+    from engine.devices import describe_device, dtype_name, held, parse_dtype, resolve_device, rounding_notice
     from engine.speed.machine import available_bytes
     from engine.sweep import h_grid
 
@@ -113,15 +113,18 @@ def run(args: argparse.Namespace) -> Output:
     if args.domain is not None:
         points = torch.linspace(args.domain[0], args.domain[1], args.points, dtype=torch.float64)
         where = f"max over {args.points} points in [{args.domain[0]:g}, {args.domain[1]:g}]"
+        notes: tuple[str, ...] = ()
     else:
         points = torch.tensor([args.at], dtype=torch.float64)
-        where = f"at x = {args.at:g}"
+        kept = held(args.at, dtype)
+        where = f"at x = {args.at:g}" + ("" if f"{kept:g}" == f"{args.at:g}" else f" (held in {dtype_name(dtype)} as {kept:g})")
+        notes = tuple(n for n in [rounding_notice(args.at, dtype)] if n)
     progress = terminal_progress if sys.stderr.isatty() else None
     hs = h_grid(args.hmax, args.hmin, args.per_decade)
     result = sweep_in_steps(expression, points, hs, methods, dtype, device, progress, args.order)
     if progress is not None:
         print("\r\033[K", end="", file=sys.stderr, flush=True)
-    return _output(args, result, methods, where, device, describe_device(device))
+    return _output(args, result, methods, where, device, describe_device(device), notes)
 
 
 def sweep_in_steps(
@@ -165,7 +168,15 @@ def terminal_progress(done: int, total: int, label: str) -> None:
     print(f"\r\033[Ksweep [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label}", end="", file=sys.stderr, flush=True)
 
 
-def _output(args: argparse.Namespace, result: Sweep, methods: tuple[str, ...], where: str, device: torch.device, label: str) -> Output:
+def _output(
+    args: argparse.Namespace,
+    result: Sweep,
+    methods: tuple[str, ...],
+    where: str,
+    device: torch.device,
+    label: str,
+    notes: tuple[str, ...] = (),
+) -> Output:
     hs = result.h.tolist()
     errors = {m: (r.errors.tolist() if r.errors is not None else None) for m, r in result.methods.items()}
     extrapolated = result.richardson
@@ -202,10 +213,13 @@ def _output(args: argparse.Namespace, result: Sweep, methods: tuple[str, ...], w
         lines.append(f"{h:>10.2e} {cells}")
     lines.append("")
     lines.append(f"{'':<13}{'best h':>10}{'error':>11}{'theory h*':>12}{'error':>11}  rule")
+    at_edge = []
     for m, r in result.methods.items():
         if r.errors is None:
             lines.append(f"{m:<13}{r.reason}")
             continue
+        if r.best_h is not None and len(hs) > 1 and r.best_h in (hs[0], hs[-1]):
+            at_edge.append(m)
         model = r.model
         lines.append(
             f"{m:<13}{scientific(r.best_h, 1):>10}{scientific(r.best_error, 1):>11}"
@@ -222,6 +236,12 @@ def _output(args: argparse.Namespace, result: Sweep, methods: tuple[str, ...], w
             )
         else:
             lines.append(f"{'richardson':<13}{extrapolated.reason}")
+    if at_edge:
+        bests = {result.methods[m].best_h for m in at_edge}
+        edges = " or ".join(option for option, h in (("--hmax", max(hs)), ("--hmin", min(hs))) if h in bests)
+        notes += (f"best h of {', '.join(at_edge)} is at the edge of the h grid: the true best may lie beyond it (widen {edges})",)
+    lines += [f"\nnote: {note}" for note in notes]
+    data["notes"] = list(notes)
     columns = [errors[m] or [None] * len(hs) for m in methods]  # a method that does not apply: an empty column
     csv_rows = [(h, *(column[index] for column in columns)) for index, h in enumerate(hs)]
     return Output("\n".join(lines), data, Rows(("h", *methods), csv_rows))

@@ -59,6 +59,7 @@ class SweepView:
     scope: str
     order: int = 1
     richardson: Extrapolated | None = None
+    notice: str | None = None  # x0 as the dtype holds it, where that moves it visibly (1000.3 is 1000.5 in float16)
 
     def tables(self, enabled: Sequence[str] | None = None) -> dict[str, Table]:
         """The numbers on screen; with `enabled`, only those methods (one toggled off is neither drawn nor exported)."""
@@ -87,7 +88,7 @@ class SweepView:
 def compute_sweep(request: SweepRequest) -> SweepView:
     import torch
 
-    from engine.devices import parse_dtype
+    from engine.devices import parse_dtype, rounding_notice
     from engine.expression import parse_expression
     from engine.sweep import sweep
 
@@ -116,4 +117,5 @@ def compute_sweep(request: SweepRequest) -> SweepView:
     )
     title = f"|error| of {derivative_name(request.order)}(x) vs h, f(x) = {request.function.strip()}"
     eps = float(torch.finfo(dtype).eps)
-    return SweepView(title, result.h.tolist(), curves, result.dtype, eps, request.scope, request.order, extrapolated)
+    notice = rounding_notice(request.x0, dtype, "x0") if request.at_point else None
+    return SweepView(title, result.h.tolist(), curves, result.dtype, eps, request.scope, request.order, extrapolated, notice)

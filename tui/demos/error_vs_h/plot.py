@@ -127,7 +127,7 @@ class Explanation(Static):
                 ("error", "right"),
                 ("model h*", "right"),
                 ("scaling", "left"),
-                (f"at h={h_now:.0e}", "right"),
+                ("at h now", "right"),
             ]
         else:
             columns = [("method", "left"), ("best h", "right"), ("error", "right"), ("h*", "right"), ("now", "right")]
@@ -153,6 +153,8 @@ class Explanation(Static):
             table.add_row(name, *(cells if wide else cells[:3] + cells[4:]))
         if "richardson" in enabled and view.richardson is not None:
             notes += _richardson_row(table, view.richardson, number, wide)
+        if view.notice:
+            notes.append(Text(view.notice, style="yellow"))
         self.update(Group(intro, table, *notes))
 
 
