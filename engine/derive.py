@@ -18,6 +18,7 @@ from engine.reference import reference_derivative, reference_function
 from engine.vocabulary import METHOD_NAMES, ORDERS, derivative_name, method, ordinal
 
 LOSS_ALLOWANCE = 16  # exact and autograd claim the answer to rounding: a few ulps of the formula's last operations
+WRONG_SHARE = 0.1  # an answer this far off (relative) is flagged even where it lost less than a digit beyond rounding
 ESTIMATE_TRUST = 10  # an error estimate more than 10x below the true error is flagged as too optimistic
 MAX_FORMULA_IN_NOTICE = 40  # characters of f' quoted in the undefined notice; a longer formula is named, not quoted
 
@@ -43,6 +44,7 @@ class MethodResult:
     # Why some values are undefined although f is defined there (the stencil reached outside f's domain, ...)
     undefined_reason: str | None = None
     eps: float = 0.0  # the working dtype's machine epsilon: what a method without an estimate claims to be within
+    magnitude: torch.Tensor | None = None  # |reference| at each point: the scale a relative error is taken against
 
     @property
     def digits_lost(self) -> float:
@@ -70,8 +72,35 @@ class MethodResult:
         return method(self.method).has_step
 
     @property
+    def relative_error(self) -> float:
+        """For exact and autograd, the worst |error| over the scale of the answer there (|f^(n)|, never below the
+        largest |f^(n)| of a grid's resolution): 1.0 when a value of 0 stands for 8e-9 (tanh' at 10 in bfloat16)."""
+        if self.error_estimate is not None or self.abs_error is None or self.values is None or not self.eps or self.name_has_step:
+            return 0.0
+        known = torch.isfinite(self.abs_error) & torch.isfinite(self.values)
+        if self.no_derivative is not None:
+            known &= ~self.no_derivative
+        if not bool(known.any()):
+            return 0.0
+        error = self.abs_error[known]
+        true = self.magnitude[known] if self.magnitude is not None else self.values[known].abs() + error
+        scale = true.clamp(min=max(self.resolution / self.eps, torch.finfo(torch.float64).tiny))
+        return float((error / scale).max())
+
+    @property
     def loses_digits(self) -> bool:
-        return self.digits_lost >= 1
+        """Lost digits beyond rounding, or in a dtype with two or three digits to lose (bfloat16, float16), an answer
+        WRONG_SHARE or more off and beyond the rounding allowance: 'loses 0 digits' would hide a 100% error."""
+        return self.digits_lost >= 1 or (self.digits_lost > 0 and self.relative_error >= WRONG_SHARE)
+
+    @property
+    def rounding_loss(self) -> str:
+        """'loses 7 digits' or 'is off by 29%' (the second where less than one digit is lost), "" when nothing is."""
+        if not self.loses_digits:
+            return ""
+        if self.digits_lost >= 1:
+            return f"loses {self.digits_lost:.0f} digits"
+        return f"is off by {self.relative_error:.0%}"
 
     @property
     def max_estimate(self) -> float:
@@ -252,7 +281,7 @@ def run_method(
         name, values, errors, evaluations, None,
         _cpu(estimate.error_estimate) if estimate.error_estimate is not None else None,
         _cpu(estimate.final_h) if estimate.final_h is not None else None,
-        per_point, resolution, no_derivative, estimate.reason, torch.finfo(dtype).eps,
+        per_point, resolution, no_derivative, estimate.reason, torch.finfo(dtype).eps, reference.abs(),
     )  # fmt: skip
 
 

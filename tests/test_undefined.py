@@ -314,13 +314,15 @@ def test_the_app_shows_the_reason_and_the_lost_digits_in_compares_table() -> Non
     table.update = shown.append  # type: ignore[method-assign]
     rows = [
         ErrorRow("central", math.inf, math.inf, 2, undefined_reason="f(x - h) = f(-9e-06) is undefined (nan)"),
-        ErrorRow("exact", 8e-17, 8e-17, 1, digits_lost=6.9),
+        ErrorRow("exact", 8e-17, 8e-17, 1, digits_lost=6.9, rounding_loss="loses 7 digits"),
+        ErrorRow("autograd", 8e-9, 8e-9, 1, digits_lost=0.9, rounding_loss="is off by 100%"),
     ]
-    table.show(rows, ["central", "exact"])
+    table.show(rows, ["central", "exact", "autograd"])
     (rendered,) = shown
     caption = str(getattr(rendered, "caption", ""))
     assert "central: undefined where f is defined: f(x - h) = f(-9e-06) is undefined (nan)" in caption
     assert "exact: loses 7 digits to rounding against the 50-digit reference" in caption
+    assert "autograd: is off by 100% to rounding against the 50-digit reference" in caption
 
 
 @pytest.mark.parametrize(("method", "lost"), [("exact", True), ("autograd", True), ("richardson", False)])
@@ -335,7 +337,7 @@ def test_exact_and_autograd_say_when_their_formula_cancels(method: str, lost: bo
     args = ["derive", "softplus(x)", "--at", "21", "--order", "2", "--methods", method, "--device", "cpu"]
     assert main(args) == 0
     line = next(row for row in capsys.readouterr().out.splitlines() if row.startswith(method))
-    assert ("(loses 7 digits to rounding: the formula cancels in float64)" in line) == lost
+    assert ("(loses 7 digits to rounding: the formula cancels or rounds away in float64)" in line) == lost
     assert main([*args, "--json"]) == 0
     result = json.loads(capsys.readouterr().out)["results"][method]
     assert ("digits_lost" in result) == lost
@@ -344,6 +346,26 @@ def test_exact_and_autograd_say_when_their_formula_cancels(method: str, lost: bo
         assert 1e-8 < result["abs_error"] / 7.58e-10 < 1e-6
     else:
         assert result["too_optimistic"] is False
+
+
+@pytest.mark.parametrize(
+    ("function", "x", "order", "off"),
+    [
+        ("tanh(x)", 10.0, 1, 1.0),  # 1 - tanh(10)^2 rounds to 0: 8.2e-9 lost entirely
+        ("sin(exp(x))", 5.0, 1, 0.29),  # exp(5) = 148.41 held as 148: cos(148) e^5 = -139 for -107.7
+        ("atan(x)", 1e8, 3, 1.33),  # held as 1.00139e8: -1.97e-32 for +5.96e-32, the wrong sign
+    ],
+)
+def test_an_answer_far_off_in_bfloat16_is_flagged_though_under_a_digit_is_lost(function: str, x: float, order: int, off: float) -> None:
+    """bfloat16 has two or three digits: with the 16 eps rounding allowance (12.5%) a 100% error is 0.9 digits lost,
+    so 'loses N digits' alone never fired. An answer 10% or more off beyond the allowance is flagged by its size."""
+    result = derive(parse_expression(function), torch.tensor([x], dtype=torch.float64), 1e-3, ("exact",), torch.bfloat16, order=order)
+    exact = result.results["exact"]
+    assert exact.digits_lost < 1 and exact.loses_digits
+    assert exact.relative_error == pytest.approx(off, rel=0.02)
+    assert exact.rounding_loss == f"is off by {exact.relative_error:.0%}"
+    held = derive(parse_expression("sin(x)"), torch.tensor([1.0], dtype=torch.float64), 1e-3, ("exact",), torch.bfloat16).results["exact"]
+    assert held.max_error > 1e-3 and not held.loses_digits and held.rounding_loss == ""  # 0.2%: what bfloat16 holds
 
 
 def test_digits_lost_is_judged_at_the_answers_resolution_on_a_grid() -> None:

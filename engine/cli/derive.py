@@ -84,7 +84,8 @@ def run(args: argparse.Namespace) -> Output:
             rows[name]["undefined_reason"] = why
         if item.loses_digits:
             rows[name]["digits_lost"] = round(item.digits_lost, 1)
-            line += f"{'':>11}   (loses {item.digits_lost:.0f} digits to rounding: the formula cancels in {result.dtype})"
+            rows[name]["relative_error"] = item.relative_error
+            line += f"{'':>11}   ({item.rounding_loss} to rounding: the formula cancels or rounds away in {result.dtype})"
         if item.error_estimate is not None and item.final_h is not None:
             estimate, final_h = float(item.error_estimate[0]), float(item.final_h[0])
             rows[name] |= {

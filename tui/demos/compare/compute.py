@@ -102,6 +102,7 @@ class ErrorRow:
     varying: bool = False  # evaluations differ from point to point: `evaluations` is the most any point used
     undefined_reason: str | None = None  # why some values are undefined where f is defined (its stencil left f's domain)
     digits_lost: float = 0.0  # exact or autograd: digits lost against the 50-digit reference beyond rounding
+    rounding_loss: str = ""  # what that loss comes to: "loses 7 digits", or "is off by 29%" where under a digit
 
 
 # The order is in the export's settings (the Lab), not in every row.
@@ -189,6 +190,7 @@ def compute_compare(request: CompareRequest) -> CompareView:
             r.evaluations_per_point is not None,
             r.undefined_reason,
             r.digits_lost if r.loses_digits else 0.0,
+            r.rounding_loss,
         )
         for m, r in result.results.items()
     )

@@ -213,8 +213,8 @@ class ErrorTable(Static):
                 ]
                 if row.too_optimistic:
                     notes.append(f"{row.method}: ! its estimate is over 10x too optimistic somewhere, or at a kink (? says why)")
-                if row.digits_lost:
-                    notes.append(f"{row.method}: loses {row.digits_lost:.0f} digits to rounding against the 50-digit reference")
+                if row.rounding_loss:
+                    notes.append(f"{row.method}: {row.rounding_loss} to rounding against the 50-digit reference")
                 if row.undefined_reason:
                     notes.append(f"{row.method}: undefined where f is defined: {row.undefined_reason}")
             table.add_row(name, *cells, evals)
