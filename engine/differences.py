@@ -102,7 +102,9 @@ def undefined_step_reason(
             shifted = float(x_b[index] + k * h_b[index])
             name = "x" if k == 0 else f"x {'+' if k > 0 else '-'} {abs(k) if abs(k) != 1 else ''}h"
             what = "overflows" if bool(torch.isinf(value)) else "is undefined"
-            return f"f({name}) = f({shifted:.3g}) {what} ({float(value)}), a value the stencil needs at x = {float(x_b[index]):.3g}"
+            here = float(x_b[index])
+            digits = next((d for d in range(3, 18) if f"{shifted:.{d}g}" != f"{here:.{d}g}"), 17)  # x + h must not read as x
+            return f"f({name}) = f({shifted:.{digits}g}) {what} ({float(value)}), a value the stencil needs at x = {here:.3g}"
     dtype, step = str(values.dtype).removeprefix("torch."), h_b[index]
     if bool(step**order == 0):
         return f"h^{order} = {float(step):.3g}^{order} underflows to 0 in {dtype}: the difference is divided by 0"

@@ -411,3 +411,9 @@ def test_richardson_on_subnormal_values_counts_their_spacing() -> None:
     assert richardson.max_error <= 4 * spacing
     assert spacing <= float(richardson.error_estimate[0]) <= 16 * spacing
     assert not richardson.too_optimistic
+
+
+def test_the_point_a_stencil_needs_is_written_with_digits_enough_to_differ_from_x() -> None:
+    """x^1e10 overflows at 1 + 1e-5: 'f(1)' at three digits would name a point where f is 1."""
+    result = derive(parse_expression("x**1e10"), torch.tensor([1.0], dtype=torch.float64), 1e-5, ("forward",))
+    assert result.results["forward"].undefined_reason == "f(x + h) = f(1.00001) overflows (inf), a value the stencil needs at x = 1"
