@@ -94,7 +94,9 @@ def extrapolate(
             last_h = torch.where(active, h, last_h)
             row = [combine(at, h, stencil)]
             roundoff = _roundoff(at, x, h, stencil, finfo.eps, subnormal_spacing)
-            finite = torch.isfinite(row[0]) & torch.isfinite(roundoff)
+            # a step that rounds away (x + kh == x in the dtype) differences f with itself: 0/h is not a level
+            moved = torch.stack([(x + k * h) != x for k in stencil.offsets if k != 0]).all(dim=0)
+            finite = torch.isfinite(row[0]) & torch.isfinite(roundoff) & moved
             depth = torch.where(finite, depth + 1, -1)
             level_best = torch.full(shape, math.nan, dtype=dtype, device=x.device)
             level_estimate = torch.full(shape, math.inf, dtype=dtype, device=x.device)

@@ -417,3 +417,11 @@ def test_the_point_a_stencil_needs_is_written_with_digits_enough_to_differ_from_
     """x^1e10 overflows at 1 + 1e-5: 'f(1)' at three digits would name a point where f is 1."""
     result = derive(parse_expression("x**1e10"), torch.tensor([1.0], dtype=torch.float64), 1e-5, ("forward",))
     assert result.results["forward"].undefined_reason == "f(x + h) = f(1.00001) overflows (inf), a value the stencil needs at x = 1"
+
+
+def test_richardson_takes_no_level_whose_steps_round_away() -> None:
+    """asin at 1 in bfloat16: every h it tries leaves f(1 + h) undefined until 1 +- h rounds back to 1 (h = 2^-10),
+    where the difference is f(1) - f(1) = 0. That 0 was its answer, with an estimate of 16; now it finds no step."""
+    result = derive(parse_expression("asin(x)"), torch.tensor([1.0], dtype=torch.float64), 1e-3, ("richardson",), torch.bfloat16)
+    richardson = result.results["richardson"]
+    assert richardson.values is not None and math.isnan(float(richardson.values[0]))
