@@ -425,3 +425,22 @@ def test_richardson_takes_no_level_whose_steps_round_away() -> None:
     result = derive(parse_expression("asin(x)"), torch.tensor([1.0], dtype=torch.float64), 1e-3, ("richardson",), torch.bfloat16)
     richardson = result.results["richardson"]
     assert richardson.values is not None and math.isnan(float(richardson.values[0]))
+
+
+def test_a_number_where_there_is_no_reference_is_marked_unchecked(capsys: pytest.CaptureFixture[str]) -> None:
+    """x^x at 0: f' = x^x (log x + 1) has no value there, yet autograd gives torch's 0 and forward -11.5."""
+    import json
+
+    from engine.cli.main import main
+
+    args = ["derive", "x^x", "--at", "0", "--methods", "exact,autograd,forward", "--device", "cpu"]
+    assert main(args) == 0
+    lines = {
+        row.split()[0]: row for row in capsys.readouterr().out.splitlines() if row.split()[:1] in (["autograd"], ["forward"], ["exact"])
+    }
+    assert lines["autograd"].endswith("(unchecked: no reference here, and f' may not exist)")
+    assert lines["forward"].endswith("(unchecked: no reference here, and f' may not exist)")
+    assert "unchecked" not in lines["exact"]  # -inf: it says why it is undefined instead
+    assert main([*args, "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert results["autograd"]["unchecked"] is True and "unchecked" not in results["exact"]

@@ -82,6 +82,9 @@ def run(args: argparse.Namespace) -> Output:
         why = item.undefined_reason
         if why:
             rows[name]["undefined_reason"] = why
+        elif math.isnan(reference) and math.isfinite(value) and item.error_estimate is None:
+            line += f"{'':>11}   (unchecked: no reference here, and {name_of} may not exist)"
+            rows[name]["unchecked"] = True
         if item.loses_digits:
             rows[name]["digits_lost"] = round(item.digits_lost, 1)
             rows[name]["relative_error"] = item.relative_error
