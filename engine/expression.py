@@ -10,6 +10,7 @@ unbounded time on sin(exp(exp(exp(3)))).
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -110,6 +111,9 @@ def _power(base: sp.Expr, exponent: sp.Expr, column: int | None) -> sp.Expr:
             raise ExpressionError("this constant has no float64 value (not real, undefined, or beyond float range)", column)
         if not digits < MAX_CONSTANT_DIGITS:
             raise ExpressionError("this power is too large to compute (it overflows any float)", column)
+        if size not in (0.0, 1.0, -1.0) and estimate(exponent) * math.log10(abs(size)) >= math.log10(sys.float_info.max):
+            # like the literal 1e999: float64 holds no such constant, and every method would give nan with no clue why
+            raise ExpressionError(f"this power is too large for float64 (over {sys.float_info.max:.2g})", column)
         if size == 0 and estimate(exponent) < 0:
             raise ExpressionError("0 to a negative power is undefined", column)
     return sp.Pow(base, exponent)

@@ -335,3 +335,15 @@ def test_parse_number_rejects_non_numbers(text: str, fragment: str) -> None:
     with pytest.raises(ExpressionError) as info:
         parse_number(text)
     assert fragment in info.value.message
+
+
+@pytest.mark.parametrize("text", ["10^400*x", "(-10)^401 + x", "2^1024*x", "x + 10**309", "10**999", "-(10**400)"])
+def test_a_constant_power_beyond_float64_is_refused_like_the_literal(text: str) -> None:
+    """1e999 is refused as too large for float64; 10^400 was accepted, and every method then gave nan unexplained."""
+    with pytest.raises(ExpressionError, match=r"this power is too large for float64 \(over 1.8e\+308\)"):
+        parse_expression(text)
+
+
+@pytest.mark.parametrize("text", ["10^308*x", "2^1023*x", "10^-400 + x", "x^400", "(1/10)^400 + x"])
+def test_a_constant_power_float64_holds_or_rounds_to_zero_is_kept(text: str) -> None:
+    assert parse_expression(text).sympy.free_symbols == {SYMBOLS["x"]}

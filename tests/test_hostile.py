@@ -298,11 +298,12 @@ def test_huge_power_of_x_evaluates_to_inf_zero_or_nan_without_hanging() -> None:
 
 @pytest.mark.parametrize(
     ("text", "derivative"),
-    [("10**999", 0.0), ("1e308*10", 0.0), ("9" * 400, 0.0), ("-(10**400)", 0.0), ("10**309*x", math.inf)],
-    ids=["10**999", "1e308*10", "400 nines", "-(10**400)", "10**309*x"],
+    [("1e308*10", 0.0), ("9" * 400, 0.0), ("1e308*10*x", math.inf)],
+    ids=["1e308*10", "400 nines", "1e308*10*x"],
 )
 def test_constants_beyond_float64_overflow_to_inf_instead_of_raising(text: str, derivative: float) -> None:
     # (these raised OverflowError from TorchCallable when this suite was written; fixed in engine.printers)
+    # A power such as 10**999 is refused at parse time now (tests/test_expression.py), like the literal 1e999.
     expression = parse_expression(text)
     result = derive_within_bound(expression)
     assert result is not None
