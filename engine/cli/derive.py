@@ -82,8 +82,8 @@ def run(args: argparse.Namespace) -> Output:
         why = item.undefined_reason
         if why:
             rows[name]["undefined_reason"] = why
-        elif math.isnan(reference) and math.isfinite(value) and item.error_estimate is None:
-            line += f"{'':>11}   (unchecked: no reference here, and {name_of} may not exist)"
+        unchecked = not why and math.isnan(reference) and math.isfinite(value)
+        if unchecked:
             rows[name]["unchecked"] = True
         if item.loses_digits:
             rows[name]["digits_lost"] = round(item.digits_lost, 1)
@@ -103,6 +103,9 @@ def run(args: argparse.Namespace) -> Output:
             csv_rows.append((name, value, error, estimate, final_h, item.evaluations, why))
         else:
             csv_rows.append((name, value, error, None, None, None, why))
+        if unchecked:  # after Richardson's estimate, which no reference checks here either
+            gap = "" if item.error_estimate is not None else f"{'':>11}"
+            line += f"{gap}   (unchecked: no reference here, and {name_of} may not exist)"
         lines.append(line)
         if why:
             lines.append(f"{'':<14}  undefined: {why}")
