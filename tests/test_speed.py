@@ -1284,6 +1284,7 @@ def test_the_json_document_of_a_made_up_report() -> None:
         "compile_s": {"exact-compiled": 1.5},
         "graphs": {"exact-compiled": 1},
         "graph_breaks": {"exact-compiled": 0},
+        "operations": {},  # none traced in this made-up report
         "not_compiled": {"exact-compiled": "not compiled: no code"},
         "overhead_s": {"exact-compiled": 5e-6},
         "overhead_per_call_s": {"exact-compiled": 5e-6},
