@@ -84,6 +84,10 @@ def _tokenize(text: str) -> list[_Token]:
         match = _TOKEN.match(text, position)
         column = position + 1
         if match is None:
+            # no formula name starts with '_': name `__import__` at column 1 before the quote at column 12 that follows it
+            underscored = next((t for t in tokens if t.kind == "name" and t.text.startswith("_")), None)
+            if underscored is not None:
+                raise ExpressionError(f"unknown name {underscored.text!r}", underscored.column)
             char = text[position]
             hint = f" (write {_HINTS[char]})" if char in _HINTS else ""
             raise ExpressionError(f"unexpected character {char!r}{hint}", column)

@@ -347,3 +347,12 @@ def test_a_constant_power_beyond_float64_is_refused_like_the_literal(text: str) 
 @pytest.mark.parametrize("text", ["10^308*x", "2^1023*x", "10^-400 + x", "x^400", "(1/10)^400 + x"])
 def test_a_constant_power_float64_holds_or_rounds_to_zero_is_kept(text: str) -> None:
     assert parse_expression(text).sympy.free_symbols == {SYMBOLS["x"]}
+
+
+def test_an_underscored_name_is_named_before_a_character_after_it() -> None:
+    """The injection attempt's first problem is the name at column 1, not the quote at column 12."""
+    with pytest.raises(ExpressionError) as caught:
+        parse_expression("__import__('os').system('id')")
+    assert (str(caught.value), caught.value.column) == ("column 1: unknown name '__import__'", 1)
+    with pytest.raises(ExpressionError, match=r"column 5: unexpected character \"'\""):
+        parse_expression("x + 'a'")  # no name at fault: the character is
