@@ -303,3 +303,17 @@ def test_complex_step_best_h_is_the_largest_h_on_its_floor() -> None:
     floor = min(curve.errors.tolist())
     larger = [e for h, e in zip(result.h.tolist(), curve.errors.tolist(), strict=True) if h > curve.best_h]
     assert all(e > 2 * floor for e in larger)
+
+
+def test_a_best_h_at_the_grid_edge_is_noted_only_above_round_off(capsys: pytest.CaptureFixture[str]) -> None:
+    """x^2's central difference is exact at every h, so its best sits at --hmax with a round-off error: nothing beyond
+    the edge to find. sin's forward difference with --hmin 1e-3 is best at the edge and far above round-off."""
+    import json
+
+    from engine.cli.main import main
+
+    assert main(["sweep", "x^2", "--at", "1", "--methods", "central", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["notes"] == []
+    assert main(["sweep", "sin(x)", "--at", "1", "--methods", "forward", "--hmin", "1e-3", "--json"]) == 0
+    notes = json.loads(capsys.readouterr().out)["notes"]
+    assert notes == ["best h of forward is at the edge of the h grid: the true best may lie beyond it (widen --hmin)"]
