@@ -51,14 +51,8 @@ class MethodResult:
         """For a method without an estimate of its own and without a step (exact, autograd), which claims the answer to
         rounding: how many digits its worst point lost against the 50-digit reference beyond that, log10(|error| /
         (LOSS_ALLOWANCE eps |f^(n)|)), or 0 where it holds. A formula exact on paper can cancel in floating point."""
-        if self.error_estimate is not None or self.abs_error is None or self.values is None or not self.eps:
-            return 0.0
-        if self.name_has_step:
-            return 0.0
-        known = torch.isfinite(self.abs_error) & torch.isfinite(self.values)
-        if self.no_derivative is not None:
-            known &= ~self.no_derivative
-        if not bool(known.any()):
+        known = self._claimed_points()
+        if known is None or self.abs_error is None or self.values is None:
             return 0.0
         error = self.abs_error[known]
         # eps x |f^(n)| there (|value| + |error| is at least |f^(n)|), and never below the resolution of the answer,
@@ -71,16 +65,22 @@ class MethodResult:
     def name_has_step(self) -> bool:
         return method(self.method).has_step
 
+    def _claimed_points(self) -> torch.Tensor | None:
+        """Where a method without an estimate or a step (exact, autograd) claims the answer to rounding and can be
+        judged: a finite value and error, and a derivative that exists. None when there is no such point."""
+        if self.error_estimate is not None or self.abs_error is None or self.values is None or not self.eps or self.name_has_step:
+            return None
+        known = torch.isfinite(self.abs_error) & torch.isfinite(self.values)
+        if self.no_derivative is not None:
+            known &= ~self.no_derivative
+        return known if bool(known.any()) else None
+
     @property
     def relative_error(self) -> float:
         """For exact and autograd, the worst |error| over the scale of the answer there (|f^(n)|, never below the
         largest |f^(n)| of a grid's resolution): 1.0 when a value of 0 stands for 8e-9 (tanh' at 10 in bfloat16)."""
-        if self.error_estimate is not None or self.abs_error is None or self.values is None or not self.eps or self.name_has_step:
-            return 0.0
-        known = torch.isfinite(self.abs_error) & torch.isfinite(self.values)
-        if self.no_derivative is not None:
-            known &= ~self.no_derivative
-        if not bool(known.any()):
+        known = self._claimed_points()
+        if known is None or self.abs_error is None or self.values is None:
             return 0.0
         error = self.abs_error[known]
         true = self.magnitude[known] if self.magnitude is not None else self.values[known].abs() + error

@@ -34,6 +34,7 @@ MAX_POINTS = 100_000
 MAX_CELLS = 10_000_000  # points × h values
 BYTES_PER_CELL = 400  # peak memory per point and h value: 335-360 bytes measured for one method, float32 or float64
 MEMORY_SHARE = 0.5  # the machine is shared: a sweep may use half of the memory free now
+EDGE_SLACK = 16  # a best error within this many eps is round-off: a best h at the grid's edge then needs no note
 
 Progress = Callable[[int, int, str], None]
 
@@ -247,9 +248,6 @@ def _output(
     columns = [errors[m] or [None] * len(hs) for m in methods]  # a method that does not apply: an empty column
     csv_rows = [(h, *(column[index] for column in columns)) for index, h in enumerate(hs)]
     return Output("\n".join(lines), data, Rows(("h", *methods), csv_rows))
-
-
-EDGE_SLACK = 16  # a best error within this many eps is round-off: a best h at the grid's edge then needs no note
 
 
 def _eps(dtype: str) -> float:

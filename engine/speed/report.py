@@ -484,17 +484,25 @@ def bound_at(bounds: Sequence[Bound], n: int, bytes_per_point: int, cache_bytes:
     return memory
 
 
+def _cache_over_memory(bounds: Sequence[Bound]) -> float | None:
+    """The cache copy's rate over main memory's; None without both."""
+    by_place = {bound.place: bound.limit_gbps for bound in bounds}
+    if "cache" not in by_place or "memory" not in by_place or not by_place["memory"] > 0:
+        return None
+    return by_place["cache"] / by_place["memory"]
+
+
 def cache_below_memory(bounds: Sequence[Bound]) -> bool:
     """A copy in the cache measured no faster than one from main memory, so the cache step is not used."""
-    by_place = {bound.place: bound.limit_gbps for bound in bounds}
-    return "cache" in by_place and "memory" in by_place and by_place["cache"] < by_place["memory"]
+    ratio = _cache_over_memory(bounds)
+    return ratio is not None and ratio < 1
 
 
 def cache_copy_stalled(bounds: Sequence[Bound]) -> bool:
     """The cache copy came out well below main memory's: a stall. Only a little below (within STALL_GAP) is what one
     core sees where its copy is limited by the core, not by where the data lies (a large shared L3 on a server part)."""
-    by_place = {bound.place: bound.limit_gbps for bound in bounds}
-    return "cache" in by_place and "memory" in by_place and by_place["cache"] < STALL_GAP * by_place["memory"]
+    ratio = _cache_over_memory(bounds)
+    return ratio is not None and ratio < STALL_GAP
 
 
 def unreliable_reason(sample: Sample, smaller: Sequence[Sample]) -> str:
