@@ -23,8 +23,9 @@ import pytest
 import torch
 
 from engine.cli.main import main
+from engine.speed import machine
 from engine.speed import measure as measure_module
-from tests.test_speed import FAKE_CACHE_BYTES, SMALL_COPIES, Cost, FakeMachine, linear
+from tests.test_speed import FAKE_CACHE_BYTES, MEMORY_COPY_BYTES, Cost, FakeMachine, linear
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 180  # a hang guard on a busy machine, not a benchmark
@@ -105,8 +106,11 @@ def test_json_has_the_issue_keys_and_consistent_numbers() -> None:
             assert set(s) >= SAMPLE_KEYS
             assert s["per_second"] == pytest.approx(s["n"] / s["median_s"])
             assert s["gbps"] == pytest.approx(s["per_second"] * 16 / 1e9)  # read x, write f'(x): 2 x 8 bytes
-            bound = next(b for b in data["bounds"] if b["place"] == s["bound"])
-            assert s["bound_fraction"] == pytest.approx(s["gbps"] / bound["limit_gbps"])
+            copy = next(b for b in data["bounds"] if b["n"] == s["n"])  # a copy of this N's two tensors
+            memory = next(b for b in data["bounds"] if b["n"] is None)
+            assert copy["tensor_bytes"] == 8 * s["n"] and memory["place"] == "memory"
+            bound = max(copy, memory, key=lambda b: b["limit_gbps"])  # the faster of the two bounds
+            assert s["bound"] == bound["place"] and s["bound_fraction"] == pytest.approx(s["gbps"] / bound["limit_gbps"])
             assert bound["limit_gbps"] == bound["upper_gbps"] >= bound["gbps"]  # the faster repeats' rate
             assert s["time_per_call_s"] == s["median_s"] and s["spread"] == pytest.approx(s["iqr_s"] / s["median_s"])
     assert set(data["overhead_per_call_s"]) == {"exact", "autograd"}
@@ -118,7 +122,9 @@ def test_table_names_the_bound_the_sizes_and_what_cannot_run() -> None:
     assert run.returncode == 0, run.stderr
     text = run.stdout
     assert "f(x) = abs(x)   float64 on cpu" in text
-    assert "is the bound): in the cache" in text and "main memory" in text and "16 bytes a point" in text
+    assert "the bound at N: the faster of a copy of N points and main memory's copy" in text and "16 bytes a point" in text
+    copies = [line.split()[0] for line in text.splitlines() if line.strip().startswith(("1,000 ", "main memory "))]
+    assert copies[:2] == ["1,000", "main"]  # a copy of the N measured, then main memory's
     assert "overhead/call" in text and "time/call at N" in text
     row = next(line for line in text.splitlines() if line.startswith("exact ") and " 1,000 " in line)
     assert row.split()[-1] in ("o", "c", "m")  # the regime mark
@@ -207,7 +213,7 @@ def fake_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., FakeMachine]:
     import engine.speed
     from engine.speed import kernels as kernel_module
 
-    monkeypatch.setattr(measure_module, "bound_tensor_bytes", lambda budget, cache: SMALL_COPIES)
+    monkeypatch.setattr(machine, "bandwidth_tensor_bytes", lambda budget, cache: MEMORY_COPY_BYTES)
     monkeypatch.setattr(measure_module, "cache_bytes", lambda device: FAKE_CACHE_BYTES)
 
     def make(costs: dict[str, Cost]) -> FakeMachine:
@@ -243,8 +249,12 @@ def test_the_table_prints_the_hand_computed_figures(fake_cli: Callable[..., Fake
     assert rows[0] == ["exact", "10", "us", "-", "-", "-"]  # overhead/call: 10 us + 8 points x 2 ns = 10.016 us
     assert rows[1] == ["exact", "10,000", "333M", "30", "us", "0%", "cache", "13%", "c"]
     assert rows[2] == ["exact", "100,000", "476M", "210", "us", "0%", "memory", "76%", "m"]
-    assert "in the cache 40 GB/s (median 40, spread 0%" in out and "main memory 10 GB/s (median 10, spread 0%" in out
-    assert "the bound is a step: 2.5G derivatives/s up to N = 62,500 (x and f'(x) fit in the cache), 625M/s above" in out
+    # A copy of 10,000 points moves 160 kB, in the fake 1 MB cache: 40 GB/s; of 100,000, 1.6 MB: 10 GB/s, as main memory.
+    assert (
+        "       10,000      40      40      0%   cache           2.5G\n"
+        "      100,000      10      10      0%  memory           625M\n"
+        "  main memory      10      10      0%  memory           625M\n"
+    ) in out
 
 
 def test_a_share_over_the_bound_is_flagged_not_printed_and_the_cli_warns(
@@ -257,7 +267,7 @@ def test_a_share_over_the_bound_is_flagged_not_printed_and_the_cli_warns(
     row = next(line.split() for line in out.splitlines() if line.startswith("exact ") and "10,000" in line)
     assert row == ["exact", "10,000", "5G!", "2", "us", "0%", "cache", "over!", "c"]
     assert "200%" not in row
-    assert "! exact at N = 10,000: exceeds the cache bound (200%): timing unreliable" in out
+    assert "! exact at N = 10,000: exceeds the bound (200%; no derivative outruns a copy of its size): timing unreliable" in out
     assert err == "calc-tui speed: warning: 1 figure unreliable (marked !): the machine is busy; try --threads 1 or a quieter machine\n"
 
 
@@ -314,39 +324,49 @@ def test_a_compiled_row_that_gains_little_says_so_and_one_that_gains_enough_says
     assert "exact-compiled: compiled, " not in capsys.readouterr().out
 
 
-def test_a_noisy_bound_alone_is_warned_about_without_marks() -> None:
+def test_a_noisy_copy_alone_is_warned_about_without_marks() -> None:
     from engine.cli.speed import warning
     from engine.speed import SpeedReport, SpeedRequest
     from engine.speed.report import Bound
 
-    bounds = (Bound("cache", 2**16, 40.0, 20.0, 5, 50.0), Bound("memory", 2**20, 10.0, 0.5, 5, 10.2))
+    bounds = (Bound("cache", 8000, 40.0, 20.0, 5, 50.0, 1000), Bound("memory", 2**20, 10.0, 0.5, 5, 10.2))
     report = SpeedReport(SpeedRequest(), "cpu", "Made-up CPU", "float64", 1, 10.2, 10**6, 10**9, (), (), bounds=bounds)
     assert warning(report) == (
-        "calc-tui speed: warning: the cache bound spread over 25%: the machine is busy; try --threads 1 or a quieter machine"
+        "calc-tui speed: warning: the copy at N = 1,000 spread over 25%: the machine is busy; try --threads 1 or a quieter machine"
     )
     assert warning(replace(report, bounds=bounds[1:])) is None
+    noisy_memory = (bounds[0], replace(bounds[1], iqr_gbps=5.0))
+    assert "the copy at N = 1,000 and from main memory spread over 25%" in str(warning(replace(report, bounds=noisy_memory)))
 
 
-def test_a_cache_copy_no_faster_than_memory_is_said_plainly_and_only_a_stall_is_warned_about() -> None:
-    """One core of a server part copies 120 MiB as fast from its big shared L3 as from memory (13.3 against 13.8 GB/s,
-    repeats agreeing): the memory bound applies everywhere, nothing is noisy. A cache copy at half memory's stalled."""
+def test_the_copies_print_as_a_table_of_hand_computed_bounds_and_a_stalled_copy_is_warned_about() -> None:
+    """One core of a server part: a copy of 1e6 points (16 MB) runs at 28 GB/s, of 1e7 at 14, main memory's at 13.8.
+    A copy of 1e5 at 5 GB/s, below main memory's and the 1e4 copy's, stalled: main memory's bound applies there."""
     from engine.cli.speed import _bound_lines, warning
     from engine.speed import SpeedReport, SpeedRequest
     from engine.speed.report import Bound
 
-    tie = (Bound("cache", 120 * 2**20, 13.3, 0.0, 5, 13.3), Bound("memory", 2**30, 13.7, 0.0, 5, 13.8))
-    report = SpeedReport(SpeedRequest(), "cpu", "Made-up Xeon", "float64", 1, 13.8, 480 * 2**20, 10**10, (), (), bounds=tie)
-    assert warning(report) is None
-    assert report.cache_bound_stalled and not report.cache_copy_stalled
-    assert _bound_lines(report)[1] == (
-        "the copy sized for the cache ran no faster than the one from memory (one core's copy is limited alike):"
-        " the memory bound applies at every N"
+    bounds = (
+        Bound("cache", 80_000, 70.0, 0.7, 5, 72.0, 10_000),
+        Bound("cache", 8 * 10**6, 28.0, 0.0, 5, 28.0, 10**6),
+        Bound("cache", 8 * 10**7, 14.0, 0.0, 5, 14.0, 10**7),
+        Bound("memory", 2**30, 13.7, 0.0, 5, 13.8),
     )
-    stall = (Bound("cache", 120 * 2**20, 5.0, 0.0, 5, 5.0), tie[1])
-    stalled = replace(report, bounds=stall)
-    assert stalled.cache_copy_stalled and stalled.as_dict()["cache_copy_stalled"] is True
+    report = SpeedReport(SpeedRequest(), "cpu", "Made-up Xeon", "float64", 1, 13.8, 480 * 2**20, 10**10, (), (), bounds=bounds)
+    assert warning(report) is None and report.stalled_copies == ()
+    assert _bound_lines(report)[2:] == [
+        "    copy of N    GB/s  median  spread   place  bound deriv/s",
+        "       10,000      72      70      1%   cache           4.5G",  # 72 GB/s over 16 bytes a point
+        "    1,000,000      28      28      0%   cache          1.75G",
+        "   10,000,000      14      14      0%   cache           875M",  # 14 GB/s beats main memory's 13.8
+        "  main memory    13.8    13.7      0%  memory           862M",
+        "(main memory's copy: 1,024 MiB a tensor, 5 repeats; an elementwise derivative reads x and writes f'(x): 16 bytes a point)",
+    ]
+    stalled = replace(report, bounds=(bounds[0], Bound("cache", 800_000, 5.0, 0.0, 5, 5.0, 100_000), *bounds[1:]))
+    assert [b.n for b in stalled.stalled_copies] == [100_000] and stalled.as_dict()["stalled_copies"] == [100_000]
+    lines = _bound_lines(stalled)
+    assert lines[4] == "      100,000       5       5      0%   cache           862M stalled!"  # main memory's bound applies
+    assert lines[-1] == "the copy at N = 100,000 came out below main memory's and a smaller copy's (a stall): main memory's bound there"
     assert warning(stalled) == (
-        "calc-tui speed: warning: the copy in the cache stalled below main memory's: the machine is busy;"
-        " try --threads 1 or a quieter machine"
+        "calc-tui speed: warning: the copy at N = 100,000 stalled: the machine is busy; try --threads 1 or a quieter machine"
     )
-    assert "(a stall)" in _bound_lines(stalled)[1]

@@ -11,7 +11,7 @@ import math
 import platform
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from engine.speed import (
 from engine.speed import kernels as kernel_module
 from engine.speed import measure as measure_module
 from engine.speed.kernels import Graphs, Unavailable, build_kernel
-from engine.speed.report import Bound, CompileGain, bound_at, classify, quartiles, unreliable_reason
+from engine.speed.report import Bound, CompileGain, bound_at, classify, quartiles, stalled_copies, unreliable_reason
 
 CPU = torch.device("cpu")
 ISSUE_KEYS = {"expression", "device", "device_name", "dtype", "threads", "bandwidth_gbps", "sizes", "methods", "unavailable", "skipped"}
@@ -51,13 +51,13 @@ def tiny(**changes: object) -> SpeedRequest:
     return SpeedRequest(**settings)  # type: ignore[arg-type]
 
 
-SMALL_COPIES = (("cache", 2**16), ("memory", 2**20))
+MEMORY_COPY_BYTES = 2**20
 
 
 @pytest.fixture(autouse=True)
 def small_bandwidth_copy(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A 64 KiB and a 1 MiB copy instead of hundreds of MiB: these tests check the accounting, not the bandwidth."""
-    monkeypatch.setattr(measure_module, "bound_tensor_bytes", lambda budget, cache: SMALL_COPIES)
+    """A 1 MiB main-memory copy instead of hundreds of MiB: these tests check the accounting, not the bandwidth."""
+    monkeypatch.setattr(machine, "bandwidth_tensor_bytes", lambda budget, cache: MEMORY_COPY_BYTES)
 
 
 @pytest.fixture
@@ -241,15 +241,17 @@ def test_report_numbers_agree_with_each_other(report: SpeedReport) -> None:
     assert report.sizes == (1000, 3162, 4000)
     assert [m.name for m in report.methods] == list(SPEED_METHODS)
     assert report.bandwidth_gbps > 0 and report.bytes_per_point == 16
-    assert [(b.place, b.tensor_bytes) for b in report.bounds] == list(SMALL_COPIES)
+    # A copy of each N (two tensors of N float64 points), then main memory's.
+    assert [(b.n, b.tensor_bytes) for b in report.bounds] == [(1000, 8000), (3162, 25_296), (4000, 32_000), (None, MEMORY_COPY_BYTES)]
+    memory = report.bounds[-1]
     for method in report.methods:
         assert [s.n for s in method.samples] == list(report.sizes), method.name
         assert method.overhead_s > 0 and method.compile_s is None
         for s in method.samples:
             bound = report.bound_at(s.n)
-            # 4,000 x 16 bytes fit in any cache; the tiny 64 KiB cache copy may come out slower than the 1 MiB one, though
-            # (a call's fixed cost weighs more in it), and then the memory bound applies everywhere.
-            assert bound is not None and bound.place == s.bound == ("memory" if report.cache_bound_stalled else "cache")
+            copy = next(b for b in report.bounds if b.n == s.n)
+            # The faster of the copy at N and main memory's: a tiny copy's fixed cost may make it the slower.
+            assert bound is not None and bound.place == s.bound and bound.limit_gbps == max(copy.limit_gbps, memory.limit_gbps)
             assert s.per_second == pytest.approx(s.n / s.median_s)
             assert s.gbps == pytest.approx(s.per_second * 16 / 1e9)
             assert s.bound_fraction == pytest.approx(s.gbps / bound.limit_gbps)
@@ -409,18 +411,25 @@ def test_no_memory_for_the_points_themselves_skips_each_method_at_that_n_and_say
     ]
 
 
-def test_the_bound_copies_are_sized_from_the_memory_budget_and_the_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    asked: list[tuple[int, int | None]] = []
+def test_the_bound_copies_are_sized_from_the_memory_budget_the_cache_and_the_grid(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[tuple[int, int | None, tuple[int, ...], int]] = []
+    real = machine.bound_copies
 
-    def bound_tensor_bytes(budget: int, cache: int | None) -> tuple[tuple[str, int], ...]:
-        asked.append((budget, cache))
-        return SMALL_COPIES
+    def bound_copies(budget: int, cache: int | None, sizes: Sequence[int], itemsize: int) -> tuple[tuple[int | None, int], ...]:
+        asked.append((budget, cache, tuple(sizes), itemsize))
+        return real(budget, cache, sizes, itemsize)
 
-    monkeypatch.setattr(measure_module, "bound_tensor_bytes", bound_tensor_bytes)
+    monkeypatch.setattr(measure_module, "bound_copies", bound_copies)
     monkeypatch.setattr(measure_module, "available_bytes", lambda device: 8_000_000_000)
     monkeypatch.setattr(measure_module, "cache_bytes", lambda device: 32_000_000)
-    measure_speed(tiny(memory_margin=0.25))
-    assert asked == [(2_000_000_000, 32_000_000)]
+    report = measure_speed(tiny(memory_margin=0.25, dtype="float32"))
+    assert asked == [(2_000_000_000, 32_000_000, (1000, 3162, 4000), 4)]
+    assert [(b.n, b.place, b.tensor_bytes) for b in report.bounds] == [
+        (1000, "cache", 4000),
+        (3162, "cache", 12_648),
+        (4000, "cache", 16_000),
+        (None, "memory", MEMORY_COPY_BYTES),
+    ]
 
 
 def test_allocation_failures_on_the_cpu_count_as_out_of_memory() -> None:
@@ -437,15 +446,22 @@ def test_cuda_memory_counts_free_memory_and_torchs_unused_cache(monkeypatch: pyt
     assert machine.default_margin(torch.device("cuda:0")) == 0.8
 
 
-def test_cpu_memory_and_machine_description() -> None:
+def test_cpu_memory_and_machine_description(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.undo()  # the real main-memory copy size, not small_bandwidth_copy's
     assert machine.available_bytes(CPU) > 0
     assert machine.device_name(CPU)
     assert machine.bandwidth_tensor_bytes(10**12, 32 * 2**20) == 256 * 2**20  # 8x a 32 MiB cache
     assert machine.bandwidth_tensor_bytes(10**12, None) == 64 * 2**20
     assert machine.bandwidth_tensor_bytes(40 * 2**20, 32 * 2**20) == 10 * 2**20  # a quarter of a small budget
-    # The bound's two copies: half the cache in all (two tensors of a quarter each), and 8x the cache.
-    assert machine.bound_tensor_bytes(10**12, 32 * 2**20) == (("cache", 8 * 2**20), ("memory", 256 * 2**20))
-    assert machine.bound_tensor_bytes(10**12, None) == (("memory", 64 * 2**20),)
+    # A copy of each N smaller than main memory's copy (8x the cache), then that one.
+    sizes = (10**6, 10**7, 3 * 10**7, 4 * 10**7)  # float64: 8 MB, 80 MB, 240 MB, 320 MB a tensor
+    assert machine.bound_copies(10**12, 32 * 2**20, sizes, 8) == (
+        (10**6, 8 * 10**6),
+        (10**7, 8 * 10**7),
+        (3 * 10**7, 24 * 10**7),
+        (None, 256 * 2**20),  # 268 MB: 4e7 points would be larger
+    )
+    assert machine.bound_copies(10**12, None, sizes, 8) == ((10**6, 8 * 10**6), (None, 64 * 2**20))
     load = machine.load_average()
     assert load is None or (len(load) == 3 and all(value >= 0 for value in load))
 
@@ -471,11 +487,17 @@ def test_cuda_measurement_names_the_card() -> None:
 
 # --- a fake machine: durations and byte counts chosen here, every figure checked against a hand computation -----
 
-# The fake copy: each of the two tensors of the cache copy is 64 KiB, of the memory copy 1 MiB. One copy reads one and
-# writes the other, so it moves 2 x 65,536 bytes in 3.2768 us (40 GB/s) or 2 x 1,048,576 bytes in 209.7152 us (10 GB/s).
-COPY_SECONDS = {2**16: 3.2768e-6, 2**20: 209.7152e-6}
+# The fake copy reads one tensor and writes the other: 40 GB/s while both fit in the fake 1 MB cache, 10 GB/s beyond.
+# So a copy of 4,000 float64 points moves 64,000 bytes in 1.6 us, main memory's (1 MiB a tensor) 2,097,152 in 209.7152 us.
 CACHE_GBPS, MEMORY_GBPS = 40.0, 10.0
-FAKE_CACHE_BYTES = 1_000_000  # N up to 62,500 float64 points (16 bytes each: x and f'(x)) is under the cache bound
+FAKE_CACHE_BYTES = 1_000_000  # N up to 62,500 float64 points (16 bytes each: x and f'(x)) copies at the cache's rate
+
+
+def copy_seconds(tensor_bytes: int) -> float:
+    moved = 2 * tensor_bytes
+    return moved / ((CACHE_GBPS if moved <= FAKE_CACHE_BYTES else MEMORY_GBPS) * 1e9)
+
+
 COLD_S = 0.25  # the first call of every kernel: compiling, lazy loading; never the cost of a call
 
 Cost = Callable[[int, int], float]  # (n, how many calls at this n before this one) -> seconds
@@ -496,7 +518,7 @@ class FakeMachine:
         self.stopwatch = machine.Stopwatch(clock=lambda: self.now, copy=self.copy)
 
     def copy(self, target: torch.Tensor, source: torch.Tensor) -> None:
-        self.now += COPY_SECONDS[source.numel() * source.element_size()]
+        self.now += copy_seconds(source.numel() * source.element_size())
 
     def kernel_for(self, compiled: Any, method: str, dtype: torch.dtype, device: torch.device, compiler: object) -> object:
         build_kernel(compiled, method, dtype, device)  # the real kernel is built, so Unavailable is raised where it applies
@@ -533,14 +555,24 @@ def test_the_bound_counts_bytes_read_and_written_at_both_sizes(fake_machine: Cal
     fake = fake_machine({"exact": linear(10e-6, 2e-9)})
     report = fake_measure(fake, tiny(methods=("exact",), nmax=1000))
     cache, memory = report.bounds
-    assert (cache.place, cache.tensor_bytes, memory.place, memory.tensor_bytes) == ("cache", 2**16, "memory", 2**20)
+    assert (cache.n, cache.place, cache.tensor_bytes, memory.n, memory.place, memory.tensor_bytes) == (
+        1000,
+        "cache",
+        8000,
+        None,
+        "memory",
+        2**20,
+    )
     assert cache.gbps == pytest.approx(CACHE_GBPS, rel=1e-9)
     assert memory.gbps == pytest.approx(MEMORY_GBPS, rel=1e-9)
     assert report.bandwidth_gbps == pytest.approx(MEMORY_GBPS, rel=1e-9)
     assert cache.iqr_gbps == pytest.approx(0.0, abs=1e-6) and cache.repeats >= 5  # the same time every block: no spread
     assert report.bound_per_second == pytest.approx(10e9 / 16, rel=1e-9)  # 625M float64 derivatives a second
     data = report.as_dict()
-    assert [(b["place"], b["gbps"]) for b in data["bounds"]] == [("cache", pytest.approx(40.0)), ("memory", pytest.approx(10.0))]
+    assert [(b["n"], b["place"], b["gbps"]) for b in data["bounds"]] == [
+        (1000, "cache", pytest.approx(40.0)),
+        (None, "memory", pytest.approx(10.0)),
+    ]
 
 
 def test_rates_and_shares_against_the_bound_that_applies_at_each_n(fake_machine: Callable[[dict[str, Cost]], FakeMachine]) -> None:
@@ -609,7 +641,7 @@ def test_a_share_above_the_bound_is_reported_as_a_failure_not_a_figure(fake_mach
     (sample,) = report.methods[0].samples
     assert sample.bound == "cache" and sample.bound_fraction == pytest.approx(2.0, rel=1e-9)
     assert sample.exceeds_bound
-    assert sample.unreliable == "exceeds the cache bound (200%): timing unreliable"
+    assert sample.unreliable == "exceeds the bound (200%; no derivative outruns a copy of its size): timing unreliable"
 
 
 def test_a_rate_that_collapses_against_a_smaller_n_is_a_stall(fake_machine: Callable[[dict[str, Cost]], FakeMachine]) -> None:
@@ -744,14 +776,25 @@ def test_cuda_event_milliseconds_become_seconds(monkeypatch: pytest.MonkeyPatch)
     assert timing.median_s == pytest.approx(0.0125) and timing.calls_per_repeat == 1  # 12.5 ms is long enough to time
 
 
-def test_a_cache_copy_slower_than_memory_is_a_stall_and_the_memory_bound_applies_everywhere() -> None:
-    stalled = (Bound("cache", 2**16, 0.5, 0.1, 5), Bound("memory", 2**20, 10.0, 0.2, 5))
-    assert bound_at(stalled, 1000, 16, FAKE_CACHE_BYTES) == stalled[1]
-    healthy = (Bound("cache", 2**16, 40.0, 1.0, 5), stalled[1])
-    assert bound_at(healthy, 62_500, 16, FAKE_CACHE_BYTES) == healthy[0]  # 1,000,000 bytes: just fits
-    assert bound_at(healthy, 62_501, 16, FAKE_CACHE_BYTES) == healthy[1]
-    assert bound_at(healthy, 1000, 16, None) == healthy[1]  # no cache size known: main memory's
-    assert healthy[0].spread == pytest.approx(0.025)
+def test_the_bound_at_n_is_the_faster_of_the_copy_at_n_and_main_memorys_and_a_stalled_copy_is_named() -> None:
+    memory = Bound("memory", 2**20, 10.0, 0.2, 5)
+    small, fast, stalled, beyond = (
+        Bound("cache", 8000, 6.0, 0.1, 5, n=1000),  # its fixed cost per call: slower than memory, but no smaller copy
+        Bound("cache", 80_000, 40.0, 1.0, 5, n=10_000),
+        Bound("cache", 800_000, 2.0, 0.1, 5, n=100_000),  # below memory's and a smaller copy's: a stall
+        Bound("memory", 8 * 10**6, 9.0, 0.1, 5, n=10**6),  # a little below memory's: no stall
+    )
+    bounds = (small, fast, stalled, beyond, memory)
+    assert bound_at(bounds, 10_000) is fast and bound_at(bounds, 1000) is memory and bound_at(bounds, 100_000) is memory
+    assert bound_at(bounds, 10**6) is memory and bound_at(bounds, 5000) is memory  # no copy measured at 5,000
+    assert bound_at((), 1000) is None and bound_at((fast,), 10_000) is fast  # no main-memory copy: the copy alone
+    assert stalled_copies(bounds) == (stalled,) and stalled_copies(bounds[:-1]) == ()  # nothing to compare with
+    # Just below STALL_GAP of both is a stall; at it, not.
+    assert (
+        stalled_copies((fast, replace(stalled, gbps=7.99), memory)) != ()
+        and stalled_copies((fast, replace(stalled, gbps=8.0), memory)) == ()
+    )
+    assert fast.spread == pytest.approx(0.025)
 
 
 def test_a_compiled_kernel_the_compiler_generated_no_code_for_says_not_compiled(
@@ -806,7 +849,7 @@ def test_the_bound_is_the_copys_faster_repeats_with_its_median_and_spread() -> N
     assert bound.limit_gbps == bound.upper_gbps
     assert bound.iqr_gbps == pytest.approx(2_097_152 / 0.009 / 1e9 - 2_097_152 / 0.011 / 1e9)
     sample = Sample(1000, 1e-6, 0.0, 1e9, 0.21, 0.0, "cache", 3, 1, 0.0)
-    assert bound_at((bound,), sample.n, 16, None) is bound
+    assert bound_at((bound,), sample.n) is bound
 
 
 def test_complex_operators_in_the_graph_say_not_compiled_when_no_warning_comes(
@@ -838,7 +881,9 @@ def test_progress_labels_and_counts_with_a_method_that_cannot_run(fake_machine: 
     )
     assert report.unavailable == {"complex-step": "not applicable: f has a kink or jump (abs, sign, relu), so it is not complex-analytic"}
     assert calls == [
-        (0, 7, "memory bandwidth (a copy in the cache, a large copy)"),
+        (0, 7, "copy bandwidth: 1,000 points"),
+        (0, 7, "copy bandwidth: 10,000 points"),
+        (0, 7, "copy bandwidth: main memory (a large copy)"),
         (1, 7, "exact: first call"),
         (2, 7, "complex-step: first call"),
         (3, 7, "exact at N = 1,000"),
@@ -930,7 +975,7 @@ def test_graphs_are_checked_for_every_compiled_method_whatever_comes_before_it(
         ("autograd-compiled", 1, 0),
     ]
     assert list(report.unavailable) == ["complex-step-compiled"]
-    assert labels[1:6] == [
+    assert labels[2:7] == [
         "complex-step-compiled: checking for graph breaks",
         "exact-compiled: checking for graph breaks",
         "autograd-compiled: checking for graph breaks",
@@ -1082,11 +1127,13 @@ def test_a_cuda_card_is_named_and_its_l2_is_its_cache(monkeypatch: pytest.Monkey
     assert machine.cache_bytes(cuda) is None
 
 
-def test_bound_copies_keep_to_their_limits() -> None:
+def test_bound_copies_keep_to_their_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.undo()  # the real main-memory copy size, not small_bandwidth_copy's
     assert machine.bandwidth_tensor_bytes(10**13, 2**30) == 2**30  # 8 GiB wanted: at most 1 GiB
     assert machine.bandwidth_tensor_bytes(2**20, None) == 2**20  # never under 1 MiB
-    assert machine.bound_tensor_bytes(10**12, 8 * 2**10) == (("cache", 4096), ("memory", 64 * 2**20))  # never under 4 KiB
-    assert machine.bound_tensor_bytes(10**12, 32 * 2**20 + 6)[0] == ("cache", 8 * 2**20 + 1)  # a whole number of bytes
+    # A copy of N is skipped where its tensors are as large as main memory's copy, or the two are over the budget.
+    assert machine.bound_copies(10**12, None, (2**23 - 1, 2**23), 8) == ((2**23 - 1, 2**26 - 8), (None, 2**26))
+    assert machine.bound_copies(2 * 10**6, None, (125_000, 125_001), 8) == ((125_000, 10**6), (None, 2**20))
 
 
 def test_the_load_average_is_rounded_to_two_places(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1205,7 +1252,7 @@ def test_method_labels_and_names() -> None:
 def test_the_json_document_of_a_made_up_report() -> None:
     sample = Sample(10_000, 30e-6, 3e-6, 1e4 / 30e-6, 1e4 / 30e-6 * 16 / 1e9, 0.5, "cache", 5, 10, 40e-6, "cache", "")
     method = MethodResult("exact-compiled", "f'(x) evaluated, torch.compile", True, 24, 5e-6, 1.5, (sample,), "a note", 1, 0, (), "no code")
-    bounds = (Bound("cache", 2**16, 40.0, 4.0, 5, 44.0), Bound("memory", 2**20, 10.0, 1.0, 5, 11.0))
+    bounds = (Bound("cache", 160_000, 40.0, 4.0, 5, 44.0, 10_000), Bound("memory", 2**20, 10.0, 1.0, 5, 11.0))
     report = SpeedReport(
         SpeedRequest(methods=("exact-compiled", "autograd")),
         "cpu",
@@ -1233,8 +1280,9 @@ def test_the_json_document_of_a_made_up_report() -> None:
         "bandwidth_gbps": 11.0,
         "bounds": [
             {
+                "n": 10_000,
                 "place": "cache",
-                "tensor_bytes": 2**16,
+                "tensor_bytes": 160_000,
                 "gbps": 40.0,
                 "upper_gbps": 44.0,
                 "limit_gbps": 44.0,
@@ -1243,6 +1291,7 @@ def test_the_json_document_of_a_made_up_report() -> None:
                 "repeats": 5,
             },
             {
+                "n": None,
                 "place": "memory",
                 "tensor_bytes": 2**20,
                 "gbps": 10.0,
@@ -1253,8 +1302,7 @@ def test_the_json_document_of_a_made_up_report() -> None:
                 "repeats": 5,
             },
         ],
-        "cache_bound_stalled": False,
-        "cache_copy_stalled": False,
+        "stalled_copies": [],
         "sizes": [10_000],
         "methods": {
             "exact-compiled": [
@@ -1295,7 +1343,7 @@ def test_the_json_document_of_a_made_up_report() -> None:
         "cancelled": False,
         "elapsed_s": 1.25,
     }
-    assert report.bound_at(10_000) == bounds[0] and report.bound_at(100_000) == bounds[1]  # 160 kB in, 1.6 MB out of 1 MB
+    assert report.bound_at(10_000) == bounds[0] and report.bound_at(100_000) == bounds[1]  # no copy measured at 100,000
     assert report.method("exact-compiled") is method and report.method("autograd") is None
     assert method.at(10_000) is sample and method.at(20_000) is None
 
@@ -1310,7 +1358,8 @@ def test_the_reasons_to_doubt_a_figure_and_where_they_start() -> None:
     assert unreliable_reason(at(10_000, 1e8 / 8), [at(1000, 1e8)]) == ""  # 8x below: the cache-to-memory step can cost that
     both = unreliable_reason(at(10_000, 1e6, spread=0.5, share=1.25), [at(1000, 1e8), at(3162, 5e7)])
     assert both == (
-        "exceeds the cache bound (125%): timing unreliable; repeats spread 50% of the median (IQR / median over 25%); "
+        "exceeds the bound (125%; no derivative outruns a copy of its size): timing unreliable; "
+        "repeats spread 50% of the median (IQR / median over 25%); "
         "100x below its rate at N = 1,000: a stall, likely a busy machine"
     )
 
@@ -1384,19 +1433,19 @@ def test_the_regime_and_bound_boundaries_belong_where_the_docstrings_say() -> No
     # a fixed cost of exactly half the call is overhead-bound; a working set of exactly the cache is in the cache
     assert classify(10, median_s=2e-6, overhead_s=1e-6, footprint_bytes_per_point=16, cache_bytes=10**6) == "overhead"
     assert classify(62_500, median_s=1e-3, overhead_s=1e-6, footprint_bytes_per_point=16, cache_bytes=10**6) == "cache"
-    cache, memory = Bound("cache", 2**16, 20.0, 1.0, 5, 20.0), Bound("memory", 2**20, 20.0, 1.0, 5, 20.0)
-    assert bound_at((cache, memory), 62_500, 16, 10**6) is cache  # a cache as fast as memory is no stall
-    assert bound_at((cache, memory), 62_501, 16, 10**6) is memory
+    copy, memory = Bound("cache", 10**6, 20.0, 1.0, 5, 20.0, 125_000), Bound("memory", 2**20, 20.0, 1.0, 5, 20.0)
+    assert bound_at((copy, memory), 125_000) is copy  # a tie: the copy at N
+    assert stalled_copies((replace(copy, upper_gbps=16.0), memory)) == ()  # no smaller copy: a fixed cost, not a stall
     flat = Bound("memory", 2**20, 0.0, 0.0, 5, 0.0)
     assert flat.spread == math.inf and Sample(8, 0.0, 0.0, 0.0, 0.0, 0.0, "overhead", 3, 1, 0.0).spread == math.inf
 
 
 def test_a_report_reads_its_own_bounds_and_starts_neither_cancelled_nor_timed() -> None:
-    cache, memory = Bound("cache", 2**16, 40.0, 1.0, 5, 40.0), Bound("memory", 2**20, 20.0, 1.0, 5, 20.0)
+    cache, memory = Bound("cache", 4000, 40.0, 1.0, 5, 40.0, 1000), Bound("memory", 2**20, 20.0, 1.0, 5, 20.0)
     report = SpeedReport(SpeedRequest(expression="x^2"), "cpu", "test", "float32", 1, 20.0, 8000, 10**9, (10,), (), bounds=(cache, memory))
     assert report.key == ("x^2", "cpu", "float32")
     assert report.bytes_per_point == 8  # float32: 4 bytes read, 4 written
-    assert report.bound_at(1000) is cache and report.bound_at(1001) is memory  # 1000 float32 points move 8000 bytes
+    assert report.bound_at(1000) is cache and report.bound_at(1001) is memory
     document = report.as_dict()
     assert (document["cancelled"], document["elapsed_s"], document["load_average"]) == (False, 0.0, {"start": None, "end": None})
     half = replace(report, dtype="float16")

@@ -7,6 +7,7 @@ for the test), so they are fast and exact; one measures for real with a tiny req
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -24,7 +25,7 @@ import engine.speed.kernels
 import tui.demos.speed.compute
 import tui.loading
 from engine.speed import MethodResult, Sample, Skip, SpeedReport, SpeedRequest, size_grid
-from engine.speed.report import Bound
+from engine.speed.report import Bound, bound_at
 from tests.tui_helpers import screen_text, settle, type_text
 from tui.app import CalcApp
 from tui.screens.help import HelpScreen
@@ -48,17 +49,28 @@ CACHE_BYTES = 32 * 2**20
 FOOTPRINT = 48
 
 
+MADE_UP_SIZES = size_grid(1000, 316_227_766, 2)
+
+
 def made_up_bounds(speed: float = 1.0) -> tuple[Bound, ...]:
-    """A copy at 30 GB/s in the 32 MiB cache and 12 GB/s from memory (times `speed`), both with a 4% spread."""
-    return (Bound("cache", 8 * 2**20, 30.0 * speed, 1.2 * speed, 5), Bound("memory", 256 * 2**20, 12.0 * speed, 0.48 * speed, 5))
+    """A copy of each N below main memory's 256 MiB: 30 GB/s where its two tensors fit in the 32 MiB cache, 12 GB/s
+    beyond, as main memory's (all times `speed`), each with a 4% spread."""
+    copies = tuple(
+        Bound("cache", 8 * n, 30.0 * speed, 1.2 * speed, 5, n=n)
+        if 16 * n <= CACHE_BYTES
+        else Bound("memory", 8 * n, 12.0 * speed, 0.48 * speed, 5, n=n)
+        for n in MADE_UP_SIZES
+        if 8 * n < 256 * 2**20
+    )
+    return (*copies, Bound("memory", 256 * 2**20, 12.0 * speed, 0.48 * speed, 5))
 
 
 def made_up_sample(method: str, n: int, bandwidth_gbps: float, speed: float = 1.0) -> Sample:
     overhead, per_point = COSTS[method]
     median = (overhead + n * per_point) / speed
     regime = "overhead" if overhead / speed >= 0.5 * median else "cache" if n * FOOTPRINT <= CACHE_BYTES else "memory"
-    cache, memory = made_up_bounds(speed)
-    bound = cache if n * 16 <= CACHE_BYTES else memory  # x and f'(x) in the cache: the cache copy is the bound
+    bound = bound_at(made_up_bounds(speed), n)  # x and f'(x) in the cache: 30 GB/s, else 12
+    assert bound is not None
     gbps = n / median * 16 / 1e9
     return Sample(n, median, 0.05 * median, n / median, gbps, gbps / bound.gbps, regime, 5, 1, median, bound.place)
 
@@ -66,7 +78,7 @@ def made_up_sample(method: str, n: int, bandwidth_gbps: float, speed: float = 1.
 def made_up_report(request: SpeedRequest, device_name: str = "Made-up CPU 3000", speed: float = 1.0, largest: int = 10**7) -> SpeedReport:
     """A whole report with fixed numbers: sizes 1e3..3.16e8, time skips above `largest`, a memory skip at the top."""
     bandwidth = 12.0 * speed
-    sizes = size_grid(1000, 316_227_766, 2)
+    sizes = MADE_UP_SIZES
     methods, unavailable, skipped = [], {}, []
     for name in request.methods:
         if name not in COSTS:
@@ -239,11 +251,11 @@ async def wait_for(pilot: Pilot[int], text: str, seconds: float = 20) -> str:
 
 async def test_a_real_tiny_measurement_shows_the_reports_numbers(pilot: Pilot[int], monkeypatch: pytest.MonkeyPatch) -> None:
 
-    from engine.speed import measure as measure_module
+    from engine.speed import machine
     from tui.demos.speed.compute import seconds
 
     monkeypatch.setattr(tui.demos.speed.compute, "MEASUREMENT", TINY)
-    monkeypatch.setattr(measure_module, "bound_tensor_bytes", lambda budget, cache: (("cache", 2**16), ("memory", 2**20)))
+    monkeypatch.setattr(machine, "bandwidth_tensor_bytes", lambda budget, cache: 2**20)
     app = pilot.app
     assert isinstance(app, CalcApp)
     await pilot.press("6")
@@ -256,8 +268,13 @@ async def test_a_real_tiny_measurement_shows_the_reports_numbers(pilot: Pilot[in
     threads = tui.loading.torch_threads  # "all cores": torch's own count (the other demos run on one thread)
     assert threads is not None and threads >= 1 and report.threads == threads
     assert f"{cpu} · {threads} thread" in text
-    # The bound: the copy bandwidth over 16 bytes a point (read x, write f'(x) in float64), memory's above the cache.
-    assert f"memory {three_digits(report.bandwidth_gbps * 1e9 / 16)}/s (copy {report.bandwidth_gbps:.3g} GB/s)" in text
+    # The bound: the copy bandwidth over 16 bytes a point (read x, write f'(x) in float64): a copy of each N, main memory's.
+    rates = sorted(report.bound_at(n).limit_gbps * 1e9 / 16 for n in report.sizes)
+    if rates[0] != rates[-1]:
+        assert f"bound: a copy of each N, {three_digits(rates[0])}/s to {three_digits(rates[-1])}/s; main memory " in text
+    else:  # tiny copies pay a call's fixed cost: main memory's copy may be the faster at every N
+        assert "bound: main memory " in text
+    assert f"main memory {three_digits(report.bandwidth_gbps * 1e9 / 16)}/s (copy {report.bandwidth_gbps:.3g} GB/s)" in text
     rows = table_columns(app)
     assert set(rows) == set(engine.speed.SPEED_METHODS)
     for method in report.methods:
@@ -636,7 +653,12 @@ def test_speeds_samples_read_back_from_the_export_match_hand_computed_values(tmp
     exact = dict(zip(methods["columns"], methods["rows"][0], strict=True))
     assert exact["method"] == "exact" and exact["largest_n"] == 10**7
     assert exact["overhead_per_call_s"] == pytest.approx(2e-6) and exact["time_per_call_s"] == pytest.approx(0.060002)
-    assert [(row[0], row[2]) for row in document["tables"]["bounds"]["rows"]] == [("cache", 30.0), ("memory", 12.0)]
+    rows = document["tables"]["bounds"]["rows"]
+    assert [(row[0], row[1], row[3]) for row in (rows[0], rows[-2], rows[-1])] == [
+        (1000, "cache", 30.0),
+        (31_622_777, "memory", 12.0),
+        (None, "memory", 12.0),
+    ]
 
 
 def test_a_cpu_report_pairs_with_a_cuda_one_of_the_same_function_dtype_and_choices() -> None:
@@ -654,17 +676,23 @@ def test_a_cpu_report_pairs_with_a_cuda_one_of_the_same_function_dtype_and_choic
     assert all(ratio == pytest.approx(8.0) for pairs in ratios.values() for _, ratio in pairs)
 
 
-def test_the_bound_is_drawn_as_a_step_at_the_n_that_fills_the_cache() -> None:
+def test_the_bound_is_drawn_as_steps_each_copy_halfway_to_its_neighbours() -> None:
     from tui.demos.speed.compute import BoundStep, ReportKey, bound_steps, engine_request, partial_report
 
     key = ReportKey("sin(x)", "cpu", "float64", False)
     report = made_up_report(engine_request(key))
-    # 30 GB/s in the cache, 12 GB/s from memory, 16 bytes a point: 1.875G/s up to 32 MiB / 16 = 2,097,152 points, then 750M/s.
-    assert bound_steps(report) == (
-        BoundStep("cache", None, 2_097_152, 1.875e9),
-        BoundStep("memory", 2_097_152, None, 0.75e9),
+    # 30 GB/s copies up to N = 1e6 (16 MB in the 32 MiB cache), 12 GB/s from 3.16e6 on and from main memory; 16 bytes a
+    # point: 1.875G/s, then 750M/s from halfway (in log N) between 1e6 and 3,162,278: sqrt(1e6 x 3,162,278) = 1,778,279.
+    edge = math.sqrt(10**6 * 3_162_278)
+    assert bound_steps(report) == (BoundStep("cache", None, edge, 1.875e9), BoundStep("memory", edge, None, 0.75e9))
+    # A copy at 1e5 that stalled at 5 GB/s: main memory's bound there, from halfway to 31,623 to halfway to 316,228.
+    stalled = tuple(replace(b, gbps=5.0) if b.n == 100_000 else b for b in report.bounds)
+    low, high = math.sqrt(31_623 * 100_000), math.sqrt(100_000 * 316_228)
+    assert bound_steps(replace(report, bounds=stalled)) == (
+        BoundStep("cache", None, low, 1.875e9),
+        BoundStep("memory", low, high, 0.75e9),
+        BoundStep("cache", high, edge, 1.875e9),
+        BoundStep("memory", edge, None, 0.75e9),
     )
-    stalled = replace(report, bounds=(Bound("cache", 8 * 2**20, 5.0, 1.0, 5), report.bounds[1]))
-    assert bound_steps(stalled) == (BoundStep("memory", None, None, 0.75e9),)  # a cache copy slower than memory's
-    assert bound_steps(replace(report, cache_bytes=None)) == (BoundStep("memory", None, None, 0.75e9),)
+    assert bound_steps(replace(report, bounds=report.bounds[-1:])) == (BoundStep("memory", None, None, 0.75e9),)  # no copies of N
     assert bound_steps(partial_report(key, {}, "cpu")) == ()  # while measuring: no bound yet

@@ -6,7 +6,7 @@ import argparse
 import math
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -17,6 +17,7 @@ from engine.vocabulary import format_seconds
 
 if TYPE_CHECKING:
     from engine.speed import Skip, SpeedReport
+    from engine.speed.report import Bound
 
 NAME = "speed"
 HELP = "derivatives per second across N, eager and compiled, against the memory bandwidth"
@@ -140,32 +141,32 @@ def _seconds(value: float | None) -> str:
 
 
 def _bound_lines(report: SpeedReport) -> list[str]:
-    """The copy bandwidth at each size measured, its spread, and where each bound applies."""
+    """The copy at each N and main memory's: rate, spread, and the derivatives a second the bound at that N allows."""
+    from engine.speed.report import main_memory
+
     if not report.bounds:
         return [f"copy bandwidth {report.bandwidth_gbps:.3g} GB/s: at most {_rate(report.bound_per_second)} derivatives/s"]
-    parts = []
+    lines = [
+        "the bound at N: the faster of a copy of N points and main memory's copy (no elementwise derivative outruns a copy",
+        "of its size); a copy's rate is its faster repeats' (the upper quartile): a busy machine only ever slows a copy",
+        f"{'copy of N':>13}{'GB/s':>8}{'median':>8}{'spread':>8}{'place':>8}{'bound deriv/s':>15}",
+    ]
+    stalled = report.stalled_copies
+    memory = main_memory(report.bounds)
     for bound in report.bounds:
-        where = "in the cache" if bound.place == "cache" else "main memory"
-        copied = f"{bound.repeats} repeats, {bound.tensor_bytes / 2**20:.3g} MiB copied"
-        parts.append(f"{where} {bound.limit_gbps:.3g} GB/s (median {bound.gbps:.3g}, spread {bound.spread:.0%}, {copied})")
-    lines = ["copy bandwidth (its faster repeats' rate, the upper quartile, is the bound): " + "; ".join(parts)]
-    cache = next((b for b in report.bounds if b.place == "cache"), None)
-    if report.cache_copy_stalled:
-        lines.append("the copy in the cache came out slower than the one from memory (a stall): the memory bound applies at every N")
-    elif report.cache_bound_stalled:
+        name = f"{bound.n:,}" if bound.n is not None else "main memory"
+        applies = report.bound_at(bound.n) if bound.n is not None else bound
+        allowed = _rate(applies.limit_gbps * 1e9 / report.bytes_per_point) if applies is not None else "-"
+        mark = " stalled!" if bound in stalled else ""
+        lines.append(f"{name:>13}{bound.limit_gbps:>8.3g}{bound.gbps:>8.3g}{bound.spread:>8.0%}{bound.place:>8}{allowed:>15}{mark}")
+    if memory is not None:
         lines.append(
-            "the copy sized for the cache ran no faster than the one from memory (one core's copy is limited alike):"
-            " the memory bound applies at every N"
+            f"(main memory's copy: {memory.tensor_bytes / 2**20:,.0f} MiB a tensor, {memory.repeats} repeats; an elementwise"
+            f" derivative reads x and writes f'(x): {report.bytes_per_point} bytes a point)"
         )
-    elif cache is not None and report.cache_bytes:
-        edge = report.cache_bytes // report.bytes_per_point
-        lines.append(
-            f"the bound is a step: {_rate(cache.limit_gbps * 1e9 / report.bytes_per_point)} derivatives/s up to N = {edge:,} "
-            f"(x and f'(x) fit in the cache), {_rate(report.bound_per_second)}/s above"
-        )
-    else:
-        lines.append(f"the bound: at most {_rate(report.bound_per_second)} derivatives/s")
-    lines.append(f"(an elementwise derivative reads x and writes f'(x): {report.bytes_per_point} bytes a point)")
+    if stalled:
+        sizes = ", ".join(f"{b.n:,}" for b in stalled)
+        lines.append(f"the copy at N = {sizes} came out below main memory's and a smaller copy's (a stall): main memory's bound there")
     return lines
 
 
@@ -244,11 +245,19 @@ def warning(report: SpeedReport) -> str | None:
     from engine.speed.report import NOISE_LIMIT
 
     shaky = report.unreliable()
-    noisy_bounds = [b.place for b in report.bounds if b.spread > NOISE_LIMIT]
-    if not shaky and not noisy_bounds and not report.cache_copy_stalled:
+    noisy = [b for b in report.bounds if b.spread > NOISE_LIMIT]
+    stalled = report.stalled_copies
+    if not shaky and not noisy and not stalled:
         return None
     what = [f"{len(shaky)} figure{'s' if len(shaky) != 1 else ''} unreliable"] if shaky else []
-    what += [f"the {place} bound spread over {NOISE_LIMIT:.0%}" for place in noisy_bounds]
-    what += ["the copy in the cache stalled below main memory's"] if report.cache_copy_stalled else []
+    what += [f"the copy{_copy_sizes(noisy)} spread over {NOISE_LIMIT:.0%}"] if noisy else []
+    what += [f"the copy{_copy_sizes(stalled)} stalled"] if stalled else []
     marked = " (marked !)" if shaky else ""
     return f"calc-tui speed: warning: {', '.join(what)}{marked}: the machine is busy; try --threads 1 or a quieter machine"
+
+
+def _copy_sizes(bounds: Sequence[Bound]) -> str:
+    """' at N = 1,000, 3,162' or ' from main memory': which copies a warning is about."""
+    sized = [f"{b.n:,}" for b in bounds if b.n is not None]
+    parts = ([f" at N = {', '.join(sized)}"] if sized else []) + ([" from main memory"] if len(sized) < len(bounds) else [])
+    return " and".join(parts)

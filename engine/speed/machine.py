@@ -16,7 +16,7 @@ import math
 import os
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,6 @@ CPU_MEMORY_MARGIN = 0.5  # the machine is shared: a size may use half of what is
 CUDA_MEMORY_MARGIN = 0.8
 BANDWIDTH_MIN_BYTES = 64 * 2**20
 BANDWIDTH_MAX_BYTES = 2**30
-CACHE_COPY_SHARE = 4  # the cache bound's copy: two tensors of a quarter of the cache each, half of it in all
 BOUND_MIN_REPEATS = 5  # each bound is the median of at least this many timed blocks
 # Where Linux says what the machine is (parameters below, so tests can hand in files of their own).
 CPUINFO = Path("/proc/cpuinfo")
@@ -196,12 +195,13 @@ def bandwidth_tensor_bytes(budget_bytes: int, cache: int | None) -> int:
     return int(max(2**20, min(wanted, BANDWIDTH_MAX_BYTES, budget_bytes // 4)))
 
 
-def bound_tensor_bytes(budget_bytes: int, cache: int | None) -> tuple[tuple[str, int], ...]:
-    """(place, bytes of each of the copy's two tensors): in the cache (half of it in all) when its size is known, and far beyond it."""
-    memory = ("memory", bandwidth_tensor_bytes(budget_bytes, cache))
-    if cache is None:
-        return (memory,)
-    return (("cache", max(2**12, cache // CACHE_COPY_SHARE)), memory)
+def bound_copies(budget_bytes: int, cache: int | None, sizes: Sequence[int], itemsize: int) -> tuple[tuple[int | None, int], ...]:
+    """(N, bytes of each of the copy's two tensors): a copy at each N of the grid smaller than the main-memory copy
+    (and within the budget), then the main-memory copy (N None). A copy of N points is what an elementwise
+    derivative at N must at least do, in whichever cache level its footprint lands."""
+    memory = bandwidth_tensor_bytes(budget_bytes, cache)
+    at_sizes = tuple((n, n * itemsize) for n in sizes if n * itemsize < memory and 2 * n * itemsize <= budget_bytes)
+    return (*at_sizes, (None, memory))
 
 
 def measure_bandwidth(
@@ -212,8 +212,10 @@ def measure_bandwidth(
     cancelled: Callable[[], bool] | None = None,
     stopwatch: Stopwatch = WALL,
     place: str = "memory",
+    n: int | None = None,
 ) -> Bound:
-    """Copy bandwidth in GB/s, counting the bytes read and the bytes written (2 * nbytes per copy), median and spread."""
+    """Copy bandwidth in GB/s, counting the bytes read and the bytes written (2 * nbytes per copy), median and spread;
+    `n` is the grid's N the copy was sized for (None: main memory's reference copy)."""
     itemsize = torch.empty((), dtype=dtype).element_size()
     source = torch.ones(max(1, nbytes // itemsize), dtype=dtype, device=device)  # written once: its pages are real
     target = torch.empty_like(source)
@@ -222,7 +224,7 @@ def measure_bandwidth(
     moved = 2 * source.numel() * itemsize
     # The rate's quartiles are the time's, inverted: the fastest quarter of the blocks gives the highest rates.
     median, fast, slow = (moved / seconds / 1e9 for seconds in (timing.median_s, timing.low_s, timing.high_s))
-    return Bound(place, source.numel() * itemsize, median, fast - slow, timing.repeats, upper_gbps=fast)
+    return Bound(place, source.numel() * itemsize, median, fast - slow, timing.repeats, upper_gbps=fast, n=n)
 
 
 def load_average() -> tuple[float, ...] | None:

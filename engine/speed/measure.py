@@ -1,7 +1,7 @@
 """Derivatives per second across N for each method, against the device's copy bandwidth.
 
-The order of work: the copy bandwidth at two sizes (in the cache and far
-beyond it: the bound is a step over N); for compiled methods, dynamo's account
+The order of work: the copy bandwidth at each N of the grid and once far
+beyond the cache (the bound at N is the faster of the copy at N and main memory's); for compiled methods, dynamo's account
 of their graphs (how many, and the breaks); each method at N = 8 (it must run
 at all, torch.compile compiles at the first call, and the median of the calls
 after it is the fixed cost per call); then size by size, every method at that size in turn, so the curves
@@ -35,7 +35,7 @@ from engine.speed.machine import (
     Stopwatch,
     Timing,
     available_bytes,
-    bound_tensor_bytes,
+    bound_copies,
     cache_bytes,
     default_margin,
     device_name,
@@ -54,6 +54,7 @@ from engine.speed.report import (
     bound_at,
     classify,
     is_compiled,
+    main_memory,
     method_label,
     size_grid,
     unreliable_reason,
@@ -178,7 +179,7 @@ class _Measurement:
     @property
     def bandwidth_gbps(self) -> float:
         """The main-memory bound (the largest copy): what a size's time is estimated from."""
-        memory = next((b for b in self.bounds if b.place == "memory"), None)
+        memory = main_memory(self.bounds)
         return memory.limit_gbps if memory is not None else math.nan
 
     def run(self) -> None:
@@ -199,13 +200,15 @@ class _Measurement:
             self.progress("done")
 
     def measure_bandwidth(self) -> None:
-        self.progress("memory bandwidth (a copy in the cache, a large copy)")
         bounds = []
-        for place, nbytes in bound_tensor_bytes(self.budget, self.cache):
+        for n, nbytes in bound_copies(self.budget, self.cache, self.sizes, self.itemsize):
+            self.progress("copy bandwidth: " + (f"{n:,} points" if n is not None else "main memory (a large copy)"))
             if self.stop_requested():
                 raise Cancelled
+            # A copy moves two tensors: in the cache when both fit (main memory's reference copy never does).
+            place = "cache" if n is not None and self.cache is not None and 2 * nbytes <= self.cache else "memory"
             bounds.append(
-                measure_bandwidth(self.device, self.dtype, nbytes, self.request.repeats, self.stop_requested, self.stopwatch, place)
+                measure_bandwidth(self.device, self.dtype, nbytes, self.request.repeats, self.stop_requested, self.stopwatch, place, n)
             )
         self.bounds = tuple(bounds)
         self.step_done()
@@ -328,7 +331,7 @@ class _Measurement:
     def sample(self, method: _Method, n: int, timing: Timing) -> Sample:
         per_second = n / timing.median_s
         gbps = per_second * 2 * self.itemsize / 1e9  # read x, write f'(x)
-        bound = bound_at(self.bounds, n, 2 * self.itemsize, self.cache)
+        bound = bound_at(self.bounds, n)
         return Sample(
             n=n,
             median_s=timing.median_s,

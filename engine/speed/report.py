@@ -11,12 +11,15 @@ source, write the destination). The bound on derivatives per second is
 therefore the copy rate in elements per second, and a method's
 `bound_fraction` is its rate divided by that bound.
 
-The copy is measured at two sizes: one whose tensors fit in the last-level
-cache and one far beyond it. The bound is a step over N: the cache copy's rate
-where x and f'(x) fit in the cache, the main-memory copy's rate above. A share
-above 100% of the bound that applies is not a result: the sample is marked
-unreliable with the reason, as is a sample whose repeats spread widely or whose
-rate collapses against a smaller N (a stall on a busy machine).
+The copy is measured at every N of the grid (two tensors of N points, the
+footprint an elementwise derivative has at that N) and once far beyond the
+last-level cache (main memory). The bound at N is the faster of the copy at N
+and main memory's copy: no derivative can beat a copy of its own size, whatever
+the cache hierarchy (a VM that reports a 480 MiB L3, a private L2 faster than
+the shared L3), and a copy stalled by a busy machine cannot drag the bound
+below main memory's. A share above 100% of that bound is not a result: the
+sample is marked unreliable with the reason, as is a sample whose repeats
+spread widely or whose rate collapses against a smaller N (a stall).
 """
 
 from __future__ import annotations
@@ -52,9 +55,9 @@ REGIME_TEXT: dict[str, str] = {
 SKIP_KINDS: tuple[str, ...] = ("memory", "time", "out-of-memory", "failed")
 OVERHEAD_SHARE = 0.5  # a call is overhead-bound when the fixed cost is at least this share of its time
 NOISE_LIMIT = 0.25  # a figure whose repeats spread (IQR / median) more than this is not to be believed
-STALL_GAP = 0.8  # a cache copy below this share of main memory's copy rate stalled; nearer, the core limits both
+STALL_GAP = 0.8  # a copy below this share of main memory's and of a smaller copy's rate stalled
 STALL_FACTOR = 8.0  # a rate this many times below the method's best at a smaller N is a stall, not a result
-# Where a bound applies, by the bytes an elementwise derivative must move at N (read x, write f'(x)).
+# Where a copy's two tensors lie: within the last-level cache, or beyond it in main memory.
 BOUND_PLACES: tuple[str, ...] = ("cache", "memory")
 
 
@@ -157,12 +160,13 @@ class SpeedRequest:
 class Bound:
     """The copy bandwidth measured with tensors of one size: the median over repeated blocks and its spread."""
 
-    place: str  # one of BOUND_PLACES: "cache" (both tensors fit in the last-level cache) or "memory" (far beyond it)
+    place: str  # one of BOUND_PLACES: "cache" (both tensors fit in the last-level cache) or "memory" (beyond it)
     tensor_bytes: int  # each of the two tensors of the copy
     gbps: float  # bytes read + written per second / 1e9, median over the repeats
     iqr_gbps: float  # the spread of that rate over the repeats
     repeats: int
     upper_gbps: float = math.nan  # the rate of the faster repeats (upper quartile): what the copy can do
+    n: int | None = None  # the grid's N this copy is sized for (two tensors of n points); None: main memory's reference copy
 
     def __post_init__(self) -> None:
         one_of("bound place", self.place, BOUND_PLACES)
@@ -179,6 +183,7 @@ class Bound:
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "n": self.n,
             "place": self.place,
             "tensor_bytes": self.tensor_bytes,
             "gbps": self.gbps,
@@ -204,7 +209,7 @@ class Sample:
     repeats: int  # timed repeats (fewer than asked where one call is long, at least 3)
     calls_per_repeat: int  # small N: several calls per repeat, so each repeat is long enough to time
     warmup_s: float  # the first call at this size (allocation, lazy loading, a recompile would show here)
-    bound: str = "memory"  # the place of the bound that applies at n (BOUND_PLACES)
+    bound: str = "memory"  # where the copy that bounds n lies (BOUND_PLACES): the copy at n, or main memory's
     unreliable: str = ""  # why this figure is not to be believed ("" when nothing says so)
 
     def __post_init__(self) -> None:
@@ -329,7 +334,7 @@ class SpeedReport:
     device_name: str  # the CPU model or the GPU's name
     dtype: str
     threads: int
-    bandwidth_gbps: float  # main-memory copy bandwidth (its limit), bytes read + written per second / 1e9: the memory bound
+    bandwidth_gbps: float  # main-memory copy bandwidth (its limit), bytes read + written per second / 1e9: the least bound
     cache_bytes: int | None  # last-level cache (CPU) or L2 (GPU); None when unknown
     memory_budget_bytes: int  # what a size may use: the margin times the memory available at the start
     sizes: tuple[int, ...]
@@ -338,7 +343,7 @@ class SpeedReport:
     skipped: tuple[Skip, ...] = ()
     cancelled: bool = False
     elapsed_s: float = 0.0
-    bounds: tuple[Bound, ...] = ()  # the copy at each size measured, cache first; empty: only bandwidth_gbps
+    bounds: tuple[Bound, ...] = ()  # the copy at each N of the grid measured, then main memory's; empty: only bandwidth_gbps
     load_average: tuple[tuple[float, ...] | None, tuple[float, ...] | None] = (None, None)  # 1, 5, 15 min: start, end
 
     @property
@@ -356,22 +361,17 @@ class SpeedReport:
 
     @property
     def bound_per_second(self) -> float:
-        """The most derivatives per second this device's main memory allows (the step of the bound above the cache)."""
+        """The most derivatives per second this device's main memory allows: the bound at N beyond the cache."""
         return self.bandwidth_gbps * 1e9 / self.bytes_per_point
 
     def bound_at(self, n: int) -> Bound | None:
-        """The bound that applies at n: the cache copy's where x and f'(x) fit in the cache, else main memory's."""
-        return bound_at(self.bounds, n, self.bytes_per_point, self.cache_bytes)
+        """The bound that applies at n: the faster of the copy at n and main memory's copy."""
+        return bound_at(self.bounds, n)
 
     @property
-    def cache_bound_stalled(self) -> bool:
-        """The copy in the cache came out slower than the one from memory: the memory bound applies at every N."""
-        return cache_below_memory(self.bounds)
-
-    @property
-    def cache_copy_stalled(self) -> bool:
-        """The cache copy came out well below main memory's: the machine stalled it (warned about, unlike a tie)."""
-        return cache_copy_stalled(self.bounds)
+    def stalled_copies(self) -> tuple[Bound, ...]:
+        """Copies that came out well below main memory's and a smaller copy's: the machine stalled them (warned about)."""
+        return stalled_copies(self.bounds)
 
     def unreliable(self) -> tuple[tuple[str, Sample], ...]:
         """(method, sample) of every figure marked unreliable, in the order measured."""
@@ -425,8 +425,7 @@ class SpeedReport:
             "threads": self.threads,
             "bandwidth_gbps": self.bandwidth_gbps,
             "bounds": [b.as_dict() for b in self.bounds],
-            "cache_bound_stalled": self.cache_bound_stalled,
-            "cache_copy_stalled": self.cache_copy_stalled,
+            "stalled_copies": [b.n for b in self.stalled_copies],
             "sizes": list(self.sizes),
             "methods": {m.name: [s.as_dict() for s in m.samples] for m in self.methods},
             "unavailable": dict(self.unavailable),
@@ -475,34 +474,32 @@ def classify(n: int, median_s: float, overhead_s: float, footprint_bytes_per_poi
     return "memory"
 
 
-def bound_at(bounds: Sequence[Bound], n: int, bytes_per_point: int, cache_bytes: int | None) -> Bound | None:
-    """The bound at n: the cache copy's while n * bytes_per_point fits in the cache, else the main-memory copy's."""
-    by_place = {bound.place: bound for bound in bounds}
-    cache, memory = by_place.get("cache"), by_place.get("memory")
-    if cache_bytes is not None and n * bytes_per_point <= cache_bytes and cache is not None and not cache_below_memory(bounds):
-        return cache
-    return memory
+def main_memory(bounds: Sequence[Bound]) -> Bound | None:
+    """The reference copy far beyond the cache (the one not sized for a grid N)."""
+    return next((bound for bound in bounds if bound.n is None), None)
 
 
-def _cache_over_memory(bounds: Sequence[Bound]) -> float | None:
-    """The cache copy's rate over main memory's; None without both."""
-    by_place = {bound.place: bound.limit_gbps for bound in bounds}
-    if "cache" not in by_place or "memory" not in by_place or not by_place["memory"] > 0:
-        return None
-    return by_place["cache"] / by_place["memory"]
+def bound_at(bounds: Sequence[Bound], n: int) -> Bound | None:
+    """The bound at n: the faster of the copy measured at n and main memory's (main memory's alone where no copy was
+    measured at n: sizes whose tensors are as large as the reference copy's, or over the memory budget)."""
+    here = next((bound for bound in bounds if bound.n == n), None)
+    options = [bound for bound in (here, main_memory(bounds)) if bound is not None]
+    return max(options, key=lambda bound: bound.limit_gbps) if options else None
 
 
-def cache_below_memory(bounds: Sequence[Bound]) -> bool:
-    """A copy in the cache measured no faster than one from main memory, so the cache step is not used."""
-    ratio = _cache_over_memory(bounds)
-    return ratio is not None and ratio < 1
-
-
-def cache_copy_stalled(bounds: Sequence[Bound]) -> bool:
-    """The cache copy came out well below main memory's: a stall. Only a little below (within STALL_GAP) is what one
-    core sees where its copy is limited by the core, not by where the data lies (a large shared L3 on a server part)."""
-    ratio = _cache_over_memory(bounds)
-    return ratio is not None and ratio < STALL_GAP
+def stalled_copies(bounds: Sequence[Bound]) -> tuple[Bound, ...]:
+    """Copies below STALL_GAP of both main memory's rate and a smaller copy's. A small copy below main memory's is
+    only its fixed cost per call (rates rise with N until the cache is full); below a smaller copy too, it stalled."""
+    memory = main_memory(bounds)
+    if memory is None:
+        return ()
+    sized = sorted((bound for bound in bounds if bound.n is not None), key=lambda bound: bound.tensor_bytes)
+    stalled = []
+    for index, bound in enumerate(sized):
+        fastest_before = max((smaller.limit_gbps for smaller in sized[:index]), default=0.0)
+        if bound.limit_gbps < STALL_GAP * min(memory.limit_gbps, fastest_before):
+            stalled.append(bound)
+    return tuple(stalled)
 
 
 def unreliable_reason(sample: Sample, smaller: Sequence[Sample]) -> str:
@@ -514,7 +511,7 @@ def unreliable_reason(sample: Sample, smaller: Sequence[Sample]) -> str:
     """
     reasons = []
     if sample.exceeds_bound:
-        reasons.append(f"exceeds the {sample.bound} bound ({sample.bound_fraction:.0%}): timing unreliable")
+        reasons.append(f"exceeds the bound ({sample.bound_fraction:.0%}; no derivative outruns a copy of its size): timing unreliable")
     if sample.spread > NOISE_LIMIT:
         reasons.append(f"repeats spread {sample.spread:.0%} of the median (IQR / median over {NOISE_LIMIT:.0%})")
     best = max(smaller, key=lambda s: s.per_second, default=None)

@@ -23,7 +23,7 @@ from engine.speed import (
     method_label,
     parse_speed_methods,
 )
-from engine.speed.report import is_compiled
+from engine.speed.report import is_compiled, main_memory
 from engine.vocabulary import format_seconds
 from tui import loading
 from tui.export import Table
@@ -170,20 +170,34 @@ class BoundStep:
 
 
 def bound_steps(report: SpeedReport) -> tuple[BoundStep, ...]:
-    """The bound over N: the cache copy's rate up to the N whose x and f'(x) fill the cache, main memory's above."""
-    memory = report.bound_at(10**15)
-    cache = report.bound_at(1)
+    """The bound over N as steps: each copy of a grid N holds from halfway (in log N) to its neighbours, main memory's
+    beyond the last one; neighbours with the same bound (main memory's faster than both copies) are one step."""
+    memory = main_memory(report.bounds)
     per_point = report.bytes_per_point
     if memory is None:
         rate = report.bound_per_second
         return (BoundStep("memory", None, None, rate),) if math.isfinite(rate) and rate > 0 else ()
-    if cache is None or cache is memory or report.cache_bytes is None:
-        return (BoundStep("memory", None, None, memory.limit_gbps * 1e9 / per_point),)
-    edge = report.cache_bytes / per_point
-    return (
-        BoundStep("cache", None, edge, cache.limit_gbps * 1e9 / per_point),
-        BoundStep("memory", edge, None, memory.limit_gbps * 1e9 / per_point),
-    )
+    sized = sorted(b.n for b in report.bounds if b.n is not None)
+    steps: list[BoundStep] = []
+    low: float | None = None
+    for index, n in enumerate(sized):
+        bound = report.bound_at(n) or memory
+        following = next((m for m in report.sizes if m > n), None) if index + 1 == len(sized) else sized[index + 1]
+        high = math.sqrt(n * following) if following is not None else None
+        place = "memory" if bound is memory else bound.place
+        rate = bound.limit_gbps * 1e9 / per_point
+        if steps and steps[-1].per_second == rate:
+            steps[-1] = replace(steps[-1], high=high)
+        else:
+            steps.append(BoundStep(place, low, high, rate))
+        low = high
+    if not sized or low is not None:
+        rate = memory.limit_gbps * 1e9 / per_point
+        if steps and steps[-1].per_second == rate:
+            steps[-1] = replace(steps[-1], high=None)
+        else:
+            steps.append(BoundStep("memory", low, None, rate))
+    return tuple(steps)
 
 
 # -- the table ------------------------------------------------------------------------------------
@@ -430,8 +444,8 @@ def report_tables(report: SpeedReport) -> dict[str, Table]:
             ],
         ),
         "bounds": Table(
-            ("place", "tensor_bytes", "gbps", "upper_gbps", "limit_gbps", "iqr_gbps", "spread", "repeats"),
-            [(b.place, b.tensor_bytes, b.gbps, b.upper_gbps, b.limit_gbps, b.iqr_gbps, b.spread, b.repeats) for b in report.bounds],
+            ("n", "place", "tensor_bytes", "gbps", "upper_gbps", "limit_gbps", "iqr_gbps", "spread", "repeats"),
+            [(b.n, b.place, b.tensor_bytes, b.gbps, b.upper_gbps, b.limit_gbps, b.iqr_gbps, b.spread, b.repeats) for b in report.bounds],
         ),
         "skipped": Table(("n", "method", "kind", "reason"), [(s.n, s.method, s.kind, s.reason) for s in report.skipped]),
         "device": Table(

@@ -111,7 +111,7 @@ class SpeedPlot(BasePlot):
     # -- pieces ---------------------------------------------------------------------------------
 
     def _bound(self, steps: Sequence[BoundStep], box: Box, row: float, y_high: float, look: Look) -> None:
-        """The bound as a step over N: the cache copy's rate up to the cache's size, main memory's beyond; each labelled."""
+        """The bound as steps over N: a copy of each N, main memory's beyond; each step wide enough is labelled."""
         marker = "=" if look.plain_markers else "braille"
         previous: tuple[float, float] | None = None
         for step in steps:

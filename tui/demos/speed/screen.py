@@ -208,16 +208,16 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
         if live:
             return f"measuring on [b]{report.device_name}[/] · {report.dtype} · Esc stops; the rest of the app stays usable"
         steps = bound_steps(report)
-        bound = (
-            "bound "
-            + ", ".join(
-                f"{step.place} [b]{si(step.per_second)}/s[/]" + (f" to N = {si(step.high)}" if step.high is not None else "")
-                for step in steps
+        if steps and math.isfinite(report.bandwidth_gbps):
+            rates = [step.per_second for step in steps]
+            memory = f"main memory [b]{si(report.bound_per_second)}/s[/] (copy {report.bandwidth_gbps:.3g} GB/s)"
+            bound = (
+                f"bound: a copy of each N, [b]{si(min(rates))}/s[/] to [b]{si(max(rates))}/s[/]; {memory}"
+                if len(steps) > 1
+                else f"bound: {memory}"
             )
-            + f" (copy {report.bandwidth_gbps:.3g} GB/s)"
-            if steps and math.isfinite(report.bandwidth_gbps)
-            else "bandwidth not measured"
-        )
+        else:
+            bound = "bandwidth not measured"
         threads = f"{report.threads} thread{'s' if report.threads != 1 else ''}"
         line = f"[b]{report.device_name}[/] · {threads} · took {report.elapsed_s:.1f} s\n{bound}"
         if other is not None:
