@@ -289,3 +289,11 @@ def test_an_observation_survives_json() -> None:
 def test_a_bad_observation_says_which_field_is_wrong(data: object, message: str) -> None:
     with pytest.raises(ObservationError, match=message):
         observation_from_json(data)
+
+
+def test_the_sweep_steps_text_names_the_h_on_screen_not_the_one_it_started_at() -> None:
+    from tui.lesson.steps import sweep_text
+
+    assert "the grey line is the current h, now 1.0e-02." in sweep_text(sweep_observation(1e-2))
+    moved = sweep_text(sweep_observation(1e-8))
+    assert "the grey line is the current h, now 1.0e-08." in moved and "1.0e-02" not in moved

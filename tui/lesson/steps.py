@@ -97,15 +97,11 @@ def methods_text(observation: Observation) -> str:
 
 def sweep_text(observation: Observation) -> str:
     sweep = sweep_for(observation, observation.dtype)
-    now = (
-        f" At the marker (h = {e(observation.lab.h)}) central's measured error is {e(error_at(sweep, 'central', observation.lab.h))}."
-        if sweep is not None
-        else ""
-    )
+    now = f" There central's measured error is {e(error_at(sweep, 'central', observation.lab.h))}." if sweep is not None else ""
     return (
         "This is the tutorial's first exercise. Error vs h plots the largest error over the domain against the "
-        "step h, for forward and central differences, on log-log axes; the grey line is the current h, "
-        "now 1e-2. Smaller h should mean a better answer..." + now
+        f"step h, for forward and central differences, on log-log axes; the grey line is the current h, now {e(observation.lab.h)}. "
+        "Smaller h should mean a better answer..." + now
     )
 
 
