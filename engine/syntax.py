@@ -73,6 +73,20 @@ class _Token:
     column: int  # 1-based, in the user's text
 
 
+_PYTHON_BASES = {"x": ("a hexadecimal", "[0-9a-fA-F]+"), "b": ("a binary", "[01]+"), "o": ("an octal", "[0-7]+")}
+
+
+def _refuse_python_number(number: _Token, name: str) -> None:
+    """A number written as Python writes it (`1_000`, `0x10`) would otherwise read as a number times an unknown name."""
+    if re.fullmatch(r"(?:_[0-9]+)+", name):
+        written = number.text + name
+        raise ExpressionError(f"{written!r}: write numbers without '_' ({written.replace('_', '')})", number.column)
+    base = _PYTHON_BASES.get(name[:1].lower())
+    if number.text == "0" and base is not None and re.fullmatch(base[1], name[1:], re.ASCII):
+        written = "0" + name
+        raise ExpressionError(f"{written!r} is {base[0]} number: write it in decimal ({int(written, 0)})", number.column)
+
+
 def _tokenize(text: str) -> list[_Token]:
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"the expression is too long: {len(text)} characters (the limit is {MAX_LENGTH})")
@@ -98,6 +112,8 @@ def _tokenize(text: str) -> list[_Token]:
         value = match.group()
         if kind == "name" and (keyword.iskeyword(value) or keyword.issoftkeyword(value)):
             raise ExpressionError(f"{value!r} is a Python keyword, not part of a formula", column)
+        if kind == "name" and tokens and tokens[-1].kind == "number" and tokens[-1].column + len(tokens[-1].text) == column:
+            _refuse_python_number(tokens[-1], value)
         if value == "(":
             depth += 1
             if depth > MAX_PAREN_DEPTH:

@@ -197,6 +197,29 @@ def test_unknown_name_in_the_middle_has_its_own_column() -> None:
     assert "'cos'" in error.message
 
 
+@pytest.mark.parametrize(
+    ("text", "column", "message"),
+    [
+        ("1_000*x", 1, "'1_000': write numbers without '_' (1000)"),
+        ("x + 2_500_000", 5, "'2_500_000': write numbers without '_' (2500000)"),
+        ("0x10*x", 1, "'0x10' is a hexadecimal number: write it in decimal (16)"),
+        ("x*0XFF", 3, "'0XFF' is a hexadecimal number: write it in decimal (255)"),
+        ("0b101*x", 1, "'0b101' is a binary number: write it in decimal (5)"),
+        ("0o17*x", 1, "'0o17' is an octal number: write it in decimal (15)"),
+        ("10_x", 3, "unknown name '_x'; did you mean 'x'?"),  # not a number with '_': a name
+        ("0xg", 2, "unknown name 'xg'; did you mean 'x'?"),  # g is no hexadecimal digit
+        ("0 x10", 3, "unknown name 'x10'"),  # apart: a number, then a name
+    ],
+)
+def test_numbers_written_as_python_writes_them_are_named(text: str, column: int, message: str) -> None:
+    error = error_of(text)
+    assert (error.column, error.message) == (column, message)
+
+
+def test_zero_times_x_is_still_implicit_multiplication() -> None:
+    assert str(parse_expression("0x").sympy) == "0" and str(parse_expression("2x").sympy) == "2*x"
+
+
 def test_unknown_name_without_a_close_match_has_no_suggestion() -> None:
     error = error_of("foo(x)")
     assert error.column == 1
