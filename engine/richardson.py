@@ -143,9 +143,10 @@ def _roundoff(
 ) -> torch.Tensor:
     """What rounding can do to this level's difference: each value of f within eps of itself (or within the subnormal
     spacing), and each x + k h rounded by up to eps |x| / 2, which moves f by |f'| eps |x| / 2."""
-    magnitude = sum(abs(w) * at[k].abs() for k, w in stencil.weights)
+    # eps multiplies first: near float's top (exp(x) at x = 705) |x| |f'| alone overflows, though the round-off does not
+    magnitude = sum(eps * abs(w) * at[k].abs() for k, w in stencil.weights)
     slope = (at[1] - at[-1]).abs() / (2 * h)
-    spread = eps * (magnitude + stencil.step_weight * stencil.denominator * x.abs() * slope / 2)
+    spread = magnitude + (eps * x.abs()) * slope * (stencil.step_weight * stencil.denominator / 2)
     return (spread + stencil.function_weight * stencil.denominator * subnormal_spacing) / (stencil.denominator * h**stencil.order)
 
 

@@ -491,3 +491,14 @@ def test_every_method_is_one_function_with_one_result_type_and_no_import_circle(
         evaluations = result.evaluations if isinstance(result.evaluations, int) else int(result.evaluations.max())
         assert evaluations == (method_info(name).evaluations or evaluations) > 0, name
     assert METHOD_FUNCTIONS["richardson"] is engine.richardson.extrapolate
+
+
+@pytest.mark.parametrize("x", [705.0, 709.0])
+def test_richardson_near_the_top_of_float64_extrapolates_instead_of_giving_up(x: float) -> None:
+    """exp(705) = 1.5e306: its round-off term |x| |f'| eps was computed as |x| |f'| first, which overflows, so every
+    level looked non-finite and Richardson said f 'overflows that close to x' where f'(x) is a float64 number."""
+    result = derive(parse_expression("exp(x)"), torch.tensor([x], dtype=torch.float64), 1e-5, ("richardson",)).results["richardson"]
+    truth = float(result.magnitude) if result.magnitude is not None else math.nan
+    value, estimate = float(result.values), float(result.error_estimate)  # type: ignore[arg-type]
+    assert math.isfinite(value) and result.reason is None
+    assert abs(value - truth) <= estimate <= 1e-8 * truth  # within its own estimate, and a small one
