@@ -59,7 +59,8 @@ class TorchCallable:
 
 @dataclass(frozen=True)
 class MpmathCallable:
-    """f(*floats) -> float at REFERENCE_DIGITS significant digits, NaN where f is not real or undefined."""
+    """f(*floats) -> float at REFERENCE_DIGITS significant digits, NaN where f is not real or undefined (a pole too),
+    ±inf where it is finite but beyond float64's range."""
 
     expr: sp.Expr
     _function: Callable[..., Any]
@@ -74,6 +75,8 @@ class MpmathCallable:
                 if value.imag != 0:
                     return math.nan
                 value = value.real
+            if not mpmath.isfinite(value):  # a pole (log(0) = -inf): undefined. A finite value beyond float64 is inf below
+                return math.nan
             try:
                 return float(value)
             except (OverflowError, TypeError, ValueError):

@@ -153,6 +153,7 @@ class Derivatives:
     formula_outside_domain: torch.Tensor | None = None  # f not finite in the dtype, yet the formula for f' gives a number
     order: int = 1
     kinks: tuple[Kink, ...] = ()  # points where the derivative does not exist, though the reference gives a number
+    beyond_float64: torch.Tensor | None = None  # f or the derivative finite at 50 digits but beyond float64 (so NaN above)
 
     def kink_notice(self) -> str | None:
         """'f'(x) does not exist at x = 0: a kink, -1 from the left and 1 from the right. ...', or None."""
@@ -194,7 +195,11 @@ class Derivatives:
         label = str(self.expression)
         short_label = label if len(label) <= MAX_FORMULA_IN_NOTICE else "f(x)"
         sentences = []
-        skipped = undefined_notice(label, self.points, ~self.defined)
+        beyond = self.beyond_float64 if self.beyond_float64 is not None else torch.zeros_like(self.points, dtype=torch.bool)
+        skipped = undefined_notice(label, self.points, ~self.defined & ~beyond)
+        too_large = beyond_notice(label, self.points, beyond)
+        if too_large:
+            sentences.append(too_large)
         if skipped:
             sentences.append(skipped)
             outside = self.formula_outside_domain
@@ -213,6 +218,17 @@ class Derivatives:
                 "every method reports undefined there"
             )
         return ". ".join(sentences) + ("." if len(sentences) > 1 else "") if sentences else None
+
+
+def beyond_notice(label: str, points: torch.Tensor, beyond: torch.Tensor) -> str | None:
+    """Where f or its derivative is finite at 50 digits but too large for float64; None where nothing is."""
+    count = int(beyond.sum())
+    if count == 0:
+        return None
+    return (
+        f"{label} or its derivative is beyond float64's range {_where(points, beyond)} (finite at 50 digits, above "
+        f"{torch.finfo(torch.float64).max:.2g} in size): {count} of {beyond.numel()} points skipped, no error can be measured there"
+    )
 
 
 def undefined_notice(label: str, points: torch.Tensor, undefined: torch.Tensor) -> str | None:
@@ -242,6 +258,11 @@ def _runs(points: Sequence[float], mask: Sequence[bool]) -> list[tuple[float, fl
             runs.append((start, point if flagged else points[index - 1]))
             start = None
     return runs
+
+
+def beyond_float64(expression: Expression, points: torch.Tensor, order: int = 1) -> torch.Tensor:
+    """Where f or its order-th derivative is finite at 50 digits but too large for float64 (x^20 at x = 1e20)."""
+    return torch.isinf(reference_derivative(expression, points, order)) | torch.isinf(reference_function(expression, points))
 
 
 def reference_with_gaps(expression: Expression, points: torch.Tensor, order: int = 1) -> torch.Tensor:
@@ -324,6 +345,7 @@ def derive(
         formula_outside_domain=_formula_outside_domain(expression, working, function_values, order),
         order=order,
         kinks=kinks(expression, as_held, order),
+        beyond_float64=beyond_float64(expression, as_held, order),
     )
 
 

@@ -13,6 +13,7 @@ import math
 import pytest
 import torch
 
+from engine.compiled import compile_expression
 from engine.derive import derive
 from engine.expression import parse_expression
 from engine.methods import METHOD_FUNCTIONS, complex_step
@@ -448,3 +449,18 @@ def test_a_number_where_there_is_no_reference_is_marked_unchecked(capsys: pytest
     assert main(["derive", "sign(x)", "--at", "0", "--methods", "richardson", "--device", "cpu"]) == 0
     (line,) = [row for row in capsys.readouterr().out.splitlines() if row.startswith("richardson")]
     assert line.endswith("after 96 evaluations   (unchecked: no reference here, and f' may not exist)")
+
+
+def test_a_value_beyond_float64_is_named_as_such_not_as_undefined() -> None:
+    """x^20 at 1e20 is 1e400 and its derivative 2e381: finite, but no float64 holds them; log at 0 is a pole."""
+    points = torch.tensor([1e20, 2.0, 0.0], dtype=torch.float64)
+    result = derive(parse_expression("x^20 + log(x)"), points, 1e-5)
+    assert result.reference[1].item() == pytest.approx(20 * 2.0**19 + 0.5, rel=1e-15)  # the one point in range
+    assert result.undefined_notice() == (
+        "x**20 + log(x) or its derivative is beyond float64's range at x = 1e+20 (finite at 50 digits, above 1.8e+308 "
+        "in size): 1 of 3 points skipped, no error can be measured there. x**20 + log(x) or its derivative is undefined "
+        "at x = 0: 1 of 3 points skipped."
+    )
+    compiled = compile_expression(parse_expression("exp(x)"))
+    assert compiled.reference_function(800.0) == math.inf  # e^800: finite at 50 digits, beyond float64
+    assert math.isnan(compile_expression(parse_expression("log(x)")).reference_function(0.0))  # a pole: undefined

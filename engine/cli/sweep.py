@@ -123,6 +123,10 @@ def run(args: argparse.Namespace) -> Output:
     progress = terminal_progress if sys.stderr.isatty() else None
     hs = h_grid(args.hmax, args.hmin, args.per_decade)
     result = sweep_in_steps(expression, points, hs, methods, dtype, device, progress, args.order)
+    from engine.derive import beyond_float64, beyond_notice
+
+    as_held = points.to(device=device, dtype=dtype).to("cpu", torch.float64)
+    notes += tuple(n for n in [beyond_notice(str(expression), as_held, beyond_float64(expression, as_held, args.order))] if n)
     if progress is not None:
         print("\r\033[K", end="", file=sys.stderr, flush=True)
     return _output(args, result, methods, where, device, describe_device(device), notes)
