@@ -261,14 +261,16 @@ def test_a_share_over_the_bound_is_flagged_not_printed_and_the_cli_warns(
     fake_cli: Callable[..., FakeMachine], capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake_cli({"exact": linear(0.0, 0.2e-9)})  # 10,000 points in 2 us: 80 GB/s, twice the cache copy
-    status = main(["speed", "--nmin", "1e4", "--nmax", "1e4", "--methods", "exact", "--repeats", "3"])
+    status = main(["speed", "--nmin", "1e4", "--nmax", "1e4", "--methods", "exact", "--repeats", "3", "--threads", "1"])
     out, err = capsys.readouterr()
     assert status == 0
     row = next(line.split() for line in out.splitlines() if line.startswith("exact ") and "10,000" in line)
     assert row == ["exact", "10,000", "5G!", "2", "us", "0%", "cache", "over!", "c"]
     assert "200%" not in row
     assert "! exact at N = 10,000: exceeds the bound (200%; no derivative outruns a copy of its size): timing unreliable" in out
-    assert err == "calc-tui speed: warning: 1 figure unreliable (marked !): the machine is busy; try --threads 1 or a quieter machine\n"
+    assert (
+        err == "calc-tui speed: warning: 1 figure unreliable (marked !): the machine is busy; try a quieter machine\n"
+    )  # one thread already
 
 
 def test_the_skip_summary_names_each_method_and_size(fake_cli: Callable[..., FakeMachine], capsys: pytest.CaptureFixture[str]) -> None:
@@ -332,16 +334,17 @@ def test_a_noisy_copy_alone_is_warned_about_without_marks() -> None:
     bounds = (Bound("cache", 8000, 40.0, 20.0, 5, 50.0, 1000), Bound("memory", 2**20, 10.0, 0.5, 5, 10.2))
     report = SpeedReport(SpeedRequest(), "cpu", "Made-up CPU", "float64", 1, 10.2, 10**6, 10**9, (), (), bounds=bounds)
     assert warning(report) == (
-        "calc-tui speed: warning: the copy at N = 1,000 spread over 25%: the machine is busy; try --threads 1 or a quieter machine"
+        "calc-tui speed: warning: the copy at N = 1,000 spread over 25%: the machine is busy; try a quieter machine"  # 1 thread
     )
     assert warning(replace(report, bounds=bounds[1:])) is None
     noisy_memory = (bounds[0], replace(bounds[1], iqr_gbps=5.0))
-    assert "the copy at N = 1,000 and from main memory spread over 25%" in str(warning(replace(report, bounds=noisy_memory)))
+    assert "the copies at N = 1,000 and from main memory spread over 25%" in str(warning(replace(report, bounds=noisy_memory)))
+    assert str(warning(replace(report, threads=2))).endswith("try --threads 1 or a quieter machine")
 
 
 def test_the_copies_print_as_a_table_of_hand_computed_bounds_and_a_stalled_copy_is_warned_about() -> None:
     """One core of a server part: a copy of 1e6 points (16 MB) runs at 28 GB/s, of 1e7 at 14, main memory's at 13.8.
-    A copy of 1e5 at 5 GB/s, below main memory's and the 1e4 copy's, stalled: main memory's bound applies there."""
+    A copy of 1e5 at 5 GB/s, below the 1e4 copy's and the 1e6 one's, stalled: the faster neighbour's bound stands in."""
     from engine.cli.speed import _bound_lines, warning
     from engine.speed import SpeedReport, SpeedRequest
     from engine.speed.report import Bound
@@ -354,19 +357,24 @@ def test_the_copies_print_as_a_table_of_hand_computed_bounds_and_a_stalled_copy_
     )
     report = SpeedReport(SpeedRequest(), "cpu", "Made-up Xeon", "float64", 1, 13.8, 480 * 2**20, 10**10, (), (), bounds=bounds)
     assert warning(report) is None and report.stalled_copies == ()
-    assert _bound_lines(report)[2:] == [
+    assert _bound_lines(report)[3:] == [
         "    copy of N    GB/s  median  spread   place  bound deriv/s",
         "       10,000      72      70      1%   cache           4.5G",  # 72 GB/s over 16 bytes a point
         "    1,000,000      28      28      0%   cache          1.75G",
         "   10,000,000      14      14      0%   cache           875M",  # 14 GB/s beats main memory's 13.8
         "  main memory    13.8    13.7      0%  memory           862M",
-        "(main memory's copy: 1,024 MiB a tensor, 5 repeats; an elementwise derivative reads x and writes f'(x): 16 bytes a point)",
+        "(main memory's copy: 1,024 MiB a tensor, 5 repeats; an elementwise",
+        "derivative reads x and writes f'(x): 16 bytes a point)",
     ]
+    assert max(len(line) for line in _bound_lines(report)) <= 80  # a terminal's width
+    one_copy = replace(report, bounds=(Bound("cache", 8000, 6.0, 0.0, 5, 6.0, 1000), bounds[-1]))
+    assert _bound_lines(one_copy)[4] == "        1,000       6       6      0%   cache           862M main memory's"
     stalled = replace(report, bounds=(bounds[0], Bound("cache", 800_000, 5.0, 0.0, 5, 5.0, 100_000), *bounds[1:]))
     assert [b.n for b in stalled.stalled_copies] == [100_000] and stalled.as_dict()["stalled_copies"] == [100_000]
     lines = _bound_lines(stalled)
-    assert lines[4] == "      100,000       5       5      0%   cache           862M stalled!"  # main memory's bound applies
-    assert lines[-1] == "the copy at N = 100,000 came out below main memory's and a smaller copy's (a stall): main memory's bound there"
-    assert warning(stalled) == (
-        "calc-tui speed: warning: the copy at N = 100,000 stalled: the machine is busy; try --threads 1 or a quieter machine"
-    )
+    assert lines[5] == "      100,000       5       5      0%   cache           4.5G stalled! N = 10,000's"  # the faster neighbour
+    assert lines[-2:] == [
+        "the copy at N = 100,000 came out below a smaller copy's rate and the next one's:",
+        "a stall; the faster copy beside it gives the bound there",
+    ]
+    assert warning(stalled) == "calc-tui speed: warning: the copy at N = 100,000 stalled: the machine is busy; try a quieter machine"

@@ -221,7 +221,7 @@ def test_a_compiled_row_that_gains_little_over_eager_says_by_how_much_and_why() 
     gain = report.compile_gain("exact-compiled")
     assert gain is not None and (gain.n, gain.eager_share) == (10**7, 0.8) and gain.ratio == pytest.approx(1.32)
     assert gain.note == (
-        "compiled, 1.32x eager at N = 10,000,000: eager already runs at 80% of the bound, one memory-bound pass with little to fuse"
+        "compiled, 1.32x eager at N = 10,000,000: eager already runs at 80% of the bound (a copy of its size), one pass with little to fuse"
     )
     vmap_gain = report.compile_gain("vmap-grad-compiled")
     assert vmap_gain is not None and vmap_gain.ratio == pytest.approx(2.5) and vmap_gain.note == ""
@@ -288,7 +288,7 @@ def test_progress_counts_up_to_the_total_and_samples_arrive_as_measured() -> Non
     arrived: list[tuple[str, int]] = []
     result = measure_speed(tiny(), on_progress=lambda *call: calls.append(call), on_sample=lambda name, s: arrived.append((name, s.n)))
     done = [call[0] for call in calls]
-    assert done == sorted(done) and calls[-1][0] == calls[-1][1] == 1 + 2 + 3 * 2
+    assert done == sorted(done) and calls[-1][0] == calls[-1][1] == 4 + 2 + 3 * 2  # 3 copies and main memory's, 2 methods
     assert any("autograd at N = 3,162" in call[2] for call in calls)
     assert arrived == [(m.name, s.n) for n in result.sizes for m in result.methods for s in m.samples if s.n == n]
 
@@ -785,7 +785,8 @@ def test_the_bound_at_n_is_the_faster_of_the_copy_at_n_and_main_memorys_and_a_st
         Bound("memory", 8 * 10**6, 9.0, 0.1, 5, n=10**6),  # a little below memory's: no stall
     )
     bounds = (small, fast, stalled, beyond, memory)
-    assert bound_at(bounds, 10_000) is fast and bound_at(bounds, 1000) is memory and bound_at(bounds, 100_000) is memory
+    assert bound_at(bounds, 10_000) is fast and bound_at(bounds, 1000) is memory
+    assert bound_at(bounds, 100_000) is fast  # stalled: the faster of its neighbours (and main memory) stands in
     assert bound_at(bounds, 10**6) is memory and bound_at(bounds, 5000) is memory  # no copy measured at 5,000
     assert bound_at((), 1000) is None and bound_at((fast,), 10_000) is fast  # no main-memory copy: the copy alone
     assert stalled_copies(bounds) == (stalled,) and stalled_copies(bounds[:-1]) == ()  # nothing to compare with
@@ -795,6 +796,11 @@ def test_the_bound_at_n_is_the_faster_of_the_copy_at_n_and_main_memorys_and_a_st
         and stalled_copies((fast, replace(stalled, gbps=8.0), memory)) == ()
     )
     assert fast.spread == pytest.approx(0.025)
+    # A dip that stays above main memory's is a stall too: below a smaller copy and the next larger one.
+    dip = (replace(small, gbps=20.0), replace(fast, gbps=80.0), replace(stalled, gbps=20.0), replace(beyond, gbps=80.0), memory)
+    assert stalled_copies(dip) == (dip[2],) and bound_at(dip, 100_000) is dip[1]
+    falling = (replace(fast, gbps=90.0), replace(stalled, gbps=28.0), replace(beyond, gbps=28.0), memory)  # left a cache
+    assert stalled_copies(falling) == () and bound_at(falling, 100_000) is falling[1]
 
 
 def test_a_compiled_kernel_the_compiler_generated_no_code_for_says_not_compiled(
@@ -880,15 +886,15 @@ def test_progress_labels_and_counts_with_a_method_that_cannot_run(fake_machine: 
         on_progress=lambda *c: calls.append(c),
     )
     assert report.unavailable == {"complex-step": "not applicable: f has a kink or jump (abs, sign, relu), so it is not complex-analytic"}
-    assert calls == [
-        (0, 7, "copy bandwidth: 1,000 points"),
-        (0, 7, "copy bandwidth: 10,000 points"),
-        (0, 7, "copy bandwidth: main memory (a large copy)"),
-        (1, 7, "exact: first call"),
-        (2, 7, "complex-step: first call"),
-        (3, 7, "exact at N = 1,000"),
-        (5, 7, "exact at N = 10,000"),
-        (7, 7, "done"),
+    assert calls == [  # three copies (1,000, 10,000, main memory), two methods, two sizes of two methods
+        (0, 9, "copy bandwidth: 1,000 points"),
+        (1, 9, "copy bandwidth: 10,000 points"),
+        (2, 9, "copy bandwidth: main memory (a large copy)"),
+        (3, 9, "exact: first call"),
+        (4, 9, "complex-step: first call"),
+        (5, 9, "exact at N = 1,000"),
+        (7, 9, "exact at N = 10,000"),
+        (9, 9, "done"),
     ]
 
 

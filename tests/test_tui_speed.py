@@ -270,11 +270,11 @@ async def test_a_real_tiny_measurement_shows_the_reports_numbers(pilot: Pilot[in
     assert f"{cpu} · {threads} thread" in text
     # The bound: the copy bandwidth over 16 bytes a point (read x, write f'(x) in float64): a copy of each N, main memory's.
     rates = sorted(report.bound_at(n).limit_gbps * 1e9 / 16 for n in report.sizes)
-    if rates[0] != rates[-1]:
-        assert f"bound: a copy of each N, {three_digits(rates[0])}/s to {three_digits(rates[-1])}/s; main memory " in text
+    if rates[-1] > rates[0]:
+        assert f"bound: a copy of each N, up to {three_digits(rates[-1])}/s; main memory " in text
     else:  # tiny copies pay a call's fixed cost: main memory's copy may be the faster at every N
         assert "bound: main memory " in text
-    assert f"main memory {three_digits(report.bandwidth_gbps * 1e9 / 16)}/s (copy {report.bandwidth_gbps:.3g} GB/s)" in text
+    assert f"main memory {three_digits(report.bandwidth_gbps * 1e9 / 16)}/s ({report.bandwidth_gbps:.3g} GB/s)" in text
     rows = table_columns(app)
     assert set(rows) == set(engine.speed.SPEED_METHODS)
     for method in report.methods:
@@ -685,14 +685,14 @@ def test_the_bound_is_drawn_as_steps_each_copy_halfway_to_its_neighbours() -> No
     # point: 1.875G/s, then 750M/s from halfway (in log N) between 1e6 and 3,162,278: sqrt(1e6 x 3,162,278) = 1,778,279.
     edge = math.sqrt(10**6 * 3_162_278)
     assert bound_steps(report) == (BoundStep("cache", None, edge, 1.875e9), BoundStep("memory", edge, None, 0.75e9))
-    # A copy at 1e5 that stalled at 5 GB/s: main memory's bound there, from halfway to 31,623 to halfway to 316,228.
-    stalled = tuple(replace(b, gbps=5.0) if b.n == 100_000 else b for b in report.bounds)
-    low, high = math.sqrt(31_623 * 100_000), math.sqrt(100_000 * 316_228)
+    # A copy at 1e5 that stalled at 5 GB/s takes its faster neighbour's 30 GB/s; one at 3.16e6 that ran at 40, over its
+    # neighbours, is believed: a step of its own from halfway to 1e6 to halfway to 1e7.
+    stalled = tuple(replace(b, gbps=5.0) if b.n == 100_000 else replace(b, gbps=40.0) if b.n == 3_162_278 else b for b in report.bounds)
+    low, high = edge, math.sqrt(3_162_278 * 10**7)
     assert bound_steps(replace(report, bounds=stalled)) == (
-        BoundStep("cache", None, low, 1.875e9),
-        BoundStep("memory", low, high, 0.75e9),
-        BoundStep("cache", high, edge, 1.875e9),
-        BoundStep("memory", edge, None, 0.75e9),
+        BoundStep("cache", None, edge, 1.875e9),
+        BoundStep("memory", low, high, 2.5e9),
+        BoundStep("memory", high, None, 0.75e9),
     )
     assert bound_steps(replace(report, bounds=report.bounds[-1:])) == (BoundStep("memory", None, None, 0.75e9),)  # no copies of N
     assert bound_steps(partial_report(key, {}, "cpu")) == ()  # while measuring: no bound yet

@@ -147,8 +147,9 @@ def _bound_lines(report: SpeedReport) -> list[str]:
     if not report.bounds:
         return [f"copy bandwidth {report.bandwidth_gbps:.3g} GB/s: at most {_rate(report.bound_per_second)} derivatives/s"]
     lines = [
-        "the bound at N: the faster of a copy of N points and main memory's copy (no elementwise derivative outruns a copy",
-        "of its size); a copy's rate is its faster repeats' (the upper quartile): a busy machine only ever slows a copy",
+        "the bound at N: the faster of a copy of N points and main memory's copy (no",
+        "elementwise derivative outruns a copy of its size). A copy's rate is its faster",
+        "repeats' (upper quartile): a busy machine only ever slows a copy down.",
         f"{'copy of N':>13}{'GB/s':>8}{'median':>8}{'spread':>8}{'place':>8}{'bound deriv/s':>15}",
     ]
     stalled = report.stalled_copies
@@ -157,23 +158,35 @@ def _bound_lines(report: SpeedReport) -> list[str]:
         name = f"{bound.n:,}" if bound.n is not None else "main memory"
         applies = report.bound_at(bound.n) if bound.n is not None else bound
         allowed = _rate(applies.limit_gbps * 1e9 / report.bytes_per_point) if applies is not None else "-"
+        # where the bound at this N is not this copy's own rate, say whose it is
+        source = "" if applies is None or applies is bound else " main memory's" if applies.n is None else f" N = {applies.n:,}'s"
         mark = " stalled!" if bound in stalled else ""
-        lines.append(f"{name:>13}{bound.limit_gbps:>8.3g}{bound.gbps:>8.3g}{bound.spread:>8.0%}{bound.place:>8}{allowed:>15}{mark}")
+        lines.append(f"{name:>13}{bound.limit_gbps:>8.3g}{bound.gbps:>8.3g}{bound.spread:>8.0%}{bound.place:>8}{allowed:>15}{mark}{source}")
     if memory is not None:
-        lines.append(
-            f"(main memory's copy: {memory.tensor_bytes / 2**20:,.0f} MiB a tensor, {memory.repeats} repeats; an elementwise"
-            f" derivative reads x and writes f'(x): {report.bytes_per_point} bytes a point)"
-        )
+        lines += [
+            f"(main memory's copy: {memory.tensor_bytes / 2**20:,.0f} MiB a tensor, {memory.repeats} repeats; an elementwise",
+            f"derivative reads x and writes f'(x): {report.bytes_per_point} bytes a point)",
+        ]
     if stalled:
-        sizes = ", ".join(f"{b.n:,}" for b in stalled)
-        lines.append(f"the copy at N = {sizes} came out below main memory's and a smaller copy's (a stall): main memory's bound there")
+        lines += [
+            f"the {_copies(stalled)} came out below a smaller copy's rate and the next one's:",
+            "a stall; the faster copy beside it gives the bound there",
+        ]
     return lines
+
+
+def _copies(bounds: Sequence[Bound]) -> str:
+    """'copy at N = 1,000', 'copies at N = 1,000, 3,162', 'copy from main memory': which copies a line is about."""
+    sized = [f"{b.n:,}" for b in bounds if b.n is not None]
+    parts = ([f"at N = {', '.join(sized)}"] if sized else []) + (["from main memory"] if len(sized) < len(bounds) else [])
+    return f"cop{'ies' if len(bounds) > 1 else 'y'} {' and '.join(parts)}"
 
 
 def table(report: SpeedReport) -> str:
     cache = f", last-level cache {report.cache_bytes / 2**20:.3g} MiB" if report.cache_bytes else ""
     lines = [
-        f"f(x) = {report.expression}   {report.dtype} on {report.device} ({report.device_name}), {report.threads} threads{cache}",
+        f"f(x) = {report.expression}   {report.dtype} on {report.device} ({report.device_name})",
+        f"{report.threads} thread{'s' if report.threads != 1 else ''}{cache}",
         *_bound_lines(report),
         "",
         "overhead/call: the median time of a call at N = 8, the fixed cost every call pays; compile: the first call",
@@ -250,14 +263,8 @@ def warning(report: SpeedReport) -> str | None:
     if not shaky and not noisy and not stalled:
         return None
     what = [f"{len(shaky)} figure{'s' if len(shaky) != 1 else ''} unreliable"] if shaky else []
-    what += [f"the copy{_copy_sizes(noisy)} spread over {NOISE_LIMIT:.0%}"] if noisy else []
-    what += [f"the copy{_copy_sizes(stalled)} stalled"] if stalled else []
+    what += [f"the {_copies(noisy)} spread over {NOISE_LIMIT:.0%}"] if noisy else []
+    what += [f"the {_copies(stalled)} stalled"] if stalled else []
     marked = " (marked !)" if shaky else ""
-    return f"calc-tui speed: warning: {', '.join(what)}{marked}: the machine is busy; try --threads 1 or a quieter machine"
-
-
-def _copy_sizes(bounds: Sequence[Bound]) -> str:
-    """' at N = 1,000, 3,162' or ' from main memory': which copies a warning is about."""
-    sized = [f"{b.n:,}" for b in bounds if b.n is not None]
-    parts = ([f" at N = {', '.join(sized)}"] if sized else []) + ([" from main memory"] if len(sized) < len(bounds) else [])
-    return " and".join(parts)
+    advice = "try --threads 1 or a quieter machine" if report.threads != 1 else "try a quieter machine"
+    return f"calc-tui speed: warning: {', '.join(what)}{marked}: the machine is busy; {advice}"

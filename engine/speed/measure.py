@@ -183,9 +183,10 @@ class _Measurement:
         return memory.limit_gbps if memory is not None else math.nan
 
     def run(self) -> None:
-        self.total = 1 + len(self.request.methods) + len(self.sizes) * len(self.request.methods)
+        copies = bound_copies(self.budget, self.cache, self.sizes, self.itemsize)
+        self.total = len(copies) + len(self.request.methods) + len(self.sizes) * len(self.request.methods)
         try:
-            self.measure_bandwidth()
+            self.measure_bandwidth(copies)
             if self.request.compiles:
                 self.check_graphs()
                 torch.compiler.reset()  # explain's traces, and compiled kernels of earlier measurements, must not count
@@ -199,9 +200,10 @@ class _Measurement:
             self.done = self.total
             self.progress("done")
 
-    def measure_bandwidth(self) -> None:
+    def measure_bandwidth(self, copies: tuple[tuple[int | None, int], ...]) -> None:
+        """Each copy in turn (bound_copies: one of each grid N, then main memory's), one step of progress each."""
         bounds = []
-        for n, nbytes in bound_copies(self.budget, self.cache, self.sizes, self.itemsize):
+        for n, nbytes in copies:
             self.progress("copy bandwidth: " + (f"{n:,} points" if n is not None else "main memory (a large copy)"))
             if self.stop_requested():
                 raise Cancelled
@@ -210,8 +212,8 @@ class _Measurement:
             bounds.append(
                 measure_bandwidth(self.device, self.dtype, nbytes, self.request.repeats, self.stop_requested, self.stopwatch, place, n)
             )
+            self.step_done()
         self.bounds = tuple(bounds)
-        self.step_done()
 
     def check_graphs(self) -> None:
         """Dynamo's account of each compiled kernel (tracing only): one graph is one fused kernel, a break runs eager code."""

@@ -295,7 +295,7 @@ class MethodResult:
 
 # What fusing usually gives a compiled kernel over its eager twin at large N: less, and the row says why.
 EXPECTED_COMPILE_GAIN = 1.5
-# An eager twin at this share of its bound or more is already one memory-bound pass: compiling has little to fuse.
+# An eager twin at this share of its bound (a copy of its size) or more is already one pass near the copy's speed: little to fuse.
 AT_THE_BOUND = 0.5
 
 
@@ -315,7 +315,7 @@ class CompileGain:
             return ""
         gain = f"compiled, {self.ratio:.2f}x eager at N = {self.n:,}"
         if self.eager_share >= AT_THE_BOUND:
-            return f"{gain}: eager already runs at {self.eager_share:.0%} of the bound, one memory-bound pass with little to fuse"
+            return f"{gain}: eager already runs at {self.eager_share:.0%} of the bound (a copy of its size), one pass with little to fuse"
         if len(self.operations) == 1:
             one = self.operations[0]
             return f"{gain}: the kernel is one operation ({one}), which eager torch already runs as one loop: nothing to fuse"
@@ -481,23 +481,34 @@ def main_memory(bounds: Sequence[Bound]) -> Bound | None:
 
 def bound_at(bounds: Sequence[Bound], n: int) -> Bound | None:
     """The bound at n: the faster of the copy measured at n and main memory's (main memory's alone where no copy was
-    measured at n: sizes whose tensors are as large as the reference copy's, or over the memory budget)."""
-    here = next((bound for bound in bounds if bound.n == n), None)
-    options = [bound for bound in (here, main_memory(bounds)) if bound is not None]
+    measured at n: sizes whose tensors are as large as the reference copy's, or over the memory budget). A copy that
+    stalled says nothing about n: the fastest of its neighbours (the copies at the sizes either side) stands in."""
+    sized = _sized(bounds)
+    options = [bound for bound in (next((b for b in sized if b.n == n), None), main_memory(bounds)) if bound is not None]
+    if options and options[0] in stalled_copies(bounds):
+        index = sized.index(options[0])
+        options = [*sized[max(0, index - 1) : index], *sized[index + 1 : index + 2], *options[1:]]
     return max(options, key=lambda bound: bound.limit_gbps) if options else None
 
 
+def _sized(bounds: Sequence[Bound]) -> list[Bound]:
+    """The copies of grid Ns, smallest first."""
+    return sorted((bound for bound in bounds if bound.n is not None), key=lambda bound: bound.tensor_bytes)
+
+
 def stalled_copies(bounds: Sequence[Bound]) -> tuple[Bound, ...]:
-    """Copies below STALL_GAP of both main memory's rate and a smaller copy's. A small copy below main memory's is
-    only its fixed cost per call (rates rise with N until the cache is full); below a smaller copy too, it stalled."""
+    """Copies below STALL_GAP of a smaller copy's rate and of what follows them (the next larger copy, or main
+    memory's, whichever is faster). A copy's rate rises with N while its fixed cost per call fades, then falls
+    in steps as N leaves each cache level, and stays down: a dip below both sides is the machine, not the copy."""
     memory = main_memory(bounds)
     if memory is None:
         return ()
-    sized = sorted((bound for bound in bounds if bound.n is not None), key=lambda bound: bound.tensor_bytes)
+    sized = _sized(bounds)
     stalled = []
     for index, bound in enumerate(sized):
         fastest_before = max((smaller.limit_gbps for smaller in sized[:index]), default=0.0)
-        if bound.limit_gbps < STALL_GAP * min(memory.limit_gbps, fastest_before):
+        after = max(memory.limit_gbps, sized[index + 1].limit_gbps if index + 1 < len(sized) else 0.0)
+        if bound.limit_gbps < STALL_GAP * min(fastest_before, after):
             stalled.append(bound)
     return tuple(stalled)
 

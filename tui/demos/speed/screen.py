@@ -209,13 +209,10 @@ class SpeedScreen(DemoScreen[SpeedMeasure, SpeedView]):
             return f"measuring on [b]{report.device_name}[/] · {report.dtype} · Esc stops; the rest of the app stays usable"
         steps = bound_steps(report)
         if steps and math.isfinite(report.bandwidth_gbps):
-            rates = [step.per_second for step in steps]
-            memory = f"main memory [b]{si(report.bound_per_second)}/s[/] (copy {report.bandwidth_gbps:.3g} GB/s)"
-            bound = (
-                f"bound: a copy of each N, [b]{si(min(rates))}/s[/] to [b]{si(max(rates))}/s[/]; {memory}"
-                if len(steps) > 1
-                else f"bound: {memory}"
-            )
+            # the copies' steps above main memory's floor (a step at the floor is main memory's, or a copy no faster)
+            above = [step.per_second for step in steps if step.per_second > report.bound_per_second]
+            memory = f"main memory [b]{si(report.bound_per_second)}/s[/] ({report.bandwidth_gbps:.3g} GB/s)"
+            bound = f"bound: a copy of each N, up to [b]{si(max(above))}/s[/]; {memory}" if above else f"bound: {memory}"
         else:
             bound = "bandwidth not measured"
         threads = f"{report.threads} thread{'s' if report.threads != 1 else ''}"
