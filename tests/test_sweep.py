@@ -317,3 +317,16 @@ def test_a_best_h_at_the_grid_edge_is_noted_only_above_round_off(capsys: pytest.
     assert main(["sweep", "sin(x)", "--at", "1", "--methods", "forward", "--hmin", "1e-3", "--json"]) == 0
     notes = json.loads(capsys.readouterr().out)["notes"]
     assert notes == ["best h of forward is at the edge of the h grid: the true best may lie beyond it (widen --hmin)"]
+
+
+def test_the_round_off_floor_of_the_edge_note_scales_with_the_derivative(capsys: pytest.CaptureFixture[str]) -> None:
+    """x^3 at 2: five-point is exact but for round-off, and f'(2) = 12, so its best error 8.9e-15 (3 ulp of 12) at
+    --hmax is the floor, not a best h beyond the grid (an absolute 16 eps, 3.6e-15, called it one)."""
+    import json
+
+    from engine.cli.main import main
+
+    assert main(["sweep", "x^3", "--at", "2", "--methods", "five-point", "--json"]) == 0
+    swept = json.loads(capsys.readouterr().out)
+    assert swept["best"]["five-point"]["h"] == pytest.approx(0.1) and swept["best"]["five-point"]["error"] > 16 * 2.2e-16
+    assert swept["notes"] == []

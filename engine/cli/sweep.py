@@ -34,7 +34,7 @@ MAX_POINTS = 100_000
 MAX_CELLS = 10_000_000  # points × h values
 BYTES_PER_CELL = 400  # peak memory per point and h value: 335-360 bytes measured for one method, float32 or float64
 MEMORY_SHARE = 0.5  # the machine is shared: a sweep may use half of the memory free now
-EDGE_SLACK = 16  # a best error within this many eps is round-off: a best h at the grid's edge then needs no note
+EDGE_SLACK = 16  # a best error within this many eps of |f'| is round-off: a best h at the grid's edge then needs no note
 
 Progress = Callable[[int, int, str], None]
 
@@ -173,6 +173,19 @@ def terminal_progress(done: int, total: int, label: str) -> None:
     print(f"\r\033[Ksweep [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {label}", end="", file=sys.stderr, flush=True)
 
 
+def _largest_reference(result: Sweep) -> float:
+    """The largest |derivative| at the sweep's points (as its dtype holds them), to 50 digits; 0 where none is known."""
+    import torch
+
+    from engine.derive import reference_with_gaps
+    from engine.devices import parse_dtype
+
+    held = result.points.to(parse_dtype(result.dtype)).to("cpu", torch.float64).flatten()
+    reference = reference_with_gaps(result.expression, held, result.order).abs()
+    known = reference[~torch.isnan(reference)]
+    return float(known.max()) if known.numel() else 0.0
+
+
 def _output(
     args: argparse.Namespace,
     result: Sweep,
@@ -220,12 +233,14 @@ def _output(
     lines.append(f"{'':<13}{'best h':>10}{'error':>11}{'theory h*':>12}{'error':>11}  rule")
     at_edge = []
     eps = _eps(result.dtype)
+    # round-off is relative: an error within EDGE_SLACK eps of the derivative's size (12 for x^3 at 2) is already floor
+    floor = EDGE_SLACK * eps * max(1.0, _largest_reference(result))
     for m, r in result.methods.items():
         if r.errors is None:
             lines.append(f"{m:<13}{r.reason}")
             continue
         # at the edge and still above round-off (x^2's central is exact at every h: no better h to find beyond)
-        if r.best_h is not None and len(hs) > 1 and r.best_h in (hs[0], hs[-1]) and not (r.best_error or 0.0) <= EDGE_SLACK * eps:
+        if r.best_h is not None and len(hs) > 1 and r.best_h in (hs[0], hs[-1]) and not (r.best_error or 0.0) <= floor:
             at_edge.append(m)
         model = r.model
         lines.append(
