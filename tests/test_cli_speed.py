@@ -110,7 +110,8 @@ def test_json_has_the_issue_keys_and_consistent_numbers() -> None:
             memory = next(b for b in data["bounds"] if b["n"] is None)
             assert copy["tensor_bytes"] == 8 * s["n"] and memory["place"] == "memory"
             bound = max(copy, memory, key=lambda b: b["limit_gbps"])  # the faster of the two bounds
-            assert s["bound"] == bound["place"] and s["bound_fraction"] == pytest.approx(s["gbps"] / bound["limit_gbps"])
+            assert s["bound"] == bound["place"] and s["bound_n"] == bound["n"]  # the copy's N, or null: main memory's
+            assert s["bound_fraction"] == pytest.approx(s["gbps"] / bound["limit_gbps"])
             assert bound["limit_gbps"] == bound["upper_gbps"] >= bound["gbps"]  # the faster repeats' rate
             assert s["time_per_call_s"] == s["median_s"] and s["spread"] == pytest.approx(s["iqr_s"] / s["median_s"])
     assert set(data["overhead_per_call_s"]) == {"exact", "autograd"}

@@ -1256,7 +1256,7 @@ def test_method_labels_and_names() -> None:
 
 
 def test_the_json_document_of_a_made_up_report() -> None:
-    sample = Sample(10_000, 30e-6, 3e-6, 1e4 / 30e-6, 1e4 / 30e-6 * 16 / 1e9, 0.5, "cache", 5, 10, 40e-6, "cache", "")
+    sample = Sample(10_000, 30e-6, 3e-6, 1e4 / 30e-6, 1e4 / 30e-6 * 16 / 1e9, 0.5, "cache", 5, 10, 40e-6, "cache", "", 10_000)
     method = MethodResult("exact-compiled", "f'(x) evaluated, torch.compile", True, 24, 5e-6, 1.5, (sample,), "a note", 1, 0, (), "no code")
     bounds = (Bound("cache", 160_000, 40.0, 4.0, 5, 44.0, 10_000), Bound("memory", 2**20, 10.0, 1.0, 5, 11.0))
     report = SpeedReport(
@@ -1321,6 +1321,7 @@ def test_the_json_document_of_a_made_up_report() -> None:
                     "per_second": 1e4 / 30e-6,
                     "gbps": 1e4 / 30e-6 * 16 / 1e9,
                     "bound": "cache",
+                    "bound_n": 10_000,
                     "bound_fraction": 0.5,
                     "regime": "cache",
                     "repeats": 5,

@@ -72,7 +72,7 @@ def made_up_sample(method: str, n: int, bandwidth_gbps: float, speed: float = 1.
     bound = bound_at(made_up_bounds(speed), n)  # x and f'(x) in the cache: 30 GB/s, else 12
     assert bound is not None
     gbps = n / median * 16 / 1e9
-    return Sample(n, median, 0.05 * median, n / median, gbps, gbps / bound.gbps, regime, 5, 1, median, bound.place)
+    return Sample(n, median, 0.05 * median, n / median, gbps, gbps / bound.gbps, regime, 5, 1, median, bound.place, bound_n=bound.n)
 
 
 def made_up_report(request: SpeedRequest, device_name: str = "Made-up CPU 3000", speed: float = 1.0, largest: int = 10**7) -> SpeedReport:
@@ -644,6 +644,7 @@ def test_speeds_samples_read_back_from_the_export_match_hand_computed_values(tmp
             assert float(row["per_second"]) == pytest.approx(per_second, rel=1e-12)
             assert float(row["gbps"]) == pytest.approx(gbps, rel=1e-12)
             assert row["bound"] == bound
+            assert row["bound_n"] in (str(n), n)  # the copy of this N bounds it (CSV gives text, JSON a number)
             assert float(row["bound_fraction"]) == pytest.approx(gbps / bound_gbps[bound], rel=1e-12)
             assert float(row["iqr_s"]) == pytest.approx(0.05 * median_s, rel=1e-12)
             assert float(row["spread"]) == pytest.approx(0.05, rel=1e-12)

@@ -346,6 +346,7 @@ class _Measurement:
             calls_per_repeat=timing.calls_per_repeat,
             warmup_s=timing.warmup_s,
             bound=bound.place if bound is not None else "memory",
+            bound_n=bound.n if bound is not None else None,
         )
 
     # --- what may run --------------------------------------------------------------------------------

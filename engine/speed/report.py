@@ -211,6 +211,7 @@ class Sample:
     warmup_s: float  # the first call at this size (allocation, lazy loading, a recompile would show here)
     bound: str = "memory"  # where the copy that bounds n lies (BOUND_PLACES): the copy at n, or main memory's
     unreliable: str = ""  # why this figure is not to be believed ("" when nothing says so)
+    bound_n: int | None = None  # the N of the copy that bounds n (n itself, or a stalled copy's neighbour); None: main memory's
 
     def __post_init__(self) -> None:
         one_of("regime", self.regime, REGIMES)
@@ -235,6 +236,7 @@ class Sample:
             "per_second": self.per_second,
             "gbps": self.gbps,
             "bound": self.bound,
+            "bound_n": self.bound_n,
             "bound_fraction": self.bound_fraction,
             "regime": self.regime,
             "repeats": self.repeats,

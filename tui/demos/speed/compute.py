@@ -436,9 +436,35 @@ def report_tables(report: SpeedReport) -> dict[str, Table]:
             ],
         ),
         "samples": Table(
-            ("method", "n", "median_s", "iqr_s", "spread", "per_second", "gbps", "bound", "bound_fraction", "regime", "unreliable"),
+            (
+                "method",
+                "n",
+                "median_s",
+                "iqr_s",
+                "spread",
+                "per_second",
+                "gbps",
+                "bound",
+                "bound_n",
+                "bound_fraction",
+                "regime",
+                "unreliable",
+            ),
             [
-                (m.name, s.n, s.median_s, s.iqr_s, s.spread, s.per_second, s.gbps, s.bound, s.bound_fraction, s.regime, s.unreliable)
+                (
+                    m.name,
+                    s.n,
+                    s.median_s,
+                    s.iqr_s,
+                    s.spread,
+                    s.per_second,
+                    s.gbps,
+                    s.bound,
+                    s.bound_n,
+                    s.bound_fraction,
+                    s.regime,
+                    s.unreliable,
+                )
                 for m in report.methods
                 for s in m.samples
             ],
