@@ -127,7 +127,7 @@ class SpeedPlot(BasePlot):
             label = f"{step.place} bound {si(step.per_second)}/s"
             if (right - left) * self._columns_per_unit(box) >= len(label) + 2:
                 # Above the line, or below it where the regime names are right above.
-                self._text_before(label, right, y + row if y + 1.5 * row < y_high else y - row, box)
+                self._text_before(label, right, y + 0.6 * row if y + 1.5 * row < y_high else y - 0.6 * row, box)
 
     @property
     def _canvas_rows(self) -> int:
