@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import math
 import platform
+import resource
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -274,6 +275,29 @@ def test_threads_are_set_for_the_measurement_and_restored() -> None:
     result = measure_speed(tiny(nmax=1000, methods=("exact",), threads=1))
     assert result.threads == 1
     assert torch.get_num_threads() == before
+
+
+def _faults_reallocating(nbytes: int, times: int = 4) -> int:
+    """The page faults of allocating and filling `nbytes`, each block freed before the next, after two warm-ups."""
+    for _ in range(2):
+        torch.empty(nbytes, dtype=torch.uint8).fill_(1)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(times):
+        torch.empty(nbytes, dtype=torch.uint8).fill_(1)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the heap is kept through glibc's mallopt")
+def test_freed_cpu_tensors_are_reused_while_measuring_and_given_back_after() -> None:
+    nbytes = 48 * 2**20  # over glibc's highest mmap threshold (32 MiB), under its trim threshold then (64 MiB)
+    with machine.steady_allocator(CPU) as allocator:
+        kept = _faults_reallocating(nbytes)
+    after = _faults_reallocating(nbytes)
+    assert allocator.startswith("glibc, freed blocks up to 1 GiB kept")
+    assert kept < 64, kept  # the freed block comes back with its pages (four allocations: 49,152 pages of 4 KiB)
+    assert after >= 4 * nbytes // (2 * 2**20), after  # a page (4 KiB, or 2 MiB huge) at a time again, each time
+    with machine.steady_allocator(torch.device("cuda")) as allocator:
+        assert allocator == "CUDA caching allocator"
 
 
 def test_float32_points_move_four_bytes_each_way() -> None:
@@ -1276,6 +1300,7 @@ def test_the_json_document_of_a_made_up_report() -> None:
         1.25,
         bounds,
         ((1.0, 2.0, 3.0), (1.5, 2.0, 3.0)),
+        "made-up malloc",
     )
     assert report.as_dict() == {
         "expression": "sin(x)",
@@ -1347,6 +1372,7 @@ def test_the_json_document_of_a_made_up_report() -> None:
         "compile_gain": {},  # no eager twin measured
         "unreliable": [],
         "load_average": {"start": (1.0, 2.0, 3.0), "end": (1.5, 2.0, 3.0)},
+        "allocator": "made-up malloc",
         "cancelled": False,
         "elapsed_s": 1.25,
     }

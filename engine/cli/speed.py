@@ -184,9 +184,10 @@ def _copies(bounds: Sequence[Bound]) -> str:
 
 def table(report: SpeedReport) -> str:
     cache = f", last-level cache {report.cache_bytes / 2**20:.3g} MiB" if report.cache_bytes else ""
+    memory = f"; memory: {report.allocator}" if report.allocator else ""
     lines = [
         f"f(x) = {report.expression}   {report.dtype} on {report.device} ({report.device_name})",
-        f"{report.threads} thread{'s' if report.threads != 1 else ''}{cache}",
+        f"{report.threads} thread{'s' if report.threads != 1 else ''}{cache}{memory}",
         *_bound_lines(report),
         "",
         "overhead/call: the median time of a call at N = 8, the fixed cost every call pays; compile: the first call",

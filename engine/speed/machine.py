@@ -11,18 +11,22 @@ taken over the blocks. The clock, the copy and the CUDA events are held by a
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import math
 import os
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
+import engine
 from engine.speed.report import Bound, quartiles
 
 REPEAT_TARGET_S = 0.005  # a timed block of calls lasts at least this long
@@ -225,6 +229,57 @@ def measure_bandwidth(
     # The rate's quartiles are the time's, inverted: the fastest quarter of the blocks gives the highest rates.
     median, fast, slow = (moved / seconds / 1e9 for seconds in (timing.median_s, timing.low_s, timing.high_s))
     return Bound(place, source.numel() * itemsize, median, fast - slow, timing.repeats, upper_gbps=fast, n=n)
+
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
+KEPT_BLOCK_BYTES = 2**30  # while measuring, freed blocks up to this size stay in the heap
+GLIBC_DYNAMIC_CEILING = (32 * 2**20, 64 * 2**20)  # mmap and trim thresholds where glibc's own adjustment tops out
+
+
+def _glibc() -> Any:
+    if platform.libc_ver()[0] != "glibc":
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+    return libc if hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim") else None
+
+
+def huge_pages() -> bool:
+    """Whether torch advises its CPU buffers of 2 MiB and more onto transparent huge pages (and the kernel heeds it)."""
+    try:
+        mode = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+    except OSError:
+        return False
+    return engine.TORCH_HUGE_PAGES and ("[madvise]" in mode or "[always]" in mode)
+
+
+@contextmanager
+def steady_allocator(device: torch.device) -> Iterator[str]:
+    """While measuring on the CPU, freed tensors stay in the process's heap; yields how memory is allocated.
+
+    glibc returns a freed block over its mmap threshold to the kernel and trims the top of its heap, so a call
+    that makes MiBs of temporaries (autograd and central differences at N = 1e6) takes fresh, zeroed pages on
+    most calls, and how many depends on where the previous call's blocks landed: their rates swung by 30-40%
+    between runs and within one. Kept in the heap, the blocks are reused from call to call, as CUDA's caching
+    allocator reuses GPU memory, and the figures are the derivative's. Afterwards the thresholds go to the ceiling
+    glibc's own adjustment reaches in a long-running process, and the heap is trimmed.
+    """
+    libc = _glibc() if device.type == "cpu" else None
+    if device.type == "cuda":
+        yield "CUDA caching allocator"
+        return
+    pages = ", huge pages" if huge_pages() else ""
+    if libc is None or not (libc.mallopt(M_MMAP_THRESHOLD, KEPT_BLOCK_BYTES) and libc.mallopt(M_TRIM_THRESHOLD, KEPT_BLOCK_BYTES)):
+        yield f"the C library's malloc{pages}"
+        return
+    try:
+        yield f"glibc, freed blocks up to {KEPT_BLOCK_BYTES // 2**30} GiB kept{pages}"
+    finally:
+        libc.mallopt(M_MMAP_THRESHOLD, GLIBC_DYNAMIC_CEILING[0])
+        libc.mallopt(M_TRIM_THRESHOLD, GLIBC_DYNAMIC_CEILING[1])
+        libc.malloc_trim(0)
 
 
 def load_average() -> tuple[float, ...] | None:

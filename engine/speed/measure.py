@@ -41,6 +41,7 @@ from engine.speed.machine import (
     device_name,
     load_average,
     measure_bandwidth,
+    steady_allocator,
     time_call,
 )
 from engine.speed.report import (
@@ -148,6 +149,7 @@ class _Measurement:
         self.done = 0
         self.total = 0
         self.cancelled = False
+        self.allocator = ""
         self.sizes = self._sizes()
 
     # --- sizes and progress -------------------------------------------------------------------
@@ -400,6 +402,7 @@ class _Measurement:
             elapsed_s=elapsed_s,
             bounds=self.bounds,
             load_average=(self.load_at_start, load_average()),
+            allocator=self.allocator,
         )
 
 
@@ -440,7 +443,8 @@ def measure_speed(
     if request.threads is not None:
         torch.set_num_threads(request.threads)
     try:
-        measurement.run()
+        with steady_allocator(device) as measurement.allocator:
+            measurement.run()
         return measurement.report(time.perf_counter() - start)
     finally:
         torch.set_num_threads(threads)

@@ -347,6 +347,7 @@ class SpeedReport:
     elapsed_s: float = 0.0
     bounds: tuple[Bound, ...] = ()  # the copy at each N of the grid measured, then main memory's; empty: only bandwidth_gbps
     load_average: tuple[tuple[float, ...] | None, tuple[float, ...] | None] = (None, None)  # 1, 5, 15 min: start, end
+    allocator: str = ""  # how memory was allocated while measuring (machine.steady_allocator); empty: not said
 
     @property
     def expression(self) -> str:
@@ -447,6 +448,7 @@ class SpeedReport:
             "compile_gain": {m.name: gain.as_dict() for m in self.methods for gain in [self.compile_gain(m.name)] if gain is not None},
             "unreliable": [{"method": name, "n": s.n, "reason": s.unreliable} for name, s in self.unreliable()],
             "load_average": {"start": self.load_average[0], "end": self.load_average[1]},
+            "allocator": self.allocator,
             "cancelled": self.cancelled,
             "elapsed_s": self.elapsed_s,
         }
