@@ -28,6 +28,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("update_snapshots", False) and config.getoption("numprocesses", None):
+        # Each xdist process sees only the snapshots of its own files and would delete the others' as unused.
+        raise pytest.UsageError("--snapshot-update runs on one process: leave out -n")
     config.addinivalue_line("markers", "size(width, height): the terminal size for the `pilot` fixture (default 120x40)")
     config.addinivalue_line("markers", "expect_failures: the test makes computations fail on purpose")
 
