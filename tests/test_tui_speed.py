@@ -108,6 +108,7 @@ def made_up_report(request: SpeedRequest, device_name: str = "Made-up CPU 3000",
         skipped=tuple(skipped),
         elapsed_s=14.2,
         bounds=made_up_bounds(speed),
+        allocator="made-up malloc, huge pages",
     )
 
 
@@ -660,6 +661,8 @@ def test_speeds_samples_read_back_from_the_export_match_hand_computed_values(tmp
         (31_622_777, "memory", 12.0),
         (None, "memory", 12.0),
     ]
+    device = document["tables"]["device"]
+    assert dict(zip(device["columns"], device["rows"][0], strict=True))["allocator"] == "made-up malloc, huge pages"
 
 
 def test_a_cpu_report_pairs_with_a_cuda_one_of_the_same_function_dtype_and_choices() -> None:

@@ -486,6 +486,7 @@ def report_tables(report: SpeedReport) -> dict[str, Table]:
                 "elapsed_s",
                 "load_average_start",
                 "load_average_end",
+                "allocator",
             ),
             [
                 (
@@ -499,6 +500,7 @@ def report_tables(report: SpeedReport) -> dict[str, Table]:
                     report.elapsed_s,
                     _load(report.load_average[0]),
                     _load(report.load_average[1]),
+                    report.allocator,
                 )
             ],
         ),
