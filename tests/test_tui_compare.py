@@ -20,6 +20,7 @@ from tui.widgets.function_input import FunctionInput
 from tui.widgets.inline_error import InlineError
 from tui.widgets.log_value_input import LogValueInput
 from tui.widgets.plotting import CallRecorder, row_aligned_axis
+from tui.widgets.static_text import pack_fields
 
 
 def rows(app: CalcApp) -> dict[str, dict[str, str]]:
@@ -258,6 +259,25 @@ async def test_arrow_keys_move_x0_and_the_tangent_numbers_follow(pilot) -> None:
     await pilot.press("left", "left")
     await settle(pilot)
     assert app.state.lab.x0 < x0
+
+
+def test_readout_fields_wrap_between_fields_and_markup_takes_no_room() -> None:
+    fields = ["f'(x0) = [yellow]none (kink)[/]", "secant = 0.54026", "f''(x0) = -0.841471"]
+    assert pack_fields(fields, 40) == ["f'(x0) = [yellow]none (kink)[/]   secant = 0.54026", "f''(x0) = -0.841471"]
+    assert pack_fields(fields, 10) == fields  # each too wide: a line each, never two halves of one field
+    assert pack_fields(fields, 200) == ["   ".join(fields)]
+
+
+async def test_beside_the_lesson_the_tangent_readout_keeps_each_name_with_its_value(pilot) -> None:
+    await pilot.press("L")  # the lesson pane takes a third of the width: the readout has about 36 columns
+    await settle(pilot)
+    info = pilot.app.screen.query_one("#tangent-info")
+    lines = str(info.render()).splitlines()
+    assert lines == ["x0 = 1   f(x0) = 0.841471", "f'(x0) = 0.540302", f"secant = {(math.sin(1.0001) - math.sin(1)) / 1e-4:.6g}"]
+    assert max(len(line) for line in lines) <= info.content_region.width
+    await pilot.press("escape")  # the whole width again: the values share a line
+    await settle(pilot)
+    assert str(info.render()).splitlines()[1].startswith("f'(x0) = 0.540302   secant = ")
 
 
 async def test_secant_slope_approaches_the_tangent_as_h_shrinks(pilot) -> None:

@@ -8,7 +8,6 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Static
 
 from engine.syntax import ExpressionError
 from engine.vocabulary import METHOD_NAMES, derivative_name
@@ -16,6 +15,7 @@ from tui.demos.compare.compute import PREVIEW, CompareRequest, CompareView, Zoom
 from tui.demos.compare.plots import DerivativePlot, ErrorTable, TangentPlot
 from tui.export import shown
 from tui.screens.lab import ORDER_BINDING, STEP_BINDINGS, LabScreen, method_bindings
+from tui.widgets.static_text import FieldLines
 
 
 class CompareScreen(LabScreen[CompareRequest, CompareView]):
@@ -46,7 +46,7 @@ class CompareScreen(LabScreen[CompareRequest, CompareView]):
             with Horizontal(id="lower"):
                 with Vertical(id="tangent-box"):
                     yield TangentPlot(id="tangent-plot")
-                    yield Static("", id="tangent-info")
+                    yield FieldLines(id="tangent-info")
                 yield ErrorTable("", id="error-table")
 
     def request(self) -> CompareRequest | None:
@@ -81,13 +81,16 @@ class CompareScreen(LabScreen[CompareRequest, CompareView]):
         self.query_one(TangentPlot).draw(view.tangent)
         t = view.tangent
         slope = "[yellow]none (kink)[/]" if t.kink else shown(t.slope, ".6g")  # torch's 0 there is a convention (the notice)
-        info = f"x0 = {t.x0:.4g}   f(x0) = {t.f0:.6g}\nf'(x0) = {slope}   secant = {shown(t.secant, '.6g')}"
-        if t.order > 1:
-            higher = f"{t.derivative:.6g}" if math.isfinite(t.derivative) else "undefined"
-            info += f"   {derivative_name(t.order)}(x0) = {higher}"
-        if t.zoom is not None:
-            info += "\n" + zoom_text(t.zoom)
-        self.query_one("#tangent-info", Static).update(info if math.isfinite(t.f0) else f"x0 = {t.x0:.4g}: f is undefined here")
+        info = self.query_one("#tangent-info", FieldLines)
+        if not math.isfinite(t.f0):
+            info.show_rows([f"x0 = {t.x0:.4g}: f is undefined here"])
+        else:
+            values = [f"f'(x0) = {slope}", f"secant = {shown(t.secant, '.6g')}"]
+            if t.order > 1:
+                higher = f"{t.derivative:.6g}" if math.isfinite(t.derivative) else "undefined"
+                values.append(f"{derivative_name(t.order)}(x0) = {higher}")
+            zoomed = [[zoom_text(t.zoom)]] if t.zoom is not None else []
+            info.show_rows([f"x0 = {t.x0:.4g}", f"f(x0) = {t.f0:.6g}"], values, *zoomed)
         if not view.preview:
             caption = f"{derivative_name(view.order)} vs 50-digit reference, h = {view.tangent.h:.1e}"
             self.query_one(ErrorTable).show(view.rows, enabled, caption, view.order)
