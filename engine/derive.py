@@ -10,7 +10,7 @@ import sympy as sp
 import torch
 
 from engine.compiled import EvaluationError, compile_expression, derivative_formula, higher_derivative
-from engine.devices import dtype_name
+from engine.devices import dtype_name, parse_dtype
 from engine.expression import Expression
 from engine.kinks import Kink, kink_mask, kinks
 from engine.methods import METHOD_FUNCTIONS, NotApplicable
@@ -20,6 +20,7 @@ from engine.vocabulary import METHOD_NAMES, ORDERS, derivative_name, method, ord
 LOSS_ALLOWANCE = 16  # exact and autograd claim the answer to rounding: a few ulps of the formula's last operations
 WRONG_SHARE = 0.1  # an answer this far off (relative) is flagged even where it lost less than a digit beyond rounding
 ESTIMATE_TRUST = 10  # an error estimate more than 10x below the true error is flagged as too optimistic
+STEP_SKEW = 0.01  # x + h landing over 1% away from a step of h is noticed: the quotients are that far off at any h
 MAX_FORMULA_IN_NOTICE = 40  # characters of f' quoted in the undefined notice; a longer formula is named, not quoted
 
 
@@ -154,6 +155,7 @@ class Derivatives:
     order: int = 1
     kinks: tuple[Kink, ...] = ()  # points where the derivative does not exist, though the reference gives a number
     beyond_float64: torch.Tensor | None = None  # f or the derivative finite at 50 digits but beyond float64 (so NaN above)
+    step_skew: torch.Tensor | None = None  # how far x +- h lands from a step of h, relative to h (NaN where it is lost)
 
     def kink_notice(self) -> str | None:
         """'f'(x) does not exist at x = 0: a kink, -1 from the left and 1 from the right. ...', or None."""
@@ -184,6 +186,35 @@ class Derivatives:
             f"h = {self.h:.1e} is below {self.dtype}'s spacing at {self.steps_lost} of {self.points.numel()} points: "
             "x + h rounds back to x there, so the step methods see no change"
         )
+
+    def skew_notice(self) -> str | None:
+        """'h = 1.0e-01 is not a whole number of float64's spacings at x = 1e+15 (0.125): ...', or None where every
+        step lands close enough to h. The difference quotients divide by h, so a step taken 25% longer is a 25% error."""
+        if self.step_skew is None:
+            return None
+        # Noticed where the step's error is over 1% and over the round-off every step method has anyway,
+        # eps |f| / (h^n |f^(n)|) relative: in bfloat16 at h = 0.1 a 1% longer step is lost in its 12% round-off.
+        roundoff = torch.finfo(self.dtype_of).eps * self.function_values.abs() / (self.h**self.order * self.reference.abs())
+        skewed = self.step_skew > roundoff.clamp(min=STEP_SKEW)
+        if not bool(skewed.any()):
+            return None
+        worst = int(torch.nan_to_num(self.step_skew, nan=0.0).flatten().argmax())
+        x = self.points.flatten()[worst : worst + 1].to(self.dtype_of)
+        spacing = float((torch.nextafter(x.abs(), torch.full_like(x, math.inf)) - x.abs()).double())
+        count, skew = int(skewed.sum()), float(self.step_skew.flatten()[worst])
+        if count == 1 and self.points.numel() == 1:
+            where, how = f"at x = {float(x):.3g} ({spacing:.3g})", f"{skew:.0%} away from h"
+        else:
+            where = f"{_where(self.points, skewed)} ({spacing:.3g} at x = {float(x):.3g})"
+            how = f"up to {skew:.0%} away from h at {count} of {self.points.numel()} points"
+        return (
+            f"h = {self.h:.1e} is not a whole number of {self.dtype}'s spacings {where}: x + h rounds to a step {how}, "
+            "while the step methods divide by h; take h a multiple of the spacing, or larger"
+        )
+
+    @property
+    def dtype_of(self) -> torch.dtype:
+        return parse_dtype(self.dtype)
 
     def undefined_notice(self) -> str | None:
         """Where the points are undefined and why every method, exact and autograd too, reports nothing there; None
@@ -218,6 +249,15 @@ class Derivatives:
                 "every method reports undefined there"
             )
         return ". ".join(sentences) + ("." if len(sentences) > 1 else "") if sentences else None
+
+
+def step_skew(working: torch.Tensor, h: float) -> torch.Tensor:
+    """|step taken - h| / h at each point, the larger of x + h and x - h, in float64 on the CPU; NaN where a step
+    rounds back to x (`Derivatives.step_notice` says that). The subtractions are exact: x +- h lies near x."""
+    step = torch.as_tensor(h, dtype=working.dtype, device=working.device)
+    ahead, behind = working + step, working - step
+    skew = torch.maximum(((ahead - working) - step).abs(), ((working - behind) - step).abs()).double() / float(step)
+    return skew.masked_fill((ahead == working) | (behind == working), math.nan).cpu()
 
 
 def beyond_notice(label: str, points: torch.Tensor, beyond: torch.Tensor) -> str | None:
@@ -342,6 +382,7 @@ def derive(
         reference=reference,
         results={m: run_method(m, expression, working, h, dtype, device, reference, order) for m in methods},
         steps_lost=int(((working + torch.as_tensor(h, dtype=dtype, device=working.device)) == working).sum()),
+        step_skew=step_skew(working, h),
         formula_outside_domain=_formula_outside_domain(expression, working, function_values, order),
         order=order,
         kinks=kinks(expression, as_held, order),

@@ -440,6 +440,35 @@ def test_step_notice_counts_the_points_where_x_plus_h_rounds_back_to_x() -> None
     assert forward is not None and forward[4].item() == 0.0  # what the notice explains: no change, slope 0
 
 
+def test_a_step_that_rounds_to_another_length_is_noticed_with_the_error_it_explains() -> None:
+    """float64's spacing at 1e15 is 0.125: x +- 0.1 rounds to x +- 0.125, so central divides a difference over 0.25 by
+    0.2. Its value is exactly cos(x) sin(0.125) / 0.1 (worked at 50 digits here), 25% off f'; a multiple of the
+    spacing (h = 0.125) is taken as asked and noticed by nothing."""
+    import mpmath
+
+    at = torch.tensor([1e15], dtype=torch.float64)
+    result = derive(parse_expression("sin(x)"), at, 0.1, methods=("central",))
+    assert result.skew_notice() == (
+        "h = 1.0e-01 is not a whole number of float64's spacings at x = 1e+15 (0.125): x + h rounds to a step 25% away "
+        "from h, while the step methods divide by h; take h a multiple of the spacing, or larger"
+    )
+    with mpmath.workdps(50):
+        explained = float(mpmath.cos(mpmath.mpf(10**15)) * mpmath.sin(mpmath.mpf("0.125")) / mpmath.mpf(0.1))
+    central = result.results["central"].values
+    assert central is not None and central[0].item() == pytest.approx(explained, rel=1e-12)
+    assert derive(parse_expression("sin(x)"), at, 0.125, methods=("central",)).skew_notice() is None
+
+
+def test_a_step_error_smaller_than_the_dtypes_round_off_is_not_noticed() -> None:
+    """bfloat16 holds 0.1 as 0.10009765625; x +- h lands up to 1% away from it on [0.5, 1], where the round-off of f
+    alone (eps |f| / (h |f'|), 8e-3 x 0.84 / 0.054) is 12%: not worth a notice. float16 at 3 with h = 1e-2: the step
+    is 2% off while round-off is 1.4%: noticed, with the spacing there."""
+    at = torch.linspace(0.5, 1.0, 11, dtype=torch.float64)
+    assert derive(parse_expression("sin(x)"), at, 0.1, methods=("central",), dtype=torch.bfloat16).skew_notice() is None
+    notice = derive(parse_expression("sin(x)"), torch.tensor([3.0]), 1e-2, methods=("central",), dtype=torch.float16).skew_notice()
+    assert notice is not None and notice.startswith("h = 1.0e-02 is not a whole number of float16's spacings at x = 3 (0.00195): ")
+
+
 def test_no_step_notice_when_every_step_is_seen() -> None:
     at = torch.tensor([0.25, 0.5, 1.0, 2.0, 4.0], dtype=torch.float64)
     assert derive(parse_expression("sin(x)"), at, 1e-3, methods=("forward",), dtype=torch.float32).step_notice() is None

@@ -109,7 +109,8 @@ def run(args: argparse.Namespace) -> Output:
         lines.append(line)
         if why:
             lines.append(f"{'':<14}  undefined: {why}")
-    for notice in (rounding_notice(args.at, dtype), result.undefined_notice(), result.kink_notice(), result.step_notice()):
+    notices = (rounding_notice(args.at, dtype), result.undefined_notice(), result.kink_notice(), result.step_notice(), result.skew_notice())
+    for notice in notices:
         if notice:
             lines.append(f"\nnote: {notice}")
     if math.isnan(reference):

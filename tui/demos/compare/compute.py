@@ -211,6 +211,7 @@ def compute_compare(request: CompareRequest) -> CompareView:
     tangent = Tangent(x, f, at.x0, at.f0, at.slope, at.secant, at.h, zoom, request.order, at.kink, at.derivatives[1:])
     # a kink at x0 matters to the tangent even when no grid point lands on it
     kink = result.kink_notice() or at.kink_notice
-    notices = [n for n in (rounding_notice(request.x0, dtype, "x0"), result.undefined_notice(), kink, result.step_notice()) if n]
+    about_steps = (result.step_notice(), result.skew_notice())
+    notices = [n for n in (rounding_notice(request.x0, dtype, "x0"), result.undefined_notice(), kink, *about_steps) if n]
     title = f"{derivative_name(request.order)}(x) for f(x) = {request.function.strip()}"  # as typed, like the preview
     return CompareView(Curves(title, x, curves), rows, tangent, "\n".join(notices) or None, result.dtype, order=request.order)
