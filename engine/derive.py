@@ -329,7 +329,7 @@ def run_method(
         return MethodResult(name, None, None, method(name).evaluations_at(order) or 0, reason=str(error))
     values = _cpu(estimate.values)
     # Not finite where the reference exists is an infinite error, not a point to skip.
-    errors = torch.where(torch.isnan(reference), reference, (values - reference).abs().nan_to_num(nan=math.inf))
+    errors = torch.where(torch.isnan(reference), reference, (values - reference).abs().nan_to_num(nan=math.inf, posinf=math.inf))
     scale = reference[torch.isfinite(reference)].abs()
     resolution = torch.finfo(dtype).eps * float(scale.max()) if scale.numel() else 0.0
     per_point = estimate.evaluations.to("cpu") if isinstance(estimate.evaluations, torch.Tensor) else None

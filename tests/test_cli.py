@@ -73,6 +73,7 @@ SWEEP_TABLE = ("sweep", "-x^3", "--domain", "-3,3", "--points", "20", "--per-dec
 DERIVE_NEGATIVE = ("derive", "-x^2", "--at", "-1e-3", "--json")
 DERIVE_FLOAT32 = ("derive", "x^3 - 2x", "--at", "2", "--json", "--methods", "central,exact", "--h", "1e-2", "--dtype", "float32")
 DERIVE_UNDEFINED = ("derive", "sqrt(x) + abs(x)", "--at", "-1", "--json")
+DERIVE_OVERFLOWING_STEPS = ("derive", "sin(x)", "--at", "1", "--order", "3", "--dtype", "float16", "--methods", "exact,forward,central")
 BENCH = ("bench", "--n", "1000", "--repeats", "1", "--json")
 BAD_EXPRESSION = ("derive", "sinn(x)", "--at", "1")
 BAD_NUMBER = ("derive", "sin(x)", "--at", "foo")
@@ -170,6 +171,17 @@ def test_derive_with_chosen_methods_h_and_dtype() -> None:
     # for a cubic, central's error is exactly h^2 = 1e-4, plus float32 round-off ~ eps |f| / h ~ 1e-4
     assert data["results"]["central"]["value"] == pytest.approx(10.0 + 1e-4, abs=3e-4)
     assert data["results"]["central"]["abs_error"] > 1e-6
+
+
+def test_a_method_that_gives_an_infinity_reads_undefined_like_one_that_gives_nan() -> None:
+    """float16's h^3 = 1e-9 underflows to 0: forward divides a number by 0 (inf), central 0 by 0 (NaN). Both are
+    undefined, with the reason; neither error is the largest float that torch's nan_to_num would clamp inf to."""
+    run = cli(*DERIVE_OVERFLOWING_STEPS)
+    assert run.returncode == 0, run.stderr
+    rows = {line.split()[0]: line.split()[1:] for line in run.stdout.splitlines() if line.split()[:1] in (["forward"], ["central"])}
+    assert rows == {"forward": ["undefined", "undefined"], "central": ["undefined", "undefined"]}
+    assert "1.80e+308" not in run.stdout and " inf" not in run.stdout and " nan" not in run.stdout
+    assert run.stdout.count("undefined: h^3 = 0.001^3 underflows to 0 in float16: the difference is divided by 0") == 2
 
 
 def test_undefined_reference_and_not_applicable_method() -> None:

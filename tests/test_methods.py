@@ -469,6 +469,15 @@ def test_a_step_error_smaller_than_the_dtypes_round_off_is_not_noticed() -> None
     assert notice is not None and notice.startswith("h = 1.0e-02 is not a whole number of float16's spacings at x = 3 (0.00195): ")
 
 
+def test_an_infinite_value_has_an_infinite_error_not_the_largest_float() -> None:
+    result = derive(parse_expression("sin(x)"), torch.tensor([1.0]), 1e-3, methods=("forward", "central"), dtype=torch.float16, order=3)
+    forward, central = result.results["forward"], result.results["central"]
+    assert forward.values is not None and math.isinf(forward.values[0].item())  # a number over 0
+    assert central.values is not None and math.isnan(central.values[0].item())  # 0 over 0
+    assert forward.abs_error is not None and central.abs_error is not None
+    assert forward.abs_error[0].item() == central.abs_error[0].item() == math.inf
+
+
 def test_no_step_notice_when_every_step_is_seen() -> None:
     at = torch.tensor([0.25, 0.5, 1.0, 2.0, 4.0], dtype=torch.float64)
     assert derive(parse_expression("sin(x)"), at, 1e-3, methods=("forward",), dtype=torch.float32).step_notice() is None

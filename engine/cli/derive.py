@@ -78,7 +78,8 @@ def run(args: argparse.Namespace) -> Output:
             continue
         value, error = float(item.values[0]), float(item.abs_error[0])
         rows[name] = {"value": value, "abs_error": error}
-        line = f"{name:<14}{value:>26.17g}{scientific(error, 2):>12}"
+        shown_value = f"{value:.17g}" if math.isfinite(value) else "undefined"
+        line = f"{name:<14}{shown_value:>26}{scientific(error, 2):>12}"
         why = item.undefined_reason
         if why:
             rows[name]["undefined_reason"] = why

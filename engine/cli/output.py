@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +56,10 @@ def csv_text(rows: Rows) -> str:
 
 
 def scientific(value: float | None, digits: int = 3) -> str:
-    """1.234e-05, or '-' for a missing or undefined number."""
+    """1.234e-05; '-' for a missing number (nothing was measured); 'undefined' for an infinity or the largest float
+    (an overflow clamped), the README's one rule for a number that is not a number."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
+    if not math.isfinite(value) or abs(value) >= sys.float_info.max:
+        return "undefined"
     return f"{value:.{digits}e}"
