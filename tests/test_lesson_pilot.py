@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from textual.widgets import Input, Markdown
 
 import engine.speed
 from engine.vocabulary import grid_index
-from tests.test_tui_speed import FakeMeasure
+from tests.test_tui_speed import FakeMeasure, wait_for
 from tests.tui_helpers import ready, screen_text, settle, type_text
 from tui.app import CalcApp
 from tui.lesson.checks import e
@@ -371,3 +372,47 @@ async def test_leaving_from_the_palette_puts_the_settings_back(pilot: Pilot[int]
     await leave.callback()
     await settle(pilot)
     assert app.lesson is None and app.state.lab == start and not app.screen.query(LessonPane)
+
+
+@pytest.mark.size(80, 24)  # where Compare's table and tangent panel share one place (t)
+async def test_each_step_puts_back_the_view_it_describes_scope_and_lower_panel(pilot: Pilot[int]) -> None:
+    """A learner who had Error vs h at x0 (s) and Compare's table (t) before the lesson: steps 4 and 5 explain the
+    largest error over the domain, steps 1-2 the tangent panel, step 3 the table. Leaving puts theirs back."""
+    app = pilot.app
+    assert isinstance(app, CalcApp)
+    await press(pilot, "2", "s")
+    assert app.screen.at_point  # type: ignore[attr-defined]
+    await press(pilot, "1", "t")
+    compare = app.screen
+    assert compare.has_class("-show-table")
+    await press(pilot, "L")
+    await on_step(pilot, 1)
+    assert not compare.has_class("-show-table")  # the lower panel the step talks about
+    await lesson(app).go(2)
+    await on_step(pilot, 3)
+    assert compare.has_class("-show-table")  # "the table measures them against a 50-digit reference"
+    await lesson(app).go(3)
+    text = await on_step(pilot, 4)
+    sweep = app.screen
+    assert not sweep.at_point  # type: ignore[attr-defined]
+    assert "largest error over the domain" in text
+    await press(pilot, "escape")
+    assert app.lesson is None and sweep.at_point and compare.has_class("-show-table")  # type: ignore[attr-defined]
+
+
+async def test_step_10_says_a_stopped_measurement_was_stopped_not_that_it_runs(pilot: Pilot[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    gate = threading.Event()
+    monkeypatch.setattr(engine.speed, "measure_speed", FakeMeasure(gate))
+    app = pilot.app
+    assert isinstance(app, CalcApp)
+    await press(pilot, "L")
+    await lesson(app).go(9)
+    await wait_for(pilot, "Esc stops")  # measuring: the pane quotes the sizes measured so far
+    await pilot.press("escape")  # stops the measurement; the lesson stays
+    await wait_for(pilot, "CANCELLED")
+    text = await on_step(pilot, 10)
+    assert "was stopped before it finished: press m to measure" in text and "is running" not in text
+    gate.set()
+    await pilot.press("m")
+    await wait_for(pilot, "took 14.2 s")  # the made-up report, finished
+    assert "autograd: 4e+07 derivatives a second at N = 10,000,000" in await on_step(pilot, 10)

@@ -97,12 +97,13 @@ class BackpropSeen:
 
 @dataclass(frozen=True)
 class SpeedSeen:
-    """Speed's finished report: derivatives per second at the largest N of each method."""
+    """Speed's report on screen: derivatives per second at the largest N of each method, or that it was stopped."""
 
     dtype: str
     device: str
     rates: Mapping[str, float] = field(default_factory=dict)
     sizes: Mapping[str, int] = field(default_factory=dict)
+    cancelled: bool = False  # the report on screen was stopped (Esc) before it finished
 
 
 @dataclass(frozen=True)

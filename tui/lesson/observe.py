@@ -134,7 +134,7 @@ def read_speed(screen: Any, view: Any, observation: Observation) -> Observation:
 
     report = view.report
     if report.cancelled:
-        return observation
+        return _with(observation, speed=SpeedSeen(dtype=report.dtype, device=report.device_name or report.device, cancelled=True))
     rows = [row for row in method_rows(report) if row.n is not None and math.isfinite(row.per_second) and row.per_second > 0]
     seen = SpeedSeen(
         dtype=report.dtype,

@@ -272,6 +272,10 @@ def read_setting(screen: DemoScreen[Any, Any], name: str) -> object:
         return "central" if getattr(screen, "use_central", False) else "autograd"
     if name == "source":
         return getattr(screen, "source", None)
+    if name == "scope":
+        return "x0" if getattr(screen, "at_point", False) else "domain"
+    if name == "lower":
+        return "table" if screen.has_class("-show-table") else "tangent"
     raise KeyError(name)
 
 
@@ -282,6 +286,10 @@ def write_setting(screen: Any, name: str, value: object) -> None:
         screen.descent_arrows = value == "descent"
     elif name == "gradients" and hasattr(screen, "use_central"):
         screen.use_central = value == "central"
+    elif name == "scope" and hasattr(screen, "at_point"):
+        screen.at_point = value == "x0"  # Error vs h: the largest error over the domain, or the error at x0
+    elif name == "lower":
+        screen.set_class(value == "table", "-show-table")  # Compare below 110 columns: the table or the tangent panel
     elif name == "source" and hasattr(screen, "source") and value is not None:
         if value == "network":
             # The network's own preset: its starting weights and fresh leaves, so the losses start from the first pass.

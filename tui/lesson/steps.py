@@ -175,6 +175,8 @@ def speed_text(observation: Observation) -> str:
         rate = seen.rates.get("autograd")
         autograd = f" autograd: {rate:.3g} derivatives a second at N = {seen.sizes.get('autograd', 0):,}," if rate else ""
         measured = f" Measured here on {seen.device} in {seen.dtype}:{autograd} fastest {fastest} at {seen.rates[fastest]:.3g}."
+    elif seen is not None and seen.cancelled:
+        measured = " The measurement on screen was stopped before it finished: press m to measure, and its rates will be quoted here."
     else:
         measured = " The measurement is running (the bar shows how far); its rates will be quoted here."
     return (
@@ -207,7 +209,7 @@ STEPS: tuple[Step, ...] = (
         "zoom",
         "A derivative is a zoom",
         "compare",
-        Setup(lab={**SIN_LAB, "h": 1e-4}, screen={"zoom": 0}),
+        Setup(lab={**SIN_LAB, "h": 1e-4}, screen={"zoom": 0, "lower": "tangent"}),
         zoom_text,
         "press z three times",
         checks.zoomed_in,
@@ -216,7 +218,7 @@ STEPS: tuple[Step, ...] = (
         "secant",
         "Secant to tangent",
         "compare",
-        Setup(lab={**SIN_LAB, "h": 1e-1}, screen={"zoom": 0}),
+        Setup(lab={**SIN_LAB, "h": 1e-1}, screen={"zoom": 0, "lower": "tangent"}),
         secant_text,
         "shrink h until the secant's slope is within 1e-4 of f'(x0)",
         checks.secant_meets_tangent,
@@ -225,7 +227,7 @@ STEPS: tuple[Step, ...] = (
         "three-ways",
         "sin'(x) three ways",
         "compare",
-        Setup(lab={**SIN_LAB, "h": 1e-4, "methods": ("exact", "autograd", "central")}, screen={"zoom": 0}),
+        Setup(lab={**SIN_LAB, "h": 1e-4, "methods": ("exact", "autograd", "central")}, screen={"zoom": 0, "lower": "table"}),
         methods_text,
         "switch forward differences on with w and compare the errors",
         checks.forward_drawn,
@@ -234,7 +236,7 @@ STEPS: tuple[Step, ...] = (
         "shrink-h",
         "Shrinking h from 1e-2 to 1e-8",
         "error-vs-h",
-        Setup(lab={**SIN_LAB, "h": 1e-2, "methods": SWEEP_METHODS}),
+        Setup(lab={**SIN_LAB, "h": 1e-2, "methods": SWEEP_METHODS}, screen={"scope": "domain"}),
         sweep_text,
         "press [ until h is 1e-8 and watch central's error turn back up",
         checks.shrunk_h,
@@ -243,7 +245,7 @@ STEPS: tuple[Step, ...] = (
         "sweet-spot",
         "The sweet spot, in float32",
         "error-vs-h",
-        Setup(lab={**SIN_LAB, "h": 1e-5, "methods": SWEEP_METHODS}),
+        Setup(lab={**SIN_LAB, "h": 1e-5, "methods": SWEEP_METHODS}, screen={"scope": "domain"}),
         sweet_spot_text,
         "in float32, move the marker to central's lowest point with [ ]",
         checks.marked_best_h_float32,
@@ -300,7 +302,7 @@ STEPS: tuple[Step, ...] = (
         checks.network_learned,
     ),
     Step("speed", "Millions of times a second", "speed", Setup(lab={**SIN_LAB, "h": 1e-4}), speed_text),
-    Step("end", "Where to go from here", "compare", Setup(lab={**SIN_LAB, "h": 1e-4}, screen={"zoom": 0}), end_text),
+    Step("end", "Where to go from here", "compare", Setup(lab={**SIN_LAB, "h": 1e-4}, screen={"zoom": 0, "lower": "tangent"}), end_text),
 )
 
 
