@@ -81,6 +81,11 @@ def central_gradient(expression: Expression, points: torch.Tensor, h: float = 1e
     return torch.stack(columns, dim=-1)
 
 
+def central_step(dtype: torch.dtype) -> float:
+    """The gradient field's and descent's central-difference step: near eps^(1/3) of float64, coarser below it."""
+    return 1e-6 if dtype == torch.float64 else 1e-3
+
+
 def gradient_field(
     expression: Expression,
     xs: torch.Tensor,
@@ -94,8 +99,7 @@ def gradient_field(
     grid_y, grid_x = torch.meshgrid(ys.to(device, dtype), xs.to(device, dtype), indexing="ij")
     points = torch.stack([grid_x, grid_y], dim=-1)
     values, grads = gradient(expression, points)
-    h = 1e-6 if dtype == torch.float64 else 1e-3
-    check = central_gradient(expression, points, h)
+    check = central_gradient(expression, points, central_step(dtype))
     defined = torch.isfinite(values) & torch.isfinite(grads).all(dim=-1)
     both = defined & torch.isfinite(check).all(dim=-1)
     difference = (grads - check).abs().amax(dim=-1)[both]
@@ -147,8 +151,10 @@ def descend(
     tolerance: float = 1e-8,
     dtype: torch.dtype = torch.float64,
     device: DeviceLike = "cpu",
+    gradient_by: str = "autograd",
 ) -> DescentPath:
-    """Up to `steps` iterations of v <- momentum * v + grad f(x); x <- x - lr * v (x + lr * v for ascent).
+    """Up to `steps` iterations of v <- momentum * v + grad f(x); x <- x - lr * v (x + lr * v for ascent), with grad f
+    by autograd or, with gradient_by="central", by central differences (the step `central_step` gives the dtype).
 
     Stops early, and says why, when |grad| falls below `tolerance` ("converged") or
     the iterate, f or the gradient stops being finite or runs away, or (without
@@ -160,6 +166,8 @@ def descend(
         raise ValueError(f"the learning rate must be a positive number, got {learning_rate}")
     if not 0 <= momentum < 1:
         raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    if gradient_by not in ("autograd", "central"):
+        raise ValueError(f"the gradient comes from autograd or central, got {gradient_by!r}")
     if len(start) != len(expression.variables):
         raise ValueError(f"the start point needs {len(expression.variables)} coordinates, got {len(start)}")
     sign = 1.0 if ascent else -1.0
@@ -171,6 +179,8 @@ def descend(
     for k in range(steps + 1):
         try:
             value, grad = gradient(expression, point)
+            if gradient_by == "central":
+                grad = central_gradient(expression, point, central_step(dtype))
         except EvaluationError as error:
             outcome, reason = "diverged", str(error)
             break

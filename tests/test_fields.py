@@ -104,6 +104,25 @@ def test_descent_follows_the_update_rule() -> None:
     assert "step limit (3)" in path.reason
 
 
+def test_descent_can_step_along_central_differences_instead_of_autograd() -> None:
+    """f = x^3 + y at (1, 2): autograd's gradient is (3, 1); central differences' x-part is 3 + h^2 = 3 + 1e-12 plus
+    round-off, and each step uses that one."""
+    from engine.fields import central_gradient, gradient
+
+    f = parse_expression("x^3 + y", ("x", "y"))
+    by_central = descend(f, [1.0, 2.0], learning_rate=0.01, steps=3, gradient_by="central")
+    by_autograd = descend(f, [1.0, 2.0], learning_rate=0.01, steps=3)
+    for k in range(4):
+        point = by_central.points[k]
+        assert torch.equal(by_central.gradients[k], central_gradient(f, point, 1e-6))
+        assert by_central.gradients[k][0].item() == pytest.approx(3 * point[0].item() ** 2 + 1e-12, abs=1e-9)
+    assert by_autograd.gradients[0].tolist() == [3.0, 1.0] and by_central.gradients[0][0].item() != 3.0
+    assert torch.equal(by_central.points[1], by_central.points[0] - 0.01 * by_central.gradients[0])
+    assert gradient(f, by_central.points[0])[1].tolist() == [3.0, 1.0]
+    with pytest.raises(ValueError, match="autograd or central"):
+        descend(f, [1.0, 2.0], learning_rate=0.01, steps=3, gradient_by="forward")
+
+
 def test_ascent_and_momentum() -> None:
     ascent = descend(parse_expression("-x^2"), [1.0], learning_rate=0.1, steps=2, ascent=True)
     assert ascent.points[:, 0].tolist() == pytest.approx([1.0, 0.8, 0.64], rel=1e-15)

@@ -171,7 +171,10 @@ async def test_a_learner_walks_the_whole_lesson_and_every_task_is_checked_done(p
     await press(pilot, "N", "end")
     text = await not_done(pilot)
     assert "press g" in text
-    await press(pilot, "g")
+    autograd_run = app.screen.path
+    await press(pilot, "g")  # a new run, along central differences' gradient: it starts again at step 0
+    assert "step 0 of" in task_line(await not_done(pilot)) and app.screen.path != autograd_run
+    await press(pilot, "end")
     text = await done(pilot)
     assert f"Converged in {app.screen.path.last} steps" in text
 

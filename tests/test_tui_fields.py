@@ -6,7 +6,10 @@ import math
 
 from textual.widgets import Input
 
+from engine.expression import parse_expression
+from engine.fields import descend
 from tests.tui_helpers import ready, settle, type_text, widget_text
+from tui.compute.descent import PathView
 from tui.demos.gradient_field.plot import GradientFieldPlot
 from tui.demos.gradient_field.screen import GradientFieldScreen
 from tui.demos.slope_field.plot import SlopeFieldPlot
@@ -175,8 +178,17 @@ async def test_gradient_field_quiver_points_away_from_the_bowl_minimum(pilot) ->
     counts = arrows_in(plot)
     assert len(counts) >= 6 and sum(counts.values()) >= len(view.x) * len(view.y) * 0.8
     assert "max |autograd − central| = " in widget_text(screen.query_one("#source"))
+    autograd_path = screen.path
     await pilot.press("g")
+    await settle(pilot)
     assert "central differences" in screen.query_one(GradientFieldPlot).plt.build()
+    # the descent steps along the gradient shown: central differences' (2x, 6y) up to round-off, not autograd's
+    request = screen.request()
+    assert request is not None and request.gradients == "central"
+    surface = pilot.app.state.surface
+    f = parse_expression(surface.function, ("x", "y"))
+    expected = descend(f, list(surface.start), surface.learning_rate, screen.STEP_LIMIT, gradient_by="central")
+    assert screen.path.points == PathView.of(expected).points != autograd_path.points
     await pilot.press("n")
     flipped = arrows_in(screen.query_one(GradientFieldPlot).plt.build())
     assert flipped.get("↙", 0) > 0 and "arrows: −grad f (descent)" in status(screen)

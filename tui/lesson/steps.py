@@ -143,7 +143,8 @@ def field_text(observation: Observation) -> str:
     return (
         "The second exercise: for f(x, y) = x^2 + 3y^2 the gradient (2x, 6y) is a vector at every point of the "
         "plane, drawn as a quiver of arrows. Descent walks against them from the start point. The arrows come from "
-        "autograd; g redraws them by central differences, and they agree. N flips the arrows to descent." + where
+        "autograd; g switches them, and the steps descent takes, to central differences, and they agree. N flips the "
+        "arrows to descent." + where
     )
 
 

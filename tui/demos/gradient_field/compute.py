@@ -24,6 +24,7 @@ class FieldRequest:
     steps: int
     dtype: str
     device: str
+    gradients: str = "autograd"  # what descent steps along: autograd's gradient or central differences' (g)
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,14 @@ def compute_gradient_field(request: FieldRequest) -> FieldView:
     ys = torch.linspace(request.y_min, request.y_max, request.rows, dtype=torch.float64)
     field = gradient_field(expression, xs, ys, dtype, device)
     run = descend(
-        expression, list(request.start), request.learning_rate, request.steps, momentum=request.momentum, dtype=dtype, device=device
+        expression,
+        list(request.start),
+        request.learning_rate,
+        request.steps,
+        momentum=request.momentum,
+        dtype=dtype,
+        device=device,
+        gradient_by=request.gradients,
     )
     title = f"grad f for f(x, y) = {request.function.strip()}"
     x, y = field.x.tolist(), field.y.tolist()

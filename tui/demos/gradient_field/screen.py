@@ -48,7 +48,7 @@ class GradientFieldScreen(DescentScreen[FieldRequest, FieldView, Surface]):
 
     def __init__(self) -> None:
         super().__init__(compute_gradient_field)
-        self.use_central = False  # show the central-difference check instead of autograd
+        self.use_central = False  # arrows and descent by central differences instead of autograd
 
     @property
     def slot(self) -> Surface:
@@ -106,6 +106,7 @@ class GradientFieldScreen(DescentScreen[FieldRequest, FieldView, Surface]):
         return FieldRequest(
             surface.function, surface.x_min, surface.x_max, surface.y_min, surface.y_max, columns, rows, surface.start,
             surface.learning_rate, surface.momentum, self.STEP_LIMIT, precision.dtype, precision.device,
+            "central" if self.use_central else "autograd",
         )  # fmt: skip
 
     def path_inputs(self, request: FieldRequest) -> object:
@@ -146,5 +147,5 @@ class GradientFieldScreen(DescentScreen[FieldRequest, FieldView, Surface]):
         self.slot = replace(self.slot, momentum=following)
 
     def action_toggle_source(self) -> None:
-        self.use_central = not self.use_central
-        self.redraw()
+        self.use_central = not self.use_central  # the arrows and the descent's steps both
+        self.refresh_from_state()
