@@ -12,7 +12,7 @@ import torch
 from engine.compiled import EvaluationError, compile_expression, derivative_formula, higher_derivative
 from engine.devices import dtype_name, parse_dtype
 from engine.expression import Expression
-from engine.kinks import Kink, kink_mask, kinks
+from engine.kinks import Kink, jumps, kink_mask, kinks
 from engine.methods import METHOD_FUNCTIONS, NotApplicable
 from engine.reference import reference_derivative, reference_function
 from engine.vocabulary import METHOD_NAMES, ORDERS, derivative_name, method, ordinal
@@ -156,6 +156,7 @@ class Derivatives:
     kinks: tuple[Kink, ...] = ()  # points where the derivative does not exist, though the reference gives a number
     beyond_float64: torch.Tensor | None = None  # f or the derivative finite at 50 digits but beyond float64 (so NaN above)
     step_skew: torch.Tensor | None = None  # how far x +- h lands from a step of h, relative to h (NaN where it is lost)
+    jumps: torch.Tensor | None = None  # points where f (or a lower derivative) jumps: the derivative does not exist
 
     def kink_notice(self) -> str | None:
         """'f'(x) does not exist at x = 0: a kink, -1 from the left and 1 from the right. ...', or None."""
@@ -227,7 +228,17 @@ class Derivatives:
         short_label = label if len(label) <= MAX_FORMULA_IN_NOTICE else "f(x)"
         sentences = []
         beyond = self.beyond_float64 if self.beyond_float64 is not None else torch.zeros_like(self.points, dtype=torch.bool)
-        skipped = undefined_notice(label, self.points, ~self.defined & ~beyond)
+        jumping = self.jumps if self.jumps is not None else torch.zeros_like(self.points, dtype=torch.bool)
+        if bool(jumping.any()):
+            # the lowest derivative that jumps: the first order whose formula holds a DiracDelta there
+            lowest = next(k for k in range(1, self.order + 1) if bool((jumps(self.expression, self.points, k) & jumping).any()))
+            what = short_label if lowest == 1 else f"{derivative_name(lowest - 1)}(x)"
+            sentences.append(
+                f"{what} jumps {_where(self.points, jumping)}: {derivative_name(self.order)}(x) does not exist there "
+                f"({int(jumping.sum())} of {self.points.numel()} points, no reference, no error measured); a difference "
+                "quotient across it grows without bound as h shrinks"
+            )
+        skipped = undefined_notice(label, self.points, ~self.defined & ~beyond & ~jumping)
         too_large = beyond_notice(label, self.points, beyond)
         if too_large:
             sentences.append(too_large)
@@ -387,6 +398,7 @@ def derive(
         order=order,
         kinks=kinks(expression, as_held, order),
         beyond_float64=beyond_float64(expression, as_held, order),
+        jumps=jumps(expression, as_held, order) & torch.isnan(reference),
     )
 
 

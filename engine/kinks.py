@@ -86,3 +86,19 @@ def _one_sided(derivative: MpmathCallable, x: float) -> tuple[float, float]:
         left, right = mpmath.mpf(x) - step, mpmath.mpf(x) + step
     # MpmathCallable works at REFERENCE_DIGITS and takes an mpf as readily as a float
     return derivative(left), derivative(right)
+
+
+def jumps(expression: Expression, points: torch.Tensor, order: int = 1) -> torch.Tensor:
+    """Where f or a lower derivative jumps (float64 points, CPU): the order-th derivative's formula holds a
+    DiracDelta whose argument is 0 there (sign(x) at 0: f' = 2 DiracDelta(x)). All False for an f without one."""
+    xs = points.detach().double().cpu()
+    at = torch.zeros(xs.shape, dtype=torch.bool)
+    if len(expression.symbols) != 1 or not expression.sympy.atoms(*BRANCHES):
+        return at
+    formula = derivative_formula(expression, order)
+    if formula is None:
+        return at
+    with torch.no_grad():
+        for delta in formula.atoms(sp.DiracDelta):
+            at |= torch_callable(delta.args[0], expression.symbols)(xs) == 0
+    return at

@@ -464,3 +464,19 @@ def test_a_value_beyond_float64_is_named_as_such_not_as_undefined() -> None:
     compiled = compile_expression(parse_expression("exp(x)"))
     assert compiled.reference_function(800.0) == math.inf  # e^800: finite at 50 digits, beyond float64
     assert math.isnan(compile_expression(parse_expression("log(x)")).reference_function(0.0))  # a pole: undefined
+
+
+def test_a_jump_is_named_as_a_jump_with_the_derivative_that_jumps() -> None:
+    """sign(x) at 0: f' = 2 DiracDelta(x) has no value, and the step methods see the jump: forward (1 - 0) / h."""
+    points = torch.tensor([-1.0, 0.0, 1.0], dtype=torch.float64)
+    result = derive(parse_expression("sign(x)"), points, 1e-5, methods=("forward",))
+    assert result.undefined_notice() == (
+        "sign(x) jumps at x = 0: f'(x) does not exist there (1 of 3 points, no reference, no error measured); a difference "
+        "quotient across it grows without bound as h shrinks"
+    )
+    forward = result.results["forward"].values
+    assert forward is not None and forward.tolist() == [0.0, pytest.approx(1e5), 0.0]
+    # abs is continuous; its f' jumps, so f'' does not exist at 0 (and the kink note is for f' itself)
+    second = derive(parse_expression("abs(x)"), points, 1e-5, methods=("central",), order=2).undefined_notice()
+    assert second is not None and second.startswith("f'(x) jumps at x = 0: f''(x) does not exist there (1 of 3 points")
+    assert derive(parse_expression("abs(x)"), points, 1e-5, methods=("central",)).undefined_notice() is None
