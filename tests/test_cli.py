@@ -86,6 +86,7 @@ BAD_DOMAIN_SHAPE = ("sweep", "sin(x)", "--domain", "pi")
 MISSING_AT = ("derive", "sin(x)")
 MISSING_WHERE = ("sweep", "sin(x)")
 BOTH_WHERE = ("sweep", "sin(x)", "--at", "1", "--domain", "0,1")
+POINTS_AT_ONE_POINT = ("sweep", "sin(x)", "--at", "1", "--points", "5")
 BAD_H = ("derive", "sin(x)", "--at", "1", "--h", "0")
 BAD_DTYPE = ("derive", "sin(x)", "--at", "1", "--dtype", "float8")
 BAD_NEGATIVE_NUMBER = ("derive", "sin(x)", "--at", "-foo")
@@ -220,6 +221,7 @@ def test_a_point_the_dtype_moves_is_shown_where_every_figure_is() -> None:
     """float16 holds 1000.3 as 1000.5: the reference and every method are at 1000.5, and the output says so."""
     text = cli(*ROUNDED_X).stdout
     assert "x = 1000.3 (held in float16 as 1000.5)" in text
+    assert f"h = 1e-05 (held in float16 as {float(torch.tensor(1e-5, dtype=torch.float16))!r})" in text  # h rounds too
     assert "note: x = 1000.3 is 1000.5 in float16, the nearest value it holds: every figure is at x = 1000.5" in text
     assert f"reference f'(x) = {math.cos(1000.5):.17g}" in text  # cos(1000.5), not cos(1000.3) = 0.2929
     data = cli(*ROUNDED_X, "--json").json()
@@ -291,6 +293,7 @@ def test_sweep_table_over_a_negative_domain_names_every_method() -> None:
         (MISSING_AT, ["--at"]),
         (MISSING_WHERE, ["--at", "--domain"]),
         (BOTH_WHERE, ["--domain", "not allowed with"]),
+        (POINTS_AT_ONE_POINT, ["--points 5 counts the points of --domain; with --at the sweep is at x = 1 alone"]),
         (BAD_H, ["--h", "greater than 0"]),
         (BAD_DTYPE, ["--dtype", "float8"]),
         (APP_OPTION_BEFORE_SUBCOMMAND, ["before 'derive' are for the app"]),

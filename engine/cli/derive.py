@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> Output:
     lines = [
         f"f(x)  = {result.expression}",
         f"{name_of}(x) = {result.derivative}",
-        f"x = {_point(args.at, x_held, result.dtype)}   h = {result.h:.3g}   dtype = {result.dtype}   device = {describe_device(device)}",
+        f"x = {_point(args.at, x_held, result.dtype)}   h = {_point(h, result.h, result.dtype)}   "
+        f"dtype = {result.dtype}   device = {describe_device(device)}",
         f"reference {name_of}(x) = {reference:.17g}  (mpmath, 50 digits)",
         "",
         f"{'method':<14}{'value':>26}{'|error|':>12}{'estimate':>11}",

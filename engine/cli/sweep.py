@@ -32,6 +32,7 @@ NAME = "sweep"
 HELP = "error versus h for the step methods"
 MAX_POINTS = 100_000
 MAX_CELLS = 10_000_000  # points × h values
+DEFAULT_POINTS = 400
 BYTES_PER_CELL = 400  # peak memory per point and h value: 335-360 bytes measured for one method, float32 or float64
 MEMORY_SHARE = 0.5  # the machine is shared: a sweep may use half of the memory free now
 EDGE_SLACK = 16  # a best error within this many eps of |f'| is round-off: a best h at the grid's edge then needs no note
@@ -45,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     where.add_argument("--at", type=number, metavar="X", help="error at one point")
     where.add_argument("--domain", type=domain, metavar="A,B", help="max error over [A, B], e.g. -pi,pi")
     parser.add_argument(
-        "--points", type=count(2), default=400, metavar="N", help=f"points in the domain (default 400, at most {MAX_POINTS:,}; 1e4 works)"
+        "--points", type=count(2), default=None, metavar="N", help=f"points in --domain (default 400, at most {MAX_POINTS:,}; 1e4 works)"
     )
     parser.add_argument("--hmin", type=positive, default=1e-16, metavar="H", help="smallest h (default 1e-16)")
     parser.add_argument("--hmax", type=positive, default=1e-1, metavar="H", help="largest h (default 1e-1)")
@@ -96,6 +97,9 @@ def run(args: argparse.Namespace) -> Output:
     methods = parse_methods(args.methods, STEP_METHOD_NAMES)
     if not args.hmin < args.hmax:
         raise UserError(f"--hmin {args.hmin:g} must be below --hmax {args.hmax:g}")
+    if args.points is not None and args.domain is None:
+        raise UserError(f"--points {args.points:,} counts the points of --domain; with --at the sweep is at x = {args.at:g} alone")
+    args.points = args.points or DEFAULT_POINTS
     n_points = args.points if args.domain is not None else 1
     n_h = h_count(args.hmax, args.hmin, args.per_decade)
     check_size(n_points, n_h)
