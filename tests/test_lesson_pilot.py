@@ -150,6 +150,12 @@ async def test_a_learner_walks_the_whole_lesson_and_every_task_is_checked_done(p
     await press(pilot, *["right_square_bracket" if steps > 0 else "left_square_bracket"] * abs(steps))
     text = await done(pilot)
     assert f"measured best h in float32 is {e(best)}" in text and f"In float64 it was {e(float64_best)}" in text
+    assert f"You marked h = {e(app.state.lab.h)};" in text
+    await press(pilot, "right_square_bracket")  # one grid step off still counts; the explanation quotes the new h
+    near = app.state.lab.h
+    assert near != best and f"You marked h = {e(near)};" in await done(pilot)
+    await press(pilot, *["right_square_bracket"] * 3)  # far off: the task stays done, as last explained
+    assert f"You marked h = {e(near)};" in await done(pilot)
 
     # 6: the slope field: running uphill-pointing arrows is not enough; flipped and run to the end is.
     await press(pilot, "n")

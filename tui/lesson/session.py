@@ -215,10 +215,12 @@ class LessonSession:
         self.earlier = remembered(self.earlier, observation)
         step = self.step
         verdict = self.done.get(self.index)
-        if verdict is None and step.check is not None:
-            verdict = step.check(observation)
-            if verdict.done:
-                self.done[self.index] = verdict
+        if step.check is not None:
+            # A task once done stays done; while it still holds, its explanation follows the screen (the h marked now).
+            checked = step.check(observation)
+            if checked.done:
+                self.done[self.index] = checked
+            verdict = self.done.get(self.index, checked)
         screen = self.demo_screen()
         if screen is None:
             return
