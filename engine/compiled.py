@@ -21,7 +21,7 @@ import torch
 
 from engine.expression import Expression
 from engine.functions import NON_ANALYTIC
-from engine.namespaces import MPMATH_NAMESPACE, TORCH_NAMESPACE
+from engine.namespaces import MPMATH_NAMESPACE, OVERFLOWED, TORCH_NAMESPACE
 from engine.printers import FloatPrinter, MpmathPrinter
 
 REFERENCE_DIGITS = 50
@@ -67,6 +67,7 @@ class MpmathCallable:
 
     def __call__(self, *args: float) -> float:
         with mpmath.workdps(REFERENCE_DIGITS):
+            OVERFLOWED.set(False)
             try:
                 value = self._function(*(mpmath.mpf(a) for a in args))
             except (ValueError, ZeroDivisionError, OverflowError, TypeError, NameError, AttributeError):
@@ -75,6 +76,8 @@ class MpmathCallable:
                 if value.imag != 0:
                     return math.nan
                 value = value.real
+            if mpmath.isinf(value) and OVERFLOWED.get():  # finite, but past what is worth computing: beyond float64
+                return math.copysign(math.inf, float(value))
             if not mpmath.isfinite(value):  # a pole (log(0) = -inf): undefined. A finite value beyond float64 is inf below
                 return math.nan
             try:

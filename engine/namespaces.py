@@ -12,6 +12,7 @@ from __future__ import annotations
 import cmath
 import math
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 import mpmath
@@ -157,11 +158,21 @@ EXP_LIMIT = 10**6  # exp(1e6) overflows float64 by far; beyond, mpmath would red
 PERIODIC_LIMIT = 10**330  # sin(t) needs about log2(t) extra bits of pi: any float64 is fine, 10^(10^8) is not
 
 
+# Set when a guard above answers inf for a value that is finite, only too large to compute: the reference then
+# says "beyond float64's range" rather than "undefined" (which an inf from a pole, log(0), means).
+OVERFLOWED: ContextVar[bool] = ContextVar("overflowed", default=False)
+
+
+def _too_large(sign: Any = 1) -> Any:
+    OVERFLOWED.set(True)
+    return mpmath.inf * sign
+
+
 def _mp_exp(t: Any) -> Any:
     if isinstance(t, mpmath.mpc):
         return mpmath.exp(t)
     if t > EXP_LIMIT:
-        return mpmath.inf
+        return _too_large()
     return mpmath.mpf(0) if t < -EXP_LIMIT else mpmath.exp(t)
 
 
@@ -178,7 +189,7 @@ def _mp_power(base: Any, exponent: Any) -> Any:
         return mpmath.power(base, exponent)
     size = exponent * mpmath.log(abs(base))
     if size > EXP_LIMIT:
-        return mpmath.inf if base > 0 else mpmath.nan
+        return _too_large() if base > 0 else mpmath.nan
     if size < -EXP_LIMIT:
         return mpmath.mpf(0)
     return mpmath.power(base, exponent)
@@ -192,8 +203,8 @@ _MPMATH_FUNCTIONS: dict[str, Any] = {
     **{name: getattr(mpmath, name) for name in ("asin", "acos", "atan", "atan2", "log", "sqrt", "sign", "mpf", "re", "im")},
     **{name: _mp_periodic(getattr(mpmath, name)) for name in ("sin", "cos", "tan")},
     "exp": _mp_exp,
-    "sinh": _mp_hyperbolic(mpmath.sinh, lambda t: mpmath.inf * mpmath.sign(t)),
-    "cosh": _mp_hyperbolic(mpmath.cosh, lambda t: mpmath.inf),
+    "sinh": _mp_hyperbolic(mpmath.sinh, lambda t: _too_large(mpmath.sign(t))),
+    "cosh": _mp_hyperbolic(mpmath.cosh, lambda t: _too_large()),
     "tanh": _mp_hyperbolic(mpmath.tanh, mpmath.sign),
     "power": _mp_power,
     "Abs": abs,

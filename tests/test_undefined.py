@@ -464,6 +464,16 @@ def test_a_value_beyond_float64_is_named_as_such_not_as_undefined() -> None:
     compiled = compile_expression(parse_expression("exp(x)"))
     assert compiled.reference_function(800.0) == math.inf  # e^800: finite at 50 digits, beyond float64
     assert math.isnan(compile_expression(parse_expression("log(x)")).reference_function(0.0))  # a pole: undefined
+    # exp(exp(exp(10))) = exp(e^22026): its exponent is past what the reference computes (EXP_LIMIT), yet it is finite;
+    # cosh(2e6) likewise. A log(0) in the same call is still a pole, and an overflow does not leak into the next call.
+    towering = compile_expression(parse_expression("exp(exp(exp(x)))")).reference_function
+    assert towering(10.0) == math.inf and towering(0.0) == pytest.approx(math.exp(math.e), rel=1e-15)
+    assert compile_expression(parse_expression("cosh(x)")).reference_function(-2e6) == math.inf
+    assert compile_expression(parse_expression("sinh(x)")).reference_function(-2e6) == -math.inf
+    assert math.isnan(compile_expression(parse_expression("log(x)")).reference_function(0.0))
+    far = derive(parse_expression("exp(exp(exp(x)))"), torch.tensor([10.0], dtype=torch.float64), 1e-5, methods=("exact",))
+    notice = far.undefined_notice()
+    assert notice is not None and notice.startswith("exp(exp(exp(x))) or its derivative is beyond float64's range at x = 10")
 
 
 def test_a_jump_is_named_as_a_jump_with_the_derivative_that_jumps() -> None:
@@ -480,3 +490,12 @@ def test_a_jump_is_named_as_a_jump_with_the_derivative_that_jumps() -> None:
     second = derive(parse_expression("abs(x)"), points, 1e-5, methods=("central",), order=2).undefined_notice()
     assert second is not None and second.startswith("f'(x) jumps at x = 0: f''(x) does not exist there (1 of 3 points")
     assert derive(parse_expression("abs(x)"), points, 1e-5, methods=("central",)).undefined_notice() is None
+
+
+def test_the_cli_names_a_reference_beyond_float64_and_an_undefined_one_in_words(capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.cli.main import main
+
+    for expression, at, said in (("exp(exp(exp(x)))", "10", "beyond float64's range"), ("log(x)", "0", "undefined")):
+        assert main(["derive", expression, "--at", at, "--methods", "exact", "--device", "cpu"]) == 0
+        (line,) = [row for row in capsys.readouterr().out.splitlines() if row.startswith("reference")]
+        assert line == f"reference f'(x) = {said}  (mpmath, 50 digits)"

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import argparse
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.cli.arguments import add_output, add_precision, number, positive
 from engine.cli.output import Output, Rows, scientific
 from engine.vocabulary import METHOD_NAMES, ORDERS, derivative_name, parse_methods
+
+if TYPE_CHECKING:
+    import torch  # imported when a command runs: --help stays quick
 
 NAME = "derive"
 HELP = "the derivative (or the second or third) of EXPR at one point by every method"
@@ -67,7 +70,7 @@ def run(args: argparse.Namespace) -> Output:
         f"{name_of}(x) = {result.derivative}",
         f"x = {_point(args.at, x_held, result.dtype)}   h = {_point(h, result.h, result.dtype)}   "
         f"dtype = {result.dtype}   device = {describe_device(device)}",
-        f"reference {name_of}(x) = {reference:.17g}  (mpmath, 50 digits)",
+        f"reference {name_of}(x) = {_reference(reference, result.beyond_float64)}  (mpmath, 50 digits)",
         "",
         f"{'method':<14}{'value':>26}{'|error|':>12}{'estimate':>11}",
     ]
@@ -134,6 +137,13 @@ def run(args: argparse.Namespace) -> Output:
     }
     columns = ("method", "value", "abs_error", "error_estimate", "final_h", "evaluations", "error")
     return Output("\n".join(lines), data, Rows(columns, csv_rows))
+
+
+def _reference(value: float, beyond: torch.Tensor | None) -> str:
+    """The 50-digit reference as float64 prints it; in words where it has no float64 value."""
+    if math.isfinite(value):
+        return f"{value:.17g}"
+    return "beyond float64's range" if beyond is not None and bool(beyond.any()) else "undefined"
 
 
 def _point(typed: float, kept: float, dtype: str) -> str:
