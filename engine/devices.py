@@ -86,3 +86,15 @@ def rounding_notice(x: float, dtype: torch.dtype, name: str = "x") -> str | None
         limit = torch.finfo(dtype).max
         return f"{name} = {typed} is beyond {dtype_name(dtype)}'s range (at most {limit:.6g} in size): it becomes {kept:g}"
     return f"{name} = {typed} is {kept:.6g} in {dtype_name(dtype)}, the nearest value it holds: every figure is at {name} = {kept:.6g}"
+
+
+def compute_on_one_thread() -> None:
+    """One torch thread for a headless command's computations (derive, sweep, backprop), as the app uses.
+
+    Measured with torch 2.13 on the 2-core Intel VM: in a fresh process, the first parallel torch.sin of a float64
+    tensor split over two threads came back with the second thread's half up to 6.8e-9 off (rows 8-15 of a 16 x 400
+    sweep: forward differences 6.8e+00 wrong at h = 1e-9), in 3 of 20 processes while another process kept the
+    cores busy; never with one thread (`scripts/parallel-sin-check` repeats it). The arrays here are small, so one
+    thread costs little, and a number that depends on thread timing is not a number to print.
+    """
+    torch.set_num_threads(1)

@@ -150,3 +150,23 @@ def test_rounding_notice_names_what_the_dtype_does_to_a_point() -> None:
     assert rounding_notice(-1e5, torch.float16) == "x = -100000 is beyond float16's range (at most 65504 in size): it becomes -inf"
     # a move hidden at 6 significant digits is not worth a note: float32's 0.3 is 0.30000001
     assert rounding_notice(0.3, torch.float32) is None and rounding_notice(0.1, torch.float64) is None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["derive", "sin(x)", "--at", "1"], ["sweep", "sin(x)", "--at", "1"], ["backprop", "x*sin(x)", "--at", "2"]],
+    ids=["derive", "sweep", "backprop"],
+)
+def test_headless_commands_compute_on_one_thread(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """torch's first parallel sin in a fresh process gave one thread's half 6.8e-9 off on a busy machine
+    (scripts/parallel-sin-check); the commands' numbers come from one thread."""
+    from engine.cli.main import main
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        assert main([*argv, "--device", "cpu"]) == 0
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    capsys.readouterr()

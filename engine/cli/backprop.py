@@ -45,9 +45,10 @@ def run(args: argparse.Namespace) -> Output:
     _check_options(args)  # before torch is imported, so that a wrong combination is answered at once
     expression = None if args.network else _parse(args.expression, with_y=args.y is not None)
 
-    from engine.devices import parse_dtype, resolve_device
+    from engine.devices import compute_on_one_thread, parse_dtype, resolve_device
 
     dtype, device = parse_dtype(args.dtype), resolve_device(args.device)
+    compute_on_one_thread()
     if expression is None:
         return _network(args, dtype, device)
 

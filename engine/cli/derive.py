@@ -52,12 +52,13 @@ def run(args: argparse.Namespace) -> Output:
     import torch
 
     from engine.derive import derive
-    from engine.devices import describe_device, parse_dtype, resolve_device, rounding_notice
+    from engine.devices import compute_on_one_thread, describe_device, parse_dtype, resolve_device, rounding_notice
     from engine.expression import parse_expression
 
     expression = parse_expression(args.expression)
     methods = parse_methods(args.methods, METHOD_NAMES)
     dtype, device = parse_dtype(args.dtype), resolve_device(args.device)
+    compute_on_one_thread()
     h = args.h if args.h is not None else DEFAULT_STEP[args.order]
     result = derive(expression, torch.tensor([args.at], dtype=torch.float64), h, methods, dtype, device, args.order)
     name_of = derivative_name(args.order)

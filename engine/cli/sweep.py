@@ -109,11 +109,12 @@ def run(args: argparse.Namespace) -> Output:
 
     import torch
 
-    from engine.devices import describe_device, dtype_name, held, parse_dtype, resolve_device, rounding_notice
+    from engine.devices import compute_on_one_thread, describe_device, dtype_name, held, parse_dtype, resolve_device, rounding_notice
     from engine.speed.machine import available_bytes
     from engine.sweep import h_grid
 
     dtype, device = parse_dtype(args.dtype), resolve_device(args.device)
+    compute_on_one_thread()
     check_memory(n_points, n_h, available_bytes(torch.device("cpu")))  # the errors are gathered in float64 on the CPU
     if args.domain is not None:
         points = torch.linspace(args.domain[0], args.domain[1], args.points, dtype=torch.float64)
