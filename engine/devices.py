@@ -96,5 +96,19 @@ def compute_on_one_thread() -> None:
     sweep: forward differences 6.8e+00 wrong at h = 1e-9), in 3 of 20 processes while another process kept the
     cores busy; never with one thread (`scripts/parallel-sin-check` repeats it). The arrays here are small, so one
     thread costs little, and a number that depends on thread timing is not a number to print.
+    `restore_threads` puts the caller's count back (engine.cli.main does, after each command).
     """
+    global _threads_before
+    if _threads_before is None:
+        _threads_before = torch.get_num_threads()
     torch.set_num_threads(1)
+
+
+_threads_before: int | None = None  # the count compute_on_one_thread replaced, until restore_threads
+
+
+def restore_threads() -> None:
+    global _threads_before
+    if _threads_before is not None:
+        torch.set_num_threads(_threads_before)
+        _threads_before = None

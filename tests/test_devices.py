@@ -157,16 +157,21 @@ def test_rounding_notice_names_what_the_dtype_does_to_a_point() -> None:
     [["derive", "sin(x)", "--at", "1"], ["sweep", "sin(x)", "--at", "1"], ["backprop", "x*sin(x)", "--at", "2"]],
     ids=["derive", "sweep", "backprop"],
 )
-def test_headless_commands_compute_on_one_thread(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_headless_commands_compute_on_one_thread(
+    argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """torch's first parallel sin in a fresh process gave one thread's half 6.8e-9 off on a busy machine
-    (scripts/parallel-sin-check); the commands' numbers come from one thread."""
+    (scripts/parallel-sin-check); the commands' numbers come from one thread, and the caller's count comes back."""
     from engine.cli.main import main
 
     before = torch.get_num_threads()
     torch.set_num_threads(2)
+    counts: list[int] = []
+    real = torch.set_num_threads
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: (counts.append(n), real(n))[1])
     try:
         assert main([*argv, "--device", "cpu"]) == 0
-        assert torch.get_num_threads() == 1
+        assert counts == [1, 2] and torch.get_num_threads() == 2
     finally:
-        torch.set_num_threads(before)
+        real(before)
     capsys.readouterr()

@@ -163,7 +163,11 @@ def _main(argv: Sequence[str], frontend: Frontend | None) -> int:
         )
     command = next(command for command in all_commands(frontend) if args.command == command.NAME)
     try:
-        result = command.run(args)
+        try:
+            result = command.run(args)
+        finally:
+            if "engine.devices" in sys.modules:  # a command's one thread does not outlive it (main runs in tests too)
+                sys.modules["engine.devices"].restore_threads()
     except (UserError, ExpressionError, ValueError) as error:
         label = ""
         if isinstance(error, ExpressionError) and hasattr(args, "expression"):
