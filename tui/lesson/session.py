@@ -185,6 +185,8 @@ class LessonSession:
 
     async def place_pane(self, screen: DemoScreen[Any, Any]) -> None:
         """The pane beside the demo's plots (the last column of its body), or above the body when the terminal is narrow."""
+        if not screen.is_attached or not screen.query("#body"):
+            return  # the screen went away (the app is closing) before this call came round
         above = self.app.size.width < NARROW
         panes = list(screen.query(LessonPane))
         if panes and panes[0].above == above:
